@@ -1,0 +1,191 @@
+"""Everything that touches pyarrow: metric tables, compaction to Parquet, data schemas.
+
+Imported only when a feature needs it, so ``import runsite`` and ``log_metric`` never
+pay for pyarrow.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from runsite import record
+
+METRIC_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("step", pa.int64()),
+        ("timestamp", pa.int64()),
+        ("value", pa.float64()),
+    ]
+)
+_JSONL_SCHEMA = pa.schema(
+    [("k", pa.string()), ("v", pa.float64()), ("s", pa.int64()), ("t", pa.int64()), ("x", pa.string())]
+)
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def empty_metrics() -> pa.Table:
+    return METRIC_SCHEMA.empty_table()
+
+
+def _from_points(points: list[tuple[str, float, int, int]]) -> pa.Table:
+    keys, values, steps, stamps = zip(*points, strict=True) if points else ((), (), (), ())
+    return pa.table(
+        {"key": list(keys), "step": list(steps), "timestamp": list(stamps), "value": list(values)},
+        schema=METRIC_SCHEMA,
+    )
+
+
+def read_metrics_jsonl(path: Path, warnings: list[str]) -> pa.Table:
+    """Read ``metrics.jsonl`` into a table; a torn last line is skipped and reported."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return empty_metrics()
+    cut = data.rfind(b"\n") + 1
+    if data[cut:].strip():
+        warnings.append(
+            f"{path}: last line is incomplete (the process was probably killed while "
+            f"writing it); skipped {len(data) - cut} bytes"
+        )
+    body = data[:cut]
+    if not body.strip():
+        return empty_metrics()
+    try:
+        raw = pajson.read_json(
+            io.BytesIO(body),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=_JSONL_SCHEMA, unexpected_field_behavior="ignore"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # A damaged line somewhere: the slow path reads line by line and reports it.
+        return _from_points(list(record.iter_metric_points(path, warnings)))
+    values = raw.column("v")
+    special = raw.column("x")
+    if special.null_count < len(special):
+        fixed = [
+            _NONFINITE.get(x, math.nan) if x is not None else v
+            for v, x in zip(values.to_pylist(), special.to_pylist(), strict=True)
+        ]
+        values = pa.chunked_array([pa.array(fixed, pa.float64())])
+    bad = pc.sum(
+        pc.or_(pc.or_(pc.is_null(raw.column("k")), pc.is_null(raw.column("s"))), pc.is_null(values))
+    ).as_py()
+    table = pa.table(
+        {"key": raw.column("k"), "step": raw.column("s"), "timestamp": raw.column("t"), "value": values},
+    )
+    if bad:
+        warnings.append(f"{path}: {bad} records are not metric points; skipped")
+        table = table.filter(
+            pc.invert(pc.or_(pc.or_(pc.is_null(table["key"]), pc.is_null(table["step"])),
+                             pc.is_null(table["value"])))
+        )
+    return table.cast(METRIC_SCHEMA)
+
+
+def sort_metrics(table: pa.Table) -> pa.Table:
+    """Order by key, then step; equal steps keep the order they were logged in."""
+    if table.num_rows == 0:
+        return table
+    return table.take(pc.sort_indices(table, sort_keys=[("key", "ascending"), ("step", "ascending")]))
+
+
+def summarize(table: pa.Table, presorted: bool = False) -> dict[str, dict[str, Any]]:
+    """Per key: last (at the highest step), min and max (NaN skipped), count, last_step."""
+    if table.num_rows == 0:
+        return {}
+    grouped = (table if presorted else sort_metrics(table)).group_by("key", use_threads=False).aggregate(
+        [("value", "last"), ("value", "min"), ("value", "max"), ("value", "count"), ("step", "max")]
+    )
+    rows = grouped.to_pylist()
+    return {
+        r["key"]: {
+            "last": r["value_last"],
+            "min": r["value_min"],
+            "max": r["value_max"],
+            "count": r["value_count"],
+            "last_step": r["step_max"],
+        }
+        for r in rows
+    }
+
+
+def write_metrics_parquet(table: pa.Table, path: Path) -> None:
+    """Write compacted metrics: zstd, steps and times delta-encoded, values byte-split.
+
+    Byte-stream-split puts the exponent and high mantissa bytes of neighbouring points
+    together so zstd finds the repetition in smooth training curves.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(
+        table,
+        tmp,
+        compression="zstd",
+        compression_level=9,
+        use_dictionary=["key"],
+        column_encoding={
+            "step": "DELTA_BINARY_PACKED",
+            "timestamp": "DELTA_BINARY_PACKED",
+            "value": "BYTE_STREAM_SPLIT",
+        },
+        write_statistics=["key", "step"],
+        row_group_size=1 << 20,
+    )
+    os.replace(tmp, path)
+
+
+def compact(run_dir: Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
+    """Turn ``metrics.jsonl`` into ``metrics.parquet``; returns the metric summary."""
+    jsonl = run_dir / record.METRICS_JSONL
+    if not jsonl.exists():
+        return {}
+    table = sort_metrics(read_metrics_jsonl(jsonl, warnings))
+    if table.num_rows:
+        write_metrics_parquet(table, run_dir / record.METRICS_PARQUET)
+    summary = summarize(table, presorted=True)
+    jsonl.unlink()
+    return summary
+
+
+def read_metrics(run_dir: Path, warnings: list[str]) -> pa.Table:
+    """The full metric history of a run, whichever form it is in."""
+    parquet = run_dir / record.METRICS_PARQUET
+    if parquet.exists():
+        try:
+            return pq.read_table(parquet).cast(METRIC_SCHEMA)
+        except (pa.ArrowInvalid, OSError) as exc:
+            warnings.append(f"{parquet}: cannot be read ({exc}); trying metrics.jsonl")
+    return read_metrics_jsonl(run_dir / record.METRICS_JSONL, warnings)
+
+
+def table_info(path: Path) -> dict[str, Any] | None:
+    """Schema and row count of a CSV or Parquet file, or ``None`` for other files."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        meta = pq.ParquetFile(path).metadata
+        schema = meta.schema.to_arrow_schema()
+        return {"format": "parquet", "rows": meta.num_rows, "schema": _schema_dict(schema)}
+    if suffix in (".csv", ".tsv"):
+        import pyarrow.csv as pacsv
+
+        parse = pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",")
+        reader = pacsv.open_csv(path, parse_options=parse)
+        rows = 0
+        for batch in reader:
+            rows += batch.num_rows
+        return {"format": suffix[1:], "rows": rows, "schema": _schema_dict(reader.schema)}
+    return None
+
+
+def _schema_dict(schema: pa.Schema) -> dict[str, str]:
+    return {f.name: str(f.type) for f in schema}

@@ -1,0 +1,96 @@
+"""What a run records about where it ran: user, host, command, Python, packages, git.
+
+Every probe is guarded: a failure becomes a warning in the log and a missing field,
+never an exception in the training script.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import platform
+import socket
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("runsite")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+
+
+def packages() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for dist in metadata.distributions():
+        try:
+            name = dist.metadata["Name"]
+        except Exception:
+            continue
+        if name:
+            out[name] = dist.version
+    return dict(sorted(out.items(), key=lambda kv: kv[0].lower()))
+
+
+def entry_point() -> str | None:
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return str(Path(path).resolve()) if path else None
+
+
+def environment() -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "user": _user(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "command": list(sys.argv),
+        "cwd": os.getcwd(),
+        "entry_point": entry_point(),
+        "python": {
+            "version": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "executable": sys.executable,
+            "platform": platform.platform(),
+        },
+    }
+    try:
+        env["packages"] = packages()
+    except Exception as exc:
+        log.warning("runsite: could not list installed packages: %s", exc)
+        env["packages"] = {}
+    return env
+
+
+def git_state(store_root: Path) -> tuple[dict[str, Any] | None, str]:
+    """(git info for the header, the diff when dirty). Never raises."""
+    start = Path(entry_point() or os.getcwd()).parent if entry_point() else Path.cwd()
+    try:
+        from runsite import gitio
+
+        info = gitio.repo_info(start, exclude=store_root)
+    except ImportError as exc:
+        log.warning("runsite: GitPython unavailable (%s); git state not recorded", exc)
+        return None, ""
+    except Exception as exc:
+        log.warning("runsite: could not read git state (%s); git state not recorded", exc)
+        return None, ""
+    if info is None:
+        log.warning(
+            "runsite: %s is not inside a git repository; the run records no commit", start
+        )
+        return None, ""
+    diff = info.pop("_diff", "")
+    ep = entry_point()
+    if ep:
+        try:
+            info["entry_point"] = Path(ep).relative_to(info["root"]).as_posix()
+        except ValueError:
+            pass
+    info.pop("root", None)
+    return info, diff

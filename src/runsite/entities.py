@@ -1,0 +1,44 @@
+"""MLflow-shaped views of a run (``run.info.run_id``, ``run.data.metrics``) so ported
+scripts keep working unchanged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """An experiment: ``experiment_id`` is the folder name (a slug of ``name``)."""
+
+    experiment_id: str
+    name: str
+    path: str
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    key_metric: str | None = None
+    lifecycle_stage: str = "active"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    run_name: str
+    experiment_id: str
+    experiment_name: str
+    status: str
+    start_time: int
+    end_time: int | None
+    user_id: str
+    artifact_uri: str
+    lifecycle_stage: str = "active"
+
+    @property
+    def run_uuid(self) -> str:  # MLflow's older name
+        return self.run_id
+
+
+@dataclass(frozen=True)
+class RunData:
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]

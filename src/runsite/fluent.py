@@ -1,0 +1,283 @@
+"""The module-level logging API (``runsite.log_metric`` & co.), shaped like MLflow's.
+
+Process-wide state: the store, the current experiment and a stack of active runs
+(shared by all threads, so worker threads log into the run the main thread started).
+Libraries that want no global state use ``Store(path).start_run()`` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from runsite import record, run, validate
+from runsite.entities import Experiment
+from runsite.errors import InvalidInput, RunStateError
+from runsite.run import Run
+
+log = logging.getLogger("runsite")
+
+DEFAULT_STORE = "runs"
+DEFAULT_EXPERIMENT = "Default"
+
+_store: Path | None = None
+_experiment: str | None = None
+_stack: list[Run] = []
+_stack_lock = threading.RLock()
+_previous_sigterm: Any = None
+_sigterm_installed = False
+
+
+# ---------------------------------------------------------------------- store
+
+
+def set_store(path: str | os.PathLike[str]) -> None:
+    """Use the store at ``path`` (a directory; created when the first run starts)."""
+    global _store
+    _store = Path(path)
+
+
+def _path_from_uri(uri: str) -> Path:
+    parsed = urlparse(uri)
+    if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and uri[1:3] in (":\\", ":/")):
+        if parsed.scheme == "file":
+            if parsed.netloc not in ("", "localhost"):
+                raise InvalidInput(f"tracking URI {uri!r}: file URIs on another host are not supported")
+            return Path(unquote(parsed.path))
+        return Path(uri)
+    raise InvalidInput(
+        f"tracking URI {uri!r}: runsite has no tracking server; give a folder path or a "
+        "file: URI (e.g. 'runs' or 'file:///home/me/project/runs')"
+    )
+
+
+def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
+    """MLflow's name for ``set_store``; accepts a path or a ``file:`` URI."""
+    set_store(_path_from_uri(os.fspath(uri)))
+
+
+def get_store_path() -> Path:
+    """The store in use: ``set_store()``, else ``$RUNSITE_STORE``, else ``./runs``."""
+    if _store is not None:
+        return _store
+    env = os.environ.get("RUNSITE_STORE")
+    return _path_from_uri(env) if env else Path(DEFAULT_STORE)
+
+
+def get_tracking_uri() -> str:
+    return get_store_path().resolve().as_uri()
+
+
+# ---------------------------------------------------------------------- experiments
+
+
+def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
+    """Make ``experiment_name`` the experiment new runs go to (its folder is created)."""
+    global _experiment
+    name = experiment_name if experiment_name is not None else experiment_id
+    name = validate.check_name(name, "experiment name")
+    slug = validate.slugify(name)
+    folder = get_store_path() / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    _experiment = name
+    return Experiment(experiment_id=slug, name=name, path=str(folder))
+
+
+def get_experiment_name() -> str:
+    return _experiment or os.environ.get("RUNSITE_EXPERIMENT") or DEFAULT_EXPERIMENT
+
+
+# ---------------------------------------------------------------------- runs
+
+
+def start_run(
+    run_name: str | None = None,
+    experiment: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    nested: bool = False,
+    *,
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    log_git: bool = True,
+) -> Run:
+    """Start a run and make it the active one; use it as a context manager::
+
+        with runsite.start_run(run_name="baseline") as run:
+            runsite.log_param("alpha", 0.1)
+            runsite.log_metric("rmse", 5.2)
+
+    Leaving the ``with`` block normally ends the run FINISHED, an exception FAILED,
+    Ctrl-C or SIGTERM KILLED. With ``nested=True`` the new run records the active run
+    as its parent.
+    """
+    if run_id is not None:
+        raise InvalidInput(
+            "start_run(run_id=...): runsite runs are immutable once ended and cannot be "
+            "resumed; start a new run (set a tag or a param to link it to the earlier one)"
+        )
+    with _stack_lock:
+        parent = _stack[-1] if _stack else None
+        if parent is not None and not nested:
+            raise RunStateError(
+                f"run {parent.run_id} ({parent.run_name}) is already active; end it with "
+                "runsite.end_run() or pass nested=True to start a child run"
+            )
+        exp = experiment or experiment_id or (parent.experiment if parent else get_experiment_name())
+        new = Run(
+            get_store_path(),
+            exp,
+            run_name=run_name,
+            tags=tags,
+            description=description,
+            parent_run_id=parent.run_id if parent else None,
+            capture_git=log_git,
+        )
+        _stack.append(new)
+    _install_sigterm()
+    return new
+
+
+def active_run() -> Run | None:
+    """The run that ``log_*`` functions write to, or ``None``."""
+    with _stack_lock:
+        return _stack[-1] if _stack else None
+
+
+def last_active_run() -> Run | None:
+    return _last_run
+
+
+_last_run: Run | None = None
+
+
+def end_run(status: str = record.FINISHED) -> None:
+    """End the active run (FINISHED by default; FAILED and KILLED are the others)."""
+    global _last_run
+    with _stack_lock:
+        if not _stack:
+            return
+        current = _stack[-1]
+    current.end(status)
+    with _stack_lock:
+        if current in _stack:
+            _stack.remove(current)
+    _last_run = current
+
+
+def _end_from_context(r: Run, status: str) -> None:
+    global _last_run
+    r.end(status)
+    with _stack_lock:
+        if r in _stack:
+            _stack.remove(r)
+    _last_run = r
+
+
+run._on_exit_context = _end_from_context
+
+
+def _current() -> Run:
+    """The active run; like MLflow, logging with no active run starts one."""
+    with _stack_lock:
+        if _stack:
+            return _stack[-1]
+    return start_run()
+
+
+def _install_sigterm() -> None:
+    global _previous_sigterm, _sigterm_installed
+    if _sigterm_installed or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        _previous_sigterm = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not in the main interpreter
+        return
+    _sigterm_installed = True
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    run.end_open_runs(record.KILLED)
+    with _stack_lock:
+        _stack.clear()
+    previous = _previous_sigterm
+    if callable(previous):
+        previous(signum, frame)
+    elif previous == signal.SIG_IGN:
+        return
+    else:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+# ---------------------------------------------------------------------- logging
+
+
+def log_param(key: str, value: Any) -> Any:
+    return _current().log_param(key, value)
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    _current().log_params(params)
+
+
+def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None) -> None:
+    # The hot path: avoid _current()'s lock when a run is active.
+    r = _stack[-1] if _stack else _current()
+    r.log_metric(key, value, step, timestamp)
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None) -> None:
+    r = _stack[-1] if _stack else _current()
+    r.log_metrics(metrics, step, timestamp)
+
+
+def set_tag(key: str, value: Any) -> None:
+    _current().set_tag(key, value)
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    _current().set_tags(tags)
+
+
+def delete_tag(key: str) -> None:
+    _current().delete_tag(key)
+
+
+def add_note(text: str) -> None:
+    _current().add_note(text)
+
+
+def log_text(text: str, artifact_file: str) -> None:
+    _current().log_text(text, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str) -> None:
+    _current().log_dict(dictionary, artifact_file)
+
+
+def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    _current().log_artifact(local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    _current().log_artifacts(local_dir, artifact_path)
+
+
+def log_figure(figure: Any, artifact_file: str) -> None:
+    _current().log_figure(figure, artifact_file)
+
+
+def log_table(data: Any, artifact_file: str) -> None:
+    _current().log_table(data, artifact_file)
+
+
+def log_input(path: str | os.PathLike[str], name: str | None = None, context: str = "training") -> dict[str, Any]:
+    return _current().log_input(path, name, context)

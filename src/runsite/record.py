@@ -1,0 +1,344 @@
+"""The run record: the one module that knows the bytes on disk (see docs/format.md).
+
+A run folder holds ``run.json`` (header, written once at start), ``events.jsonl``
+(append-only: params, tags, inputs, artifacts, notes, status), ``metrics.jsonl``
+(append-only points while the run is open) which becomes ``metrics.parquet`` when the
+run ends, and ``artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runsite.errors import StoreFormatError
+
+FORMAT_VERSION = 1
+RUN_JSON = "run.json"
+EVENTS = "events.jsonl"
+METRICS_JSONL = "metrics.jsonl"
+METRICS_PARQUET = "metrics.parquet"
+ARTIFACTS = "artifacts"
+EXPERIMENT_YAML = "experiment.yaml"
+REGISTRY_YAML = "registry.yaml"
+
+# Statuses as MLflow names them; UNFINISHED is what a reader reports for a run that has no
+# end event and whose process is not known to be alive (killed, crashed, or still running
+# on another machine).
+RUNNING, FINISHED, FAILED, KILLED, UNFINISHED = (
+    "RUNNING",
+    "FINISHED",
+    "FAILED",
+    "KILLED",
+    "UNFINISHED",
+)
+END_STATUSES = (FINISHED, FAILED, KILLED)
+
+# How often buffered metric points reach the file at the latest (seconds).
+FLUSH_INTERVAL = 0.25
+
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def dumps(obj: Any) -> str:
+    """Strict JSON (no NaN literals), UTF-8 kept readable, one line."""
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, ensure_ascii=False, allow_nan=False, indent=1) + "\n", "utf-8")
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def metric_line(key: str, value: float, step: int, ts: int) -> str:
+    """One metric point as a JSON line. Keys are validated to need no escaping."""
+    if math.isfinite(value):
+        return f'{{"k":"{key}","v":{value!r},"s":{step},"t":{ts}}}\n'
+    text = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    return f'{{"k":"{key}","v":null,"x":"{text}","s":{step},"t":{ts}}}\n'
+
+
+class Appender:
+    """An ``O_APPEND`` file: every ``write`` is one system call, so a line written is on
+    disk for every reader even if the process is killed right after."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write(self, text: str) -> None:
+        if self._fd is None:
+            raise ValueError(f"{self.path} is closed")
+        data = text.encode("utf-8")
+        while data:
+            n = os.write(self._fd, data)
+            data = data[n:]
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class MetricBuffer:
+    """Metric points collected in memory and appended to ``metrics.jsonl`` in batches.
+
+    ``add`` is the hot path of ``log_metric``; the file is written at most every
+    ``FLUSH_INTERVAL`` seconds, by ``add`` itself or by a background thread when the
+    training loop goes quiet, so a killed process loses at most that much.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self._points: list[tuple[str, float, int, int]] = []
+        self._out: Appender | None = None
+        self._next_flush = time.monotonic() + FLUSH_INTERVAL
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, key: str, value: float, step: int, ts: int) -> None:
+        # Caller holds self.lock.
+        self._points.append((key, value, step, ts))
+        if self._thread is None:
+            self._start_thread()
+        elif time.monotonic() >= self._next_flush:
+            self._flush_locked()
+
+    def _start_thread(self) -> None:
+        self._thread = threading.Thread(
+            target=self._loop, name="runsite-metric-flush", daemon=True
+        )
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(FLUSH_INTERVAL):
+            with self.lock:
+                if self._points:
+                    self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        self._next_flush = time.monotonic() + FLUSH_INTERVAL
+        points, self._points = self._points, []
+        if not points:
+            return
+        if self._out is None:
+            self._out = Appender(self.path)
+        self._out.write("".join([metric_line(*p) for p in points]))
+
+    def flush(self) -> None:
+        with self.lock:
+            self._flush_locked()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        with self.lock:
+            self._flush_locked()
+            if self._out is not None:
+                self._out.close()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class JsonlRead:
+    """Lines read from a JSONL file, and what had to be skipped."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_jsonl(path: Path) -> JsonlRead:
+    """Read a JSONL record, tolerating a torn last line and reporting bad lines."""
+    out = JsonlRead()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return out
+    lines = data.split(b"\n")
+    torn = lines.pop() if lines else b""
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            rec = json.loads(raw)
+        except ValueError:
+            out.warnings.append(f"{path}: line {number} is not valid JSON; skipped")
+            continue
+        if isinstance(rec, dict):
+            out.records.append(rec)
+        else:
+            out.warnings.append(f"{path}: line {number} is not a JSON object; skipped")
+    if torn.strip():
+        out.warnings.append(
+            f"{path}: last line is incomplete (the process was probably killed while "
+            f"writing it); skipped {len(torn)} bytes"
+        )
+    return out
+
+
+def metric_point(rec: dict[str, Any]) -> tuple[str, float, int, int] | None:
+    """Decode one metric line; ``None`` when it is not a metric point."""
+    try:
+        key = rec["k"]
+        value = rec["v"]
+        if value is None:
+            value = _NONFINITE[rec["x"]]
+        return str(key), float(value), int(rec["s"]), int(rec["t"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def iter_metric_points(path: Path, warnings: list[str]) -> Iterator[tuple[str, float, int, int]]:
+    read = read_jsonl(path)
+    warnings.extend(read.warnings)
+    for number, rec in enumerate(read.records, 1):
+        point = metric_point(rec)
+        if point is None:
+            warnings.append(f"{path}: record {number} is not a metric point; skipped")
+            continue
+        yield point
+
+
+def read_header(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / RUN_JSON
+    try:
+        header = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise StoreFormatError(f"{run_dir} has no {RUN_JSON}; it is not a run folder") from None
+    except ValueError as exc:
+        raise StoreFormatError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(header, dict):
+        raise StoreFormatError(f"{path} is not a JSON object")
+    version = header.get("format", 1)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise StoreFormatError(
+            f"{path} uses run format {version!r}; this runsite reads up to {FORMAT_VERSION}. "
+            "Upgrade runsite to read it."
+        )
+    return header
+
+
+def event(kind: str, /, **fields: Any) -> str:
+    return dumps({"type": kind, "t": now_ms(), **fields}) + "\n"
+
+
+def fold_events(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Fold the event stream into the run's current state."""
+    state: dict[str, Any] = {
+        "params": {},
+        "tags": {},
+        "inputs": [],
+        "artifacts": [],
+        "notes": [],
+        "status": None,
+        "end_time": None,
+        "metrics": None,
+    }
+    for rec in records:
+        kind = rec.get("type")
+        if kind == "param":
+            state["params"].setdefault(rec.get("key"), rec.get("value"))
+        elif kind == "tag":
+            state["tags"][rec.get("key")] = rec.get("value")
+        elif kind == "tag_delete":
+            state["tags"].pop(rec.get("key"), None)
+        elif kind == "input":
+            state["inputs"].append({k: v for k, v in rec.items() if k not in ("type", "t")})
+        elif kind == "artifact":
+            art = {k: v for k, v in rec.items() if k not in ("type", "t")}
+            state["artifacts"] = [a for a in state["artifacts"] if a.get("path") != art.get("path")]
+            state["artifacts"].append(art)
+        elif kind == "note":
+            state["notes"].append({"text": rec.get("text", ""), "time": rec.get("t")})
+        elif kind == "status":
+            state["status"] = rec.get("status")
+            state["end_time"] = rec.get("end_time", rec.get("t"))
+            if isinstance(rec.get("metrics"), dict):
+                state["metrics"] = decode_summary(rec["metrics"])
+    state["params"].pop(None, None)
+    state["tags"].pop(None, None)
+    return state
+
+
+def encode_float(value: float) -> float | str:
+    if math.isfinite(value):
+        return value
+    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+
+def decode_float(value: Any) -> float:
+    if isinstance(value, str):
+        return _NONFINITE.get(value, math.nan)
+    return float(value) if value is not None else math.nan
+
+
+def encode_summary(summary: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        key: {
+            name: encode_float(v) if name in ("last", "min", "max") else v
+            for name, v in stats.items()
+        }
+        for key, stats in summary.items()
+    }
+
+
+def decode_summary(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for key, stats in summary.items():
+        if not isinstance(stats, dict):
+            continue
+        out[str(key)] = {
+            name: decode_float(v) if name in ("last", "min", "max") else v
+            for name, v in stats.items()
+        }
+    return out
+
+
+def summarize_points(points: Iterable[tuple[str, float, int, int]]) -> dict[str, dict[str, Any]]:
+    """Per-key last / min / max / count / last_step.
+
+    ``last`` is the value at the highest step (the later point wins a tie); ``min`` and
+    ``max`` skip NaN (NaN when every point is NaN).
+    """
+    acc: dict[str, list[Any]] = {}
+    for key, value, step, _ts in points:
+        a = acc.get(key)
+        if a is None:
+            acc[key] = a = [value, step, math.inf, -math.inf, 0]
+        elif step >= a[1]:
+            a[0], a[1] = value, step
+        if value == value:  # not NaN
+            if value < a[2]:
+                a[2] = value
+            if value > a[3]:
+                a[3] = value
+        a[4] += 1
+    return {
+        key: {
+            "last": a[0],
+            "min": a[2] if a[2] <= a[3] else math.nan,
+            "max": a[3] if a[2] <= a[3] else math.nan,
+            "count": a[4],
+            "last_step": a[1],
+        }
+        for key, a in acc.items()
+    }

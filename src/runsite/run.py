@@ -1,0 +1,472 @@
+"""A run being logged: the object API behind every ``runsite.log_*`` function.
+
+``Run`` objects are safe to share between threads. Params, tags, inputs, artifacts and
+notes are appended to ``events.jsonl`` as they are logged; metric points are buffered
+and appended to ``metrics.jsonl`` at least every ``record.FLUSH_INTERVAL`` seconds.
+``end()`` compacts the metrics to Parquet and writes the final status: from then on
+the run folder never changes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from runsite import artifacts, record, validate
+from runsite.entities import RunData, RunInfo
+from runsite.errors import InvalidInput, NotFound, RunStateError
+from runsite.ids import new_run_id, random_run_name
+
+log = logging.getLogger("runsite")
+
+_open_runs: set[Run] = set()
+_open_lock = threading.Lock()
+
+GIT_DIFF_ARTIFACT = "git-diff.patch"
+
+
+class Run:
+    """A run that is being logged. Create one with ``runsite.start_run()`` or
+    ``runsite.Store(path).start_run()``; use it as a context manager or call ``end()``."""
+
+    def __init__(
+        self,
+        store_root: Path,
+        experiment: str,
+        run_name: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        parent_run_id: str | None = None,
+        capture_git: bool = True,
+    ) -> None:
+        from runsite import capture
+
+        experiment = validate.check_name(experiment, "experiment name")
+        slug = validate.slugify(experiment)
+        name = validate.check_name(run_name, "run name") if run_name else random_run_name()
+        if tags:
+            tags = {validate.check_key(k, "tag key"): self._tag_value(k, v) for k, v in tags.items()}
+        start = record.now_ms()
+        self.run_id = new_run_id(start)
+        self.run_name = name
+        self.experiment = experiment
+        self.experiment_id = slug
+        self.store_root = Path(store_root)
+        self.path = self.store_root / slug / self.run_id
+        self.start_time = start
+        self.end_time: int | None = None
+        self.status = record.RUNNING
+        self.parent_run_id = parent_run_id
+
+        self._lock = threading.RLock()
+        self._params: dict[str, Any] = {}
+        self._tags: dict[str, str] = {}
+        self._last: dict[str, float] = {}
+        self._next_step: dict[str, int] = {}
+        self._metric_keys: set[str] = set()
+        self._closed = False
+
+        env = capture.environment()
+        git_info, diff = capture.git_state(self.store_root) if capture_git else (None, "")
+        header = {
+            "format": record.FORMAT_VERSION,
+            "run_id": self.run_id,
+            "run_name": name,
+            "experiment": experiment,
+            "experiment_id": slug,
+            "start_time": start,
+            "parent_run_id": parent_run_id,
+            **{k: env[k] for k in ("user", "host", "pid", "command", "entry_point", "python")},
+            "git": git_info,
+            "runsite_version": _version(),
+            "packages": env["packages"],
+        }
+        self.user = env["user"]
+        self.path.mkdir(parents=True, exist_ok=False)
+        (self.path / record.ARTIFACTS).mkdir()
+        record.write_json_atomic(self.path / record.RUN_JSON, header)
+        self._events = record.Appender(self.path / record.EVENTS)
+        self._metrics = record.MetricBuffer(self.path / record.METRICS_JSONL)
+        with _open_lock:
+            _open_runs.add(self)
+        if tags:
+            for k, v in tags.items():
+                self._write_tag(k, v)
+        if description:
+            self.add_note(description)
+        if diff:
+            self._write_artifact_bytes(GIT_DIFF_ARTIFACT, diff.encode("utf-8"), system=True)
+
+    # ------------------------------------------------------------------ MLflow shape
+
+    @property
+    def info(self) -> RunInfo:
+        return RunInfo(
+            run_id=self.run_id,
+            run_name=self.run_name,
+            experiment_id=self.experiment_id,
+            experiment_name=self.experiment,
+            status=self.status,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            user_id=self.user,
+            artifact_uri=(self.path / record.ARTIFACTS).resolve().as_uri(),
+        )
+
+    @property
+    def data(self) -> RunData:
+        with self._lock:
+            return RunData(
+                params={k: validate.canonical_str(v) for k, v in self._params.items()},
+                metrics=dict(self._last),
+                tags=dict(self._tags),
+            )
+
+    def __repr__(self) -> str:
+        return f"<Run {self.run_id} {self.run_name!r} in {self.experiment!r}: {self.status}>"
+
+    # ------------------------------------------------------------------ params, tags
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RunStateError(
+                f"run {self.run_id} ({self.run_name}) has ended with status {self.status}; "
+                "a closed run cannot change. Start a new run to log more."
+            )
+
+    def _event(self, kind: str, /, **fields: Any) -> None:
+        self._events.write(record.event(kind, **fields))
+
+    def log_param(self, key: str, value: Any) -> Any:
+        """Record a parameter. Params are immutable: logging the same key again with a
+        different value raises ``InvalidInput`` naming both values."""
+        validate.check_key(key, "param key")
+        normal = validate.param_value(key, value)
+        with self._lock:
+            self._check_open()
+            if key in self._params:
+                old = self._params[key]
+                if old == normal or validate.canonical_str(old) == validate.canonical_str(normal):
+                    return value
+                raise InvalidInput(
+                    f"param {key!r} was already logged as {old!r}; cannot change it to {normal!r} "
+                    "(params are immutable: log a metric or a tag for values that change)"
+                )
+            self._event("param", key=key, value=normal)
+            self._params[key] = normal
+        return value
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        # Validate all first so a bad key leaves nothing half-logged.
+        items = [(validate.check_key(k, "param key"), validate.param_value(k, v)) for k, v in params.items()]
+        for k, v in items:
+            self.log_param(k, v)
+
+    @staticmethod
+    def _tag_value(key: str, value: Any) -> str:
+        text = validate.canonical_str(value)
+        if len(text) > validate.MAX_TAG_VALUE_LENGTH:
+            raise InvalidInput(
+                f"value of tag {key!r} is {len(text)} characters long; "
+                f"the limit is {validate.MAX_TAG_VALUE_LENGTH}"
+            )
+        return text
+
+    def _write_tag(self, key: str, value: str) -> None:
+        with self._lock:
+            self._check_open()
+            self._event("tag", key=key, value=value)
+            self._tags[key] = value
+
+    def set_tag(self, key: str, value: Any) -> None:
+        """Set a tag (a string label; unlike params, tags can change)."""
+        validate.check_key(key, "tag key")
+        text = self._tag_value(key, value)
+        if key == "mlflow.note.content":  # MLflow's way of writing the run description
+            self.add_note(text)
+            return
+        self._write_tag(key, text)
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        items = [(validate.check_key(k, "tag key"), self._tag_value(k, v)) for k, v in tags.items()]
+        for k, v in items:
+            self.set_tag(k, v)
+
+    def delete_tag(self, key: str) -> None:
+        validate.check_key(key, "tag key")
+        with self._lock:
+            self._check_open()
+            if key not in self._tags:
+                raise NotFound(f"run {self.run_id} has no tag {key!r}")
+            self._event("tag_delete", key=key)
+            del self._tags[key]
+
+    def add_note(self, text: str) -> None:
+        """Append a markdown note to the run (shown on its page)."""
+        if not isinstance(text, str):
+            raise InvalidInput(f"a note must be a string, got {type(text).__name__}")
+        validate.check_text(text, validate.MAX_NOTE_LENGTH, "note")
+        with self._lock:
+            self._check_open()
+            self._event("note", text=text)
+
+    # ------------------------------------------------------------------ metrics
+
+    def _new_metric_key(self, key: Any) -> None:
+        validate.check_key(key, "metric key")
+        self._metric_keys.add(key)
+
+    def log_metric(
+        self, key: str, value: float, step: int | None = None, timestamp: int | None = None
+    ) -> None:
+        """Record one metric point. ``step`` defaults to one more than the last step
+        logged for ``key`` (0 for the first); ``timestamp`` is milliseconds since the
+        epoch and defaults to now. NaN and ±inf are kept as such."""
+        if key.__class__ is not str or key not in self._metric_keys:
+            self._new_metric_key(key)
+        if value.__class__ is not float:
+            value = validate.metric_value(key, value)
+        if step is not None and step.__class__ is not int:
+            step = validate.metric_step(key, step)
+        if timestamp is None:
+            timestamp = time.time_ns() // 1_000_000
+        elif timestamp.__class__ is not int:
+            timestamp = validate.metric_step(key, timestamp)
+        buf = self._metrics
+        with buf.lock:
+            if self._closed:
+                self._check_open()
+            if step is None:
+                step = self._next_step.get(key, 0)
+            self._next_step[key] = step + 1
+            self._last[key] = value
+            buf.add(key, value, step, timestamp)
+
+    def log_metrics(
+        self, metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None
+    ) -> None:
+        """Record several metrics at one step (checked together: a bad one logs none)."""
+        points = []
+        for key, value in metrics.items():
+            if key.__class__ is not str or key not in self._metric_keys:
+                self._new_metric_key(key)
+            if value.__class__ is not float:
+                value = validate.metric_value(key, value)
+            points.append((key, value))
+        if step is not None and step.__class__ is not int:
+            step = validate.metric_step("step", step)
+        ts = time.time_ns() // 1_000_000 if timestamp is None else validate.metric_step("timestamp", timestamp)
+        buf = self._metrics
+        next_step = self._next_step
+        with buf.lock:
+            if self._closed:
+                self._check_open()
+            for key, value in points:
+                s = next_step.get(key, 0) if step is None else step
+                next_step[key] = s + 1
+                self._last[key] = value
+                buf.add(key, value, s, ts)
+
+    # ------------------------------------------------------------------ artifacts
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.path / record.ARTIFACTS
+
+    def _record_artifact(self, rel: str, dest: Path, system: bool = False) -> None:
+        from runsite.hashing import sha256_file
+
+        fields: dict[str, Any] = {"path": rel, "size": dest.stat().st_size, "sha256": sha256_file(dest)}
+        if system:
+            fields["system"] = True
+        self._event("artifact", **fields)
+
+    def _write_artifact_bytes(self, rel: str, data: bytes, system: bool = False) -> None:
+        with self._lock:
+            self._check_open()
+            dest = artifacts.destination(self.artifacts_dir, rel)
+            artifacts.write_bytes(dest, data)
+            self._record_artifact(validate.safe_relpath(rel), dest, system)
+
+    def log_artifact(self, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+        """Copy a file into the run's artifacts (under ``artifact_path`` if given)."""
+        src = artifacts.source_file(local_path)
+        rel = artifacts.join(artifact_path, src.name)
+        with self._lock:
+            self._check_open()
+            dest = artifacts.destination(self.artifacts_dir, rel)
+            artifacts.copy(src, dest)
+            self._record_artifact(rel, dest)
+
+    def log_artifacts(self, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+        """Copy a folder's files into the run's artifacts. Symlinks that point outside
+        the folder are refused before anything is copied."""
+        plan = artifacts.plan_folder(local_dir)
+        with self._lock:
+            self._check_open()
+            targets = [
+                (artifacts.join(artifact_path, rel), src) for rel, src in plan
+            ]
+            dests = [(rel, artifacts.destination(self.artifacts_dir, rel), src) for rel, src in targets]
+            for rel, dest, src in dests:
+                artifacts.copy(src, dest)
+                self._record_artifact(rel, dest)
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        """Save ``text`` as an artifact file (UTF-8)."""
+        if not isinstance(text, str):
+            raise InvalidInput(f"log_text needs a string, got {type(text).__name__}")
+        self._write_artifact_bytes(artifact_file, text.encode("utf-8"))
+
+    def log_dict(self, dictionary: Any, artifact_file: str) -> None:
+        """Save a dict as JSON, or as YAML when ``artifact_file`` ends in .yaml/.yml."""
+        if artifact_file.lower().endswith((".yaml", ".yml")):
+            from runsite import yamlio
+
+            text = yamlio.dump(dictionary)
+        else:
+            try:
+                text = json.dumps(dictionary, indent=2, ensure_ascii=False, default=str)
+            except (TypeError, ValueError) as exc:
+                raise InvalidInput(f"log_dict: cannot serialise to JSON: {exc}") from None
+        self._write_artifact_bytes(artifact_file, text.encode("utf-8"))
+
+    def log_figure(self, figure: Any, artifact_file: str) -> None:
+        """Save a matplotlib figure (format from the extension: .png, .svg, .pdf, …)
+        or a plotly figure (.html)."""
+        buf = io.BytesIO()
+        if hasattr(figure, "savefig"):
+            ext = Path(artifact_file).suffix.lstrip(".") or "png"
+            figure.savefig(buf, format=ext)
+        elif hasattr(figure, "write_html"):
+            text = io.StringIO()
+            figure.write_html(text, include_plotlyjs=False)
+            buf.write(text.getvalue().encode("utf-8"))
+        else:
+            raise InvalidInput(
+                f"log_figure needs a matplotlib or plotly figure, got {type(figure).__name__}"
+            )
+        self._write_artifact_bytes(artifact_file, buf.getvalue())
+
+    def log_table(self, data: Any, artifact_file: str) -> None:
+        """Save a table (a dict of equal-length columns, or a pandas DataFrame).
+
+        ``.json`` writes MLflow's ``{"columns": [...], "data": [[...]]}``; ``.csv`` and
+        ``.parquet`` write those formats."""
+        from runsite.tables import encode_table
+
+        self._write_artifact_bytes(artifact_file, encode_table(data, artifact_file))
+
+    # ------------------------------------------------------------------ data inputs
+
+    def log_input(
+        self, path: str | os.PathLike[str], name: str | None = None, context: str = "training"
+    ) -> dict[str, Any]:
+        """Record a data input: content hash (sha256) of a file or folder, its size and,
+        for CSV/Parquet files, schema and row count. Unchanged files are not re-hashed."""
+        from runsite.inputs import describe_input
+
+        validate.check_key(context, "input context")
+        info = describe_input(Path(path), name, context)
+        with self._lock:
+            self._check_open()
+            self._event("input", **info)
+        return info
+
+    # ------------------------------------------------------------------ ending
+
+    def end(self, status: str = record.FINISHED) -> None:
+        """Close the run: flush, compact metrics to Parquet, write the final status.
+
+        Calling it again does nothing."""
+        status = _check_status(status)
+        with self._lock:
+            if self._closed:
+                return
+            with self._metrics.lock:
+                self._closed = True
+        self._metrics.close()
+        warnings: list[str] = []
+        try:
+            from runsite import arrowio
+
+            summary = arrowio.compact(self.path, warnings)
+        except Exception as exc:  # never lose the run over compaction: keep the JSONL
+            log.warning("runsite: could not compact metrics of run %s: %s", self.run_id, exc)
+            summary = record.summarize_points(
+                record.iter_metric_points(self.path / record.METRICS_JSONL, warnings)
+            )
+        for w in warnings:
+            log.warning("runsite: %s", w)
+        self.end_time = record.now_ms()
+        self.status = status
+        self._event("status", status=status, end_time=self.end_time, metrics=record.encode_summary(summary))
+        self._events.close()
+        with _open_lock:
+            _open_runs.discard(self)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            status = record.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = record.KILLED
+        else:
+            status = record.FAILED
+        _on_exit_context(self, status)
+
+
+def _on_exit_context(run: Run, status: str) -> None:
+    # The fluent layer replaces this to pop its active-run stack as well.
+    run.end(status)
+
+
+def _check_status(status: str) -> str:
+    if not isinstance(status, str) or status.upper() not in record.END_STATUSES:
+        raise InvalidInput(
+            f"end status must be one of {', '.join(record.END_STATUSES)}, got {status!r}"
+        )
+    return status.upper()
+
+
+def end_open_runs(status: str) -> None:
+    with _open_lock:
+        runs = sorted(_open_runs, key=lambda r: r.start_time, reverse=True)
+    for run in runs:  # children (started later) first
+        try:
+            run.end(status)
+        except Exception as exc:
+            log.warning("runsite: could not end run %s: %s", run.run_id, exc)
+
+
+@atexit.register
+def _end_at_exit() -> None:
+    # Like MLflow: a run left open when the script ends is closed. An uncaught
+    # exception (which Python leaves in sys.last_value) marks it FAILED.
+    failed = getattr(sys, "last_value", None) is not None and not isinstance(
+        sys.last_value, SystemExit
+    )
+    end_open_runs(record.FAILED if failed else record.FINISHED)
+
+
+def _version() -> str:
+    from runsite import __version__
+
+    return __version__

@@ -1,0 +1,446 @@
+"""Reading a store back: experiments, runs, params, metrics, artifacts, search.
+
+Readers accept every store the writer can produce, including runs that crashed (no
+end event, metrics still in JSONL, a torn last line): problems become ``warnings``,
+never exceptions. Per-run summaries are cached outside the store, keyed by the size
+and mtime of the run's record files, so reading 10,000 unchanged runs costs a few
+``stat`` calls each.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runsite import record, validate
+from runsite.cache import store_cache_dir
+from runsite.entities import Experiment, RunData, RunInfo
+from runsite.errors import InvalidInput, NotFound, StoreFormatError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from runsite.run import Run
+
+log = logging.getLogger("runsite")
+
+_CACHE_NAME = "runs-v1.json"
+_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.METRICS_PARQUET)
+
+
+def _stamp(run_dir: Path) -> list[Any]:
+    out: list[Any] = []
+    for name in _STAMPED:
+        try:
+            st = os.stat(run_dir / name)
+            out.append([st.st_size, st.st_mtime_ns])
+        except FileNotFoundError:
+            out.append(None)
+    return out
+
+
+def _pid_alive(host: str | None, pid: Any) -> bool:
+    if host != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_summary(run_dir: Path) -> dict[str, Any]:
+    """Everything about a run except its package list and metric history."""
+    header = record.read_header(run_dir)
+    events = record.read_jsonl(run_dir / record.EVENTS)
+    state = record.fold_events(events.records)
+    warnings = list(events.warnings)
+    metrics = state.pop("metrics")
+    if metrics is None:  # still open, or crashed: summarise the raw points
+        from runsite import arrowio
+
+        metrics = arrowio.summarize(arrowio.read_metrics(run_dir, warnings))
+    header.pop("packages", None)
+    return {"header": header, **state, "metrics": metrics, "warnings": warnings}
+
+
+class RunRecord:
+    """A run as recorded on disk. Cheap to create; the package list and metric history
+    are read only when asked for."""
+
+    def __init__(self, path: Path, summary: Mapping[str, Any]) -> None:
+        self.path = path
+        self._s = summary
+        h = summary["header"]
+        self.run_id: str = h.get("run_id") or path.name
+        self.run_name: str = h.get("run_name") or self.run_id
+        self.experiment: str = h.get("experiment") or path.parent.name
+        self.experiment_id: str = path.parent.name
+        self.start_time: int = int(h.get("start_time") or 0)
+        self.end_time: int | None = summary.get("end_time")
+        self.user: str = h.get("user") or ""
+        self.host: str = h.get("host") or ""
+        self.parent_run_id: str | None = h.get("parent_run_id")
+        self.git: dict[str, Any] | None = h.get("git")
+        self.params: dict[str, Any] = dict(summary["params"])
+        self.tags: dict[str, str] = dict(summary["tags"])
+        self.inputs: list[dict[str, Any]] = list(summary["inputs"])
+        self.artifacts: list[dict[str, Any]] = list(summary["artifacts"])
+        self.notes: list[dict[str, Any]] = list(summary["notes"])
+        self.metrics: dict[str, dict[str, Any]] = dict(summary["metrics"])
+        self.warnings: list[str] = list(summary["warnings"])
+        self._recorded_status: str | None = summary.get("status")
+
+    def __repr__(self) -> str:
+        return f"<RunRecord {self.run_id} {self.run_name!r} in {self.experiment!r}: {self.status}>"
+
+    @property
+    def status(self) -> str:
+        """FINISHED, FAILED or KILLED once ended; RUNNING while its process (on this
+        host) is alive; UNFINISHED for a run that stopped without ending (killed, crashed)."""
+        if self._recorded_status:
+            return self._recorded_status
+        h = self._s["header"]
+        return record.RUNNING if _pid_alive(h.get("host"), h.get("pid")) else record.UNFINISHED
+
+    @property
+    def duration(self) -> int | None:
+        return self.end_time - self.start_time if self.end_time is not None else None
+
+    @property
+    def dirty(self) -> bool | None:
+        return self.git.get("dirty") if self.git else None
+
+    @property
+    def commit(self) -> str | None:
+        return self.git.get("commit") if self.git else None
+
+    @cached_property
+    def header(self) -> dict[str, Any]:
+        """The full ``run.json`` (with the installed packages)."""
+        return record.read_header(self.path)
+
+    @property
+    def packages(self) -> dict[str, str]:
+        return dict(self.header.get("packages") or {})
+
+    def metrics_table(self) -> pa.Table:
+        """Every metric point: columns key, step, timestamp (ms), value; sorted by key, step."""
+        from runsite import arrowio
+
+        warnings: list[str] = []
+        table = arrowio.sort_metrics(arrowio.read_metrics(self.path, warnings))
+        for w in warnings:
+            log.warning("runsite: %s", w)
+        return table
+
+    def metric_history(self, key: str) -> pa.Table:
+        import pyarrow.compute as pc
+
+        table = self.metrics_table()
+        return table.filter(pc.equal(table["key"], key))
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.path / record.ARTIFACTS
+
+    @property
+    def info(self) -> RunInfo:
+        return RunInfo(
+            run_id=self.run_id,
+            run_name=self.run_name,
+            experiment_id=self.experiment_id,
+            experiment_name=self.experiment,
+            status=self.status,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            user_id=self.user,
+            artifact_uri=self.artifacts_dir.resolve().as_uri(),
+        )
+
+    @property
+    def data(self) -> RunData:
+        return RunData(
+            params={k: validate.canonical_str(v) for k, v in self.params.items()},
+            metrics={k: v["last"] for k, v in self.metrics.items()},
+            tags=dict(self.tags),
+        )
+
+    def to_row(self) -> dict[str, Any]:
+        """The shape ``runsite.search`` filters (see docs/search.md)."""
+        return {
+            "run_id": self.run_id,
+            "attributes": {
+                "run_id": self.run_id,
+                "run_name": self.run_name,
+                "status": self.status,
+                "start_time": self.start_time,
+                "end_time": self.end_time,
+                "duration": self.duration,
+                "user": self.user,
+                "host": self.host,
+                "experiment": self.experiment,
+                "commit": self.commit,
+                "dirty": self.dirty,
+                "parent_run_id": self.parent_run_id,
+            },
+            "params": {k: validate.canonical_str(v) for k, v in self.params.items()},
+            "tags": dict(self.tags),
+            "metrics": {
+                k: {n: v[n] for n in ("last", "min", "max", "count")} for k, v in self.metrics.items()
+            },
+            "record": self,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description (non-finite floats as "NaN"/"Infinity" strings)."""
+        return {
+            "run_id": self.run_id,
+            "run_name": self.run_name,
+            "experiment": self.experiment,
+            "experiment_id": self.experiment_id,
+            "status": self.status,
+            "start_time": self.start_time,
+            "end_time": self.end_time,
+            "duration_ms": self.duration,
+            "user": self.user,
+            "host": self.host,
+            "parent_run_id": self.parent_run_id,
+            "git": self.git,
+            "params": self.params,
+            "tags": self.tags,
+            "metrics": record.encode_summary(self.metrics),
+            "inputs": self.inputs,
+            "artifacts": self.artifacts,
+            "notes": self.notes,
+            "warnings": self.warnings,
+            "path": str(self.path),
+        }
+
+
+class Store:
+    """A store on disk: ``Store("runs").runs("nyc-taxi")``.
+
+    Also the way to log without global state: ``Store("runs").start_run(...)``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        if path is None:
+            from runsite.fluent import get_store_path
+
+            path = get_store_path()
+        self.root = Path(path)
+        self.warnings: list[str] = []
+        self._cache: dict[str, Any] | None = None
+        self._cache_dirty = False
+
+    def __repr__(self) -> str:
+        return f"<Store {self.root}>"
+
+    # ------------------------------------------------------------------ cache
+
+    def _cache_path(self) -> Path:
+        return store_cache_dir(self.root) / _CACHE_NAME
+
+    def _load_cache(self) -> dict[str, Any]:
+        if self._cache is None:
+            try:
+                data = json.loads(self._cache_path().read_text("utf-8"))
+                self._cache = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                self._cache = {}
+        return self._cache
+
+    def _save_cache(self) -> None:
+        if not self._cache_dirty or self._cache is None:
+            return
+        path = self._cache_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self._cache), "utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.debug("runsite: could not write read cache: %s", exc)
+        self._cache_dirty = False
+
+    def _record(self, run_dir: Path) -> RunRecord | None:
+        cache = self._load_cache()
+        key = f"{run_dir.parent.name}/{run_dir.name}"
+        stamp = _stamp(run_dir)
+        hit = cache.get(key)
+        if hit is not None and hit.get("stamp") == stamp:
+            summary = hit["summary"]
+        else:
+            try:
+                summary = read_summary(run_dir)
+            except StoreFormatError as exc:
+                self.warnings.append(str(exc))
+                return None
+            cache[key] = {"stamp": stamp, "summary": summary}
+            self._cache_dirty = True
+        rec = RunRecord(run_dir, summary)
+        self.warnings.extend(rec.warnings)
+        return rec
+
+    # ------------------------------------------------------------------ experiments
+
+    def _experiment_dirs(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+        )
+
+    def _run_dirs(self, exp_dir: Path) -> list[Path]:
+        out = []
+        for p in sorted(exp_dir.iterdir()):
+            if not p.is_dir() or p.name.startswith("."):
+                continue
+            if (p / record.RUN_JSON).is_file():
+                out.append(p)
+            elif p.name != record.ARTIFACTS:
+                self.warnings.append(f"{p}: folder without {record.RUN_JSON}; not a run, skipped")
+        return out
+
+    def _experiment(self, exp_dir: Path) -> Experiment:
+        meta: dict[str, Any] = {}
+        yml = exp_dir / record.EXPERIMENT_YAML
+        if yml.is_file():
+            from runsite import yamlio
+
+            try:
+                loaded = yamlio.load_safe(yml)
+                meta = loaded if isinstance(loaded, dict) else {}
+            except StoreFormatError as exc:
+                self.warnings.append(str(exc))
+        name = meta.get("name")
+        if not isinstance(name, str) or not name.strip():
+            name = None
+            for run_dir in self._run_dirs(exp_dir)[:1]:
+                rec = self._record(run_dir)
+                name = rec.experiment if rec else None
+        tags = meta.get("tags") if isinstance(meta.get("tags"), dict) else {}
+        return Experiment(
+            experiment_id=exp_dir.name,
+            name=name or exp_dir.name,
+            path=str(exp_dir),
+            description=str(meta.get("description") or ""),
+            tags={str(k): str(v) for k, v in (tags or {}).items()},
+            key_metric=meta.get("key_metric") if isinstance(meta.get("key_metric"), str) else None,
+        )
+
+    def experiments(self) -> list[Experiment]:
+        """Every experiment (a folder in the store), sorted by folder name."""
+        out = [self._experiment(d) for d in self._experiment_dirs()]
+        self._save_cache()
+        return out
+
+    def _experiment_dir(self, name: str) -> Path:
+        for candidate in (name, _try_slug(name)):
+            if candidate and (self.root / candidate).is_dir() and not candidate.startswith("."):
+                return self.root / candidate
+        known = ", ".join(d.name for d in self._experiment_dirs()) or "none"
+        raise NotFound(f"no experiment {name!r} in store {self.root} (experiments: {known})")
+
+    def experiment(self, name: str) -> Experiment:
+        """An experiment by name or folder name."""
+        return self._experiment(self._experiment_dir(name))
+
+    # ------------------------------------------------------------------ runs
+
+    def runs(self, experiment: str | Iterable[str] | None = None) -> list[RunRecord]:
+        """Runs of one experiment, several, or all; newest first."""
+        if experiment is None:
+            dirs = self._experiment_dirs()
+        elif isinstance(experiment, str):
+            dirs = [self._experiment_dir(experiment)]
+        else:
+            dirs = [self._experiment_dir(e) for e in experiment]
+        out: list[RunRecord] = []
+        for exp_dir in dirs:
+            for run_dir in self._run_dirs(exp_dir):
+                rec = self._record(run_dir)
+                if rec is not None:
+                    out.append(rec)
+        self._save_cache()
+        out.sort(key=lambda r: (r.start_time, r.run_id), reverse=True)
+        return out
+
+    def run(self, run_id: str) -> RunRecord:
+        """One run by id (or an unambiguous prefix of at least 6 characters)."""
+        if not isinstance(run_id, str) or len(run_id) < 6 or not run_id.isalnum():
+            raise InvalidInput(f"{run_id!r} is not a run id (or a prefix of at least 6 characters)")
+        run_id = run_id.lower()
+        matches = []
+        for exp_dir in self._experiment_dirs():
+            exact = exp_dir / run_id
+            if (exact / record.RUN_JSON).is_file():
+                matches = [exact]
+                break
+            matches += [p for p in exp_dir.glob(f"{run_id}*") if (p / record.RUN_JSON).is_file()]
+        if not matches:
+            raise NotFound(f"no run {run_id!r} in store {self.root}")
+        if len(matches) > 1:
+            ids = ", ".join(sorted(p.name for p in matches)[:5])
+            raise InvalidInput(f"run id prefix {run_id!r} is ambiguous: {ids}")
+        rec = self._record(matches[0])
+        self._save_cache()
+        if rec is None:
+            raise StoreFormatError(self.warnings[-1])
+        return rec
+
+    def search_runs(
+        self,
+        filter_string: str = "",
+        order_by: Sequence[str] | None = None,
+        experiment_names: Sequence[str] | None = None,
+        max_results: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs matching ``filter_string`` (grammar: docs/search.md), newest first
+        unless ``order_by`` says otherwise."""
+        from runsite import search
+
+        rows = [r.to_row() for r in self.runs(experiment_names)]
+        found = search.search(rows, filter_string, order_by=order_by, max_results=max_results)
+        return [row["record"] for row in found]
+
+    # ------------------------------------------------------------------ logging
+
+    def start_run(
+        self,
+        experiment: str = "Default",
+        run_name: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        parent_run_id: str | None = None,
+        log_git: bool = True,
+    ) -> Run:
+        """Start a run in this store without touching runsite's global state (for
+        libraries and threads): the returned ``Run`` has every ``log_*`` method."""
+        from runsite.run import Run
+
+        return Run(
+            self.root,
+            experiment,
+            run_name=run_name,
+            tags=tags,
+            description=description,
+            parent_run_id=parent_run_id,
+            capture_git=log_git,
+        )
+
+
+def _try_slug(name: str) -> str | None:
+    try:
+        return validate.slugify(name)
+    except InvalidInput:
+        return None
