@@ -28,7 +28,13 @@ METRIC_SCHEMA = pa.schema(
     ]
 )
 _JSONL_SCHEMA = pa.schema(
-    [("k", pa.string()), ("v", pa.float64()), ("s", pa.int64()), ("t", pa.int64()), ("x", pa.string())]
+    [
+        ("k", pa.string()),
+        ("v", pa.float64()),
+        ("s", pa.int64()),
+        ("t", pa.int64()),
+        ("x", pa.string()),
+    ]
 )
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -82,13 +88,22 @@ def read_metrics_jsonl(path: Path, warnings: list[str]) -> pa.Table:
         pc.or_(pc.or_(pc.is_null(raw.column("k")), pc.is_null(raw.column("s"))), pc.is_null(values))
     ).as_py()
     table = pa.table(
-        {"key": raw.column("k"), "step": raw.column("s"), "timestamp": raw.column("t"), "value": values},
+        {
+            "key": raw.column("k"),
+            "step": raw.column("s"),
+            "timestamp": raw.column("t"),
+            "value": values,
+        },
     )
     if bad:
         warnings.append(f"{path}: {bad} records are not metric points; skipped")
         table = table.filter(
-            pc.invert(pc.or_(pc.or_(pc.is_null(table["key"]), pc.is_null(table["step"])),
-                             pc.is_null(table["value"])))
+            pc.invert(
+                pc.or_(
+                    pc.or_(pc.is_null(table["key"]), pc.is_null(table["step"])),
+                    pc.is_null(table["value"]),
+                )
+            )
         )
     return table.cast(METRIC_SCHEMA)
 
@@ -97,15 +112,27 @@ def sort_metrics(table: pa.Table) -> pa.Table:
     """Order by key, then step; equal steps keep the order they were logged in."""
     if table.num_rows == 0:
         return table
-    return table.take(pc.sort_indices(table, sort_keys=[("key", "ascending"), ("step", "ascending")]))
+    return table.take(
+        pc.sort_indices(table, sort_keys=[("key", "ascending"), ("step", "ascending")])
+    )
 
 
 def summarize(table: pa.Table, presorted: bool = False) -> dict[str, dict[str, Any]]:
     """Per key: last (at the highest step), min and max (NaN skipped), count, last_step."""
     if table.num_rows == 0:
         return {}
-    grouped = (table if presorted else sort_metrics(table)).group_by("key", use_threads=False).aggregate(
-        [("value", "last"), ("value", "min"), ("value", "max"), ("value", "count"), ("step", "max")]
+    grouped = (
+        (table if presorted else sort_metrics(table))
+        .group_by("key", use_threads=False)
+        .aggregate(
+            [
+                ("value", "last"),
+                ("value", "min"),
+                ("value", "max"),
+                ("value", "count"),
+                ("step", "max"),
+            ]
+        )
     )
     rows = grouped.to_pylist()
     return {

@@ -39,7 +39,9 @@ def source_file(local_path: str | os.PathLike[str]) -> Path:
     if not src.exists():
         raise NotFound(f"cannot log artifact: {src} does not exist")
     if not src.is_file():
-        raise InvalidInput(f"cannot log artifact: {src} is not a file (use log_artifacts for folders)")
+        raise InvalidInput(
+            f"cannot log artifact: {src} is not a file (use log_artifacts for folders)"
+        )
     return src
 
 

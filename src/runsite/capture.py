@@ -6,6 +6,7 @@ never an exception in the training script.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import logging
 import os
@@ -67,13 +68,28 @@ def environment() -> dict[str, Any]:
     return env
 
 
+def _is_tool(script: Path) -> bool:
+    """A console script of an installed package (pytest, jupyter), not the user's code."""
+    return any(script.is_relative_to(Path(p).resolve()) for p in {sys.prefix, sys.base_prefix})
+
+
 def git_state(store_root: Path) -> tuple[dict[str, Any] | None, str]:
-    """(git info for the header, the diff when dirty). Never raises."""
-    start = Path(entry_point() or os.getcwd()).parent if entry_point() else Path.cwd()
+    """(git info for the header, the diff when dirty). Never raises.
+
+    The repository is the one holding the current folder, else the one holding the
+    entry script (a script run from outside its project)."""
+    ep = entry_point()
+    starts = [Path.cwd()]
+    if ep and not _is_tool(Path(ep)):
+        starts.append(Path(ep).parent)
+    info = None
     try:
         from runsite import gitio
 
-        info = gitio.repo_info(start, exclude=store_root)
+        for start in starts:
+            info = gitio.repo_info(start, exclude=store_root)
+            if info is not None:
+                break
     except ImportError as exc:
         log.warning("runsite: GitPython unavailable (%s); git state not recorded", exc)
         return None, ""
@@ -82,15 +98,12 @@ def git_state(store_root: Path) -> tuple[dict[str, Any] | None, str]:
         return None, ""
     if info is None:
         log.warning(
-            "runsite: %s is not inside a git repository; the run records no commit", start
+            "runsite: %s is not inside a git repository; the run records no commit", starts[0]
         )
         return None, ""
     diff = info.pop("_diff", "")
-    ep = entry_point()
     if ep:
-        try:
+        with contextlib.suppress(ValueError):
             info["entry_point"] = Path(ep).relative_to(info["root"]).as_posix()
-        except ValueError:
-            pass
     info.pop("root", None)
     return info, diff

@@ -48,7 +48,9 @@ def _path_from_uri(uri: str) -> Path:
     if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and uri[1:3] in (":\\", ":/")):
         if parsed.scheme == "file":
             if parsed.netloc not in ("", "localhost"):
-                raise InvalidInput(f"tracking URI {uri!r}: file URIs on another host are not supported")
+                raise InvalidInput(
+                    f"tracking URI {uri!r}: file URIs on another host are not supported"
+                )
             return Path(unquote(parsed.path))
         return Path(uri)
     raise InvalidInput(
@@ -77,7 +79,9 @@ def get_tracking_uri() -> str:
 # ---------------------------------------------------------------------- experiments
 
 
-def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
     """Make ``experiment_name`` the experiment new runs go to (its folder is created)."""
     global _experiment
     name = experiment_name if experiment_name is not None else experiment_id
@@ -129,7 +133,9 @@ def start_run(
                 f"run {parent.run_id} ({parent.run_name}) is already active; end it with "
                 "runsite.end_run() or pass nested=True to start a child run"
             )
-        exp = experiment or experiment_id or (parent.experiment if parent else get_experiment_name())
+        exp = (
+            experiment or experiment_id or (parent.experiment if parent else get_experiment_name())
+        )
         new = Run(
             get_store_path(),
             exp,
@@ -228,13 +234,17 @@ def log_params(params: Mapping[str, Any]) -> None:
     _current().log_params(params)
 
 
-def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None) -> None:
+def log_metric(
+    key: str, value: float, step: int | None = None, timestamp: int | None = None
+) -> None:
     # The hot path: avoid _current()'s lock when a run is active.
     r = _stack[-1] if _stack else _current()
     r.log_metric(key, value, step, timestamp)
 
 
-def log_metrics(metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None) -> None:
+def log_metrics(
+    metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None
+) -> None:
     r = _stack[-1] if _stack else _current()
     r.log_metrics(metrics, step, timestamp)
 
@@ -279,5 +289,7 @@ def log_table(data: Any, artifact_file: str) -> None:
     _current().log_table(data, artifact_file)
 
 
-def log_input(path: str | os.PathLike[str], name: str | None = None, context: str = "training") -> dict[str, Any]:
+def log_input(
+    path: str | os.PathLike[str], name: str | None = None, context: str = "training"
+) -> dict[str, Any]:
     return _current().log_input(path, name, context)

@@ -67,7 +67,7 @@ def _porcelain_paths(text: str) -> list[str]:
         if len(entry) < 4:
             continue
         code, path = entry[:2], entry[3:]
-        out.append(f"{code.strip() or '?'} {path}")
+        out.append(f"{code.strip()} {path}")
         if code[0] in "RC":
             i += 1  # the source path of a rename/copy follows
     return out

@@ -40,7 +40,9 @@ class HashCache:
                 db.execute("CREATE TABLE IF NOT EXISTS infos (sha256 TEXT PRIMARY KEY, info TEXT)")
                 self._db = db
             except sqlite3.Error as exc:  # a broken cache only costs time
-                log.warning("runsite: hash cache %s unusable (%s); hashing without it", self.path, exc)
+                log.warning(
+                    "runsite: hash cache %s unusable (%s); hashing without it", self.path, exc
+                )
                 return None
         return self._db
 
@@ -69,7 +71,6 @@ class HashCache:
                 )
         except sqlite3.Error as exc:
             log.debug("runsite: could not write hash cache: %s", exc)
-
 
     def get_info(self, sha256: str) -> dict[str, Any] | None:
         """Derived facts about a content hash (schema, rows), computed once per content."""

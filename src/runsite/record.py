@@ -121,9 +121,7 @@ class MetricBuffer:
             self._flush_locked()
 
     def _start_thread(self) -> None:
-        self._thread = threading.Thread(
-            target=self._loop, name="runsite-metric-flush", daemon=True
-        )
+        self._thread = threading.Thread(target=self._loop, name="runsite-metric-flush", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:

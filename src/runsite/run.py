@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -55,7 +55,9 @@ class Run:
         slug = validate.slugify(experiment)
         name = validate.check_name(run_name, "run name") if run_name else random_run_name()
         if tags:
-            tags = {validate.check_key(k, "tag key"): self._tag_value(k, v) for k, v in tags.items()}
+            tags = {
+                validate.check_key(k, "tag key"): self._tag_value(k, v) for k, v in tags.items()
+            }
         start = record.now_ms()
         self.run_id = new_run_id(start)
         self.run_name = name
@@ -147,30 +149,36 @@ class Run:
     def _event(self, kind: str, /, **fields: Any) -> None:
         self._events.write(record.event(kind, **fields))
 
+    def _new_param(self, key: str, normal: Any) -> bool:
+        """True when ``key`` is new; raises when it was logged with another value."""
+        if key not in self._params:
+            return True
+        old = self._params[key]
+        if old == normal or validate.canonical_str(old) == validate.canonical_str(normal):
+            return False
+        raise InvalidInput(
+            f"param {key!r} was already logged as {old!r}; cannot change it to {normal!r} "
+            "(params are immutable: log a metric or a tag for values that change)"
+        )
+
     def log_param(self, key: str, value: Any) -> Any:
         """Record a parameter. Params are immutable: logging the same key again with a
         different value raises ``InvalidInput`` naming both values."""
-        validate.check_key(key, "param key")
-        normal = validate.param_value(key, value)
-        with self._lock:
-            self._check_open()
-            if key in self._params:
-                old = self._params[key]
-                if old == normal or validate.canonical_str(old) == validate.canonical_str(normal):
-                    return value
-                raise InvalidInput(
-                    f"param {key!r} was already logged as {old!r}; cannot change it to {normal!r} "
-                    "(params are immutable: log a metric or a tag for values that change)"
-                )
-            self._event("param", key=key, value=normal)
-            self._params[key] = normal
+        self.log_params({key: value})
         return value
 
     def log_params(self, params: Mapping[str, Any]) -> None:
-        # Validate all first so a bad key leaves nothing half-logged.
-        items = [(validate.check_key(k, "param key"), validate.param_value(k, v)) for k, v in params.items()]
-        for k, v in items:
-            self.log_param(k, v)
+        """Record several params; all are checked first, so a refused batch logs none."""
+        items = [
+            (validate.check_key(k, "param key"), validate.param_value(k, v))
+            for k, v in params.items()
+        ]
+        with self._lock:
+            self._check_open()
+            new = [(k, v) for k, v in items if self._new_param(k, v)]
+            for k, v in new:
+                self._event("param", key=k, value=v)
+                self._params[k] = v
 
     @staticmethod
     def _tag_value(key: str, value: Any) -> str:
@@ -265,7 +273,11 @@ class Run:
             points.append((key, value))
         if step is not None and step.__class__ is not int:
             step = validate.metric_step("step", step)
-        ts = time.time_ns() // 1_000_000 if timestamp is None else validate.metric_step("timestamp", timestamp)
+        ts = (
+            time.time_ns() // 1_000_000
+            if timestamp is None
+            else validate.metric_step("timestamp", timestamp)
+        )
         buf = self._metrics
         next_step = self._next_step
         with buf.lock:
@@ -286,7 +298,11 @@ class Run:
     def _record_artifact(self, rel: str, dest: Path, system: bool = False) -> None:
         from runsite.hashing import sha256_file
 
-        fields: dict[str, Any] = {"path": rel, "size": dest.stat().st_size, "sha256": sha256_file(dest)}
+        fields: dict[str, Any] = {
+            "path": rel,
+            "size": dest.stat().st_size,
+            "sha256": sha256_file(dest),
+        }
         if system:
             fields["system"] = True
         self._event("artifact", **fields)
@@ -298,7 +314,9 @@ class Run:
             artifacts.write_bytes(dest, data)
             self._record_artifact(validate.safe_relpath(rel), dest, system)
 
-    def log_artifact(self, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    def log_artifact(
+        self, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
         """Copy a file into the run's artifacts (under ``artifact_path`` if given)."""
         src = artifacts.source_file(local_path)
         rel = artifacts.join(artifact_path, src.name)
@@ -308,16 +326,18 @@ class Run:
             artifacts.copy(src, dest)
             self._record_artifact(rel, dest)
 
-    def log_artifacts(self, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    def log_artifacts(
+        self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
         """Copy a folder's files into the run's artifacts. Symlinks that point outside
         the folder are refused before anything is copied."""
         plan = artifacts.plan_folder(local_dir)
         with self._lock:
             self._check_open()
-            targets = [
-                (artifacts.join(artifact_path, rel), src) for rel, src in plan
+            targets = [(artifacts.join(artifact_path, rel), src) for rel, src in plan]
+            dests = [
+                (rel, artifacts.destination(self.artifacts_dir, rel), src) for rel, src in targets
             ]
-            dests = [(rel, artifacts.destination(self.artifacts_dir, rel), src) for rel, src in targets]
             for rel, dest, src in dests:
                 artifacts.copy(src, dest)
                 self._record_artifact(rel, dest)
@@ -410,7 +430,9 @@ class Run:
             log.warning("runsite: %s", w)
         self.end_time = record.now_ms()
         self.status = status
-        self._event("status", status=status, end_time=self.end_time, metrics=record.encode_summary(summary))
+        self._event(
+            "status", status=status, end_time=self.end_time, metrics=record.encode_summary(summary)
+        )
         self._events.close()
         with _open_lock:
             _open_runs.discard(self)
@@ -433,9 +455,13 @@ class Run:
         _on_exit_context(self, status)
 
 
-def _on_exit_context(run: Run, status: str) -> None:
-    # The fluent layer replaces this to pop its active-run stack as well.
+def _end(run: Run, status: str) -> None:
     run.end(status)
+
+
+# What leaving a ``with`` block does; the fluent layer replaces it to also pop its
+# active-run stack.
+_on_exit_context: Callable[[Run, str], None] = _end
 
 
 def _check_status(status: str) -> str:

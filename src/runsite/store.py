@@ -195,7 +195,8 @@ class RunRecord:
             "params": {k: validate.canonical_str(v) for k, v in self.params.items()},
             "tags": dict(self.tags),
             "metrics": {
-                k: {n: v[n] for n in ("last", "min", "max", "count")} for k, v in self.metrics.items()
+                k: {n: v[n] for n in ("last", "min", "max", "count")}
+                for k, v in self.metrics.items()
             },
             "record": self,
         }

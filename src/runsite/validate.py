@@ -116,9 +116,7 @@ def slugify(name: str) -> str:
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9._]+", "-", text.lower()).strip("-._")
     if not slug:
-        raise InvalidInput(
-            f"name {name!r} has no letters or digits to make a folder name from"
-        )
+        raise InvalidInput(f"name {name!r} has no letters or digits to make a folder name from")
     return slug[:100]
 
 

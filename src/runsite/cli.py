@@ -1,0 +1,291 @@
+"""The ``runsite`` command: a thin translation of the library into click commands.
+
+Library errors (``RunsiteError``) become one line on stderr and exit code 1; usage
+errors are click's (exit code 2). No traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import click
+
+from runsite import __version__
+from runsite.errors import RunsiteError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RunsiteError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+
+def store_option(f: F) -> F:
+    return click.option(
+        "--store",
+        envvar="RUNSITE_STORE",
+        default="runs",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help="The store folder (also $RUNSITE_STORE).",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+
+
+def _open_store(path: str) -> Any:
+    from runsite.store import Store
+
+    return Store(path)
+
+
+def _time(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _duration(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    return "\n".join(lines)
+
+
+def _echo_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False, default=str))
+
+
+def _warn(store: Any) -> None:
+    for w in dict.fromkeys(store.warnings):
+        click.echo(f"warning: {w}", err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="runsite")
+def main() -> None:
+    """runsite: experiment tracking and a model registry with no server."""
+
+
+# ---------------------------------------------------------------------- experiments
+
+
+@main.group()
+def experiments() -> None:
+    """List the experiments of a store."""
+
+
+@experiments.command("list")
+@store_option
+@json_option
+def experiments_list(store: str, as_json: bool) -> None:
+    """List experiments with their run counts and last activity."""
+    st = _open_store(store)
+    out = []
+    for exp in st.experiments():
+        runs = st.runs(exp.experiment_id)
+        out.append(
+            {
+                "experiment_id": exp.experiment_id,
+                "name": exp.name,
+                "runs": len(runs),
+                "last_start_time": max((r.start_time for r in runs), default=None),
+            }
+        )
+    if as_json:
+        _echo_json(out)
+    else:
+        rows = [
+            [e["experiment_id"], e["name"], e["runs"], _time(e["last_start_time"])] for e in out
+        ]
+        click.echo(_table(["ID", "NAME", "RUNS", "LAST RUN (UTC)"], rows))
+    _warn(st)
+
+
+# ---------------------------------------------------------------------- runs
+
+
+@main.group()
+def runs() -> None:
+    """List, show and search runs."""
+
+
+def _runs_output(found: Sequence[Any], as_json: bool) -> None:
+    if as_json:
+        _echo_json([r.to_dict() for r in found])
+        return
+    rows = []
+    for r in found:
+        shown = list(r.metrics.items())[:3]
+        metrics = ", ".join(f"{k}={_num(v['last'])}" for k, v in shown)
+        if len(r.metrics) > 3:
+            metrics += ", …"
+        commit = (r.commit or "-")[:8] + ("*" if r.dirty else "")
+        rows.append(
+            [
+                r.run_id,
+                r.run_name,
+                r.experiment_id,
+                r.status,
+                _time(r.start_time),
+                _duration(r.duration),
+                commit,
+                metrics,
+            ]
+        )
+    click.echo(
+        _table(
+            [
+                "RUN ID",
+                "NAME",
+                "EXPERIMENT",
+                "STATUS",
+                "START (UTC)",
+                "DURATION",
+                "COMMIT",
+                "METRICS (last)",
+            ],
+            rows,
+        )
+    )
+
+
+@runs.command("list")
+@click.argument("experiment", required=False)
+@click.option("--max-results", type=click.IntRange(min=1), help="Show at most this many runs.")
+@store_option
+@json_option
+def runs_list(experiment: str | None, max_results: int | None, store: str, as_json: bool) -> None:
+    """List runs (of EXPERIMENT, or of all experiments), newest first."""
+    st = _open_store(store)
+    found = st.runs(experiment)
+    _runs_output(found[:max_results] if max_results else found, as_json)
+    _warn(st)
+
+
+@runs.command("show")
+@click.argument("run_id")
+@store_option
+@json_option
+def runs_show(run_id: str, store: str, as_json: bool) -> None:
+    """Show one run: RUN_ID or an unambiguous prefix of it."""
+    st = _open_store(store)
+    r = st.run(run_id)
+    if as_json:
+        _echo_json(r.to_dict())
+        _warn(st)
+        return
+    git = r.git or {}
+    lines = [
+        f"run        {r.run_id}  ({r.run_name})",
+        f"experiment {r.experiment}",
+        f"status     {r.status}",
+        f"started    {_time(r.start_time)} UTC   duration {_duration(r.duration)}",
+        f"user       {r.user}@{r.host}",
+        f"git        {git.get('commit') or '-'} {git.get('branch') or ''}"
+        + ("  DIRTY" if git.get("dirty") else ""),
+    ]
+    if r.parent_run_id:
+        lines.append(f"parent     {r.parent_run_id}")
+    click.echo("\n".join(lines))
+    if r.params:
+        click.echo("\nparams")
+        click.echo(_table(["KEY", "VALUE"], sorted(r.params.items())))
+    if r.metrics:
+        click.echo("\nmetrics")
+        rows = [
+            [k, _num(v["last"]), _num(v["min"]), _num(v["max"]), v["count"]]
+            for k, v in sorted(r.metrics.items())
+        ]
+        click.echo(_table(["KEY", "LAST", "MIN", "MAX", "POINTS"], rows))
+    if r.tags:
+        click.echo("\ntags")
+        click.echo(_table(["KEY", "VALUE"], sorted(r.tags.items())))
+    if r.inputs:
+        click.echo("\ninputs")
+        click.echo(
+            _table(
+                ["NAME", "PATH", "HASH", "SIZE"],
+                [
+                    [i.get("name"), i.get("path"), str(i.get("hash"))[:19], i.get("size")]
+                    for i in r.inputs
+                ],
+            )
+        )
+    if r.artifacts:
+        click.echo("\nartifacts")
+        click.echo(_table(["PATH", "SIZE"], [[a.get("path"), a.get("size")] for a in r.artifacts]))
+    for note in r.notes:
+        click.echo(f"\nnote\n{note['text']}")
+    _warn(st)
+
+
+@runs.command("search")
+@click.argument("filter_string", metavar="FILTER", default="")
+@click.option("--order-by", multiple=True, help="e.g. 'metrics.rmse ASC' (repeatable).")
+@click.option("--experiment", "experiments_", multiple=True, help="Limit to these experiments.")
+@click.option("--max-results", type=click.IntRange(min=1), help="Show at most this many runs.")
+@store_option
+@json_option
+def runs_search(
+    filter_string: str,
+    order_by: tuple[str, ...],
+    experiments_: tuple[str, ...],
+    max_results: int | None,
+    store: str,
+    as_json: bool,
+) -> None:
+    """Search runs with a filter such as "metrics.rmse < 6 and params.model = 'xgb'"
+    (grammar: docs/search.md)."""
+    st = _open_store(store)
+    found = st.search_runs(
+        filter_string,
+        order_by=list(order_by) or None,
+        experiment_names=list(experiments_) or None,
+        max_results=max_results,
+    )
+    _runs_output(found, as_json)
+    _warn(st)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

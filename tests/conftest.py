@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import runsite
+from runsite import fluent, run
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own cache folder and fresh global logging state."""
+    monkeypatch.setenv("RUNSITE_CACHE_DIR", str(tmp_path / "_cache"))
+    monkeypatch.chdir(tmp_path)  # never inside this project's own git checkout
+    monkeypatch.delenv("RUNSITE_STORE", raising=False)
+    monkeypatch.delenv("RUNSITE_EXPERIMENT", raising=False)
+    fluent._store = None
+    fluent._experiment = None
+    fluent._stack.clear()
+    yield
+    run.end_open_runs("KILLED")
+    fluent._stack.clear()
+    fluent._store = None
+    fluent._experiment = None
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """A store folder, selected for the fluent API."""
+    path = tmp_path / "runs"
+    runsite.set_store(path)
+    return path
+
+
+@pytest.fixture
+def quiet_git(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, logger="runsite")
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=Test User",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "init.defaultBranch=main",
+            *args,
+        ],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A real git repository with one commit, as the current directory."""
+    path = tmp_path / "repo"
+    path.mkdir()
+    git(path, "init", "-q")
+    (path / "train.py").write_text("print('train')\n")
+    git(path, "add", "train.py")
+    git(path, "commit", "-qm", "initial")
+    monkeypatch.chdir(path)
+    return path
