@@ -46,6 +46,7 @@ from runsite.fluent import (
     log_input,
     log_metric,
     log_metrics,
+    log_model,
     log_param,
     log_params,
     log_table,
@@ -83,7 +84,9 @@ __all__ = [
     "get_experiment_name",
     "get_store_path",
     "get_tracking_uri",
+    "infer_signature",
     "last_active_run",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -91,6 +94,7 @@ __all__ = [
     "log_input",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "log_table",
@@ -111,6 +115,23 @@ def __getattr__(name: str) -> Any:
 
         return getattr(store, name)
     raise AttributeError(f"module 'runsite' has no attribute {name!r}")
+
+
+def load_model(uri: str, store: str | None = None) -> Any:
+    """Load a logged model as a ``Model`` with ``.predict()`` (``.native`` is the
+    underlying object). ``uri``: ``runs:/<run-id>/<name>``, ``models:/<name>/<version>``,
+    ``models:/<name>/<stage>``, ``models:/<name>@<alias>`` or a folder path. Every file
+    hash is checked before anything is unpickled."""
+    from runsite.models.api import load_model as _load
+
+    return _load(uri, store)
+
+
+def infer_signature(model_input: Any, model_output: Any = None) -> dict[str, Any]:
+    """The signature (columns or tensor) of an example input and output."""
+    from runsite.models.signature import infer_signature as _infer
+
+    return _infer(model_input, model_output)
 
 
 def search_runs(

@@ -293,3 +293,8 @@ def log_input(
     path: str | os.PathLike[str], name: str | None = None, context: str = "training"
 ) -> dict[str, Any]:
     return _current().log_input(path, name, context)
+
+
+def log_model(model: Any, name: str = "model", **kwargs: Any) -> Any:
+    """Log a model into the active run; see ``runsite.models.api.log_model``."""
+    return _current().log_model(model, name, **kwargs)

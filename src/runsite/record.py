@@ -247,6 +247,7 @@ def fold_events(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "inputs": [],
         "artifacts": [],
         "notes": [],
+        "models": [],
         "status": None,
         "end_time": None,
         "metrics": None,
@@ -265,6 +266,10 @@ def fold_events(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
             art = {k: v for k, v in rec.items() if k not in ("type", "t")}
             state["artifacts"] = [a for a in state["artifacts"] if a.get("path") != art.get("path")]
             state["artifacts"].append(art)
+        elif kind == "model":
+            model = {k: v for k, v in rec.items() if k not in ("type", "t")}
+            state["models"] = [m for m in state["models"] if m.get("name") != model.get("name")]
+            state["models"].append(model)
         elif kind == "note":
             state["notes"].append({"text": rec.get("text", ""), "time": rec.get("t")})
         elif kind == "status":

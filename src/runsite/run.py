@@ -295,14 +295,14 @@ class Run:
     def artifacts_dir(self) -> Path:
         return self.path / record.ARTIFACTS
 
-    def _record_artifact(self, rel: str, dest: Path, system: bool = False) -> None:
-        from runsite.hashing import sha256_file
+    def _record_artifact(
+        self, rel: str, dest: Path, system: bool = False, sha256: str | None = None
+    ) -> None:
+        if sha256 is None:
+            from runsite.hashing import sha256_file
 
-        fields: dict[str, Any] = {
-            "path": rel,
-            "size": dest.stat().st_size,
-            "sha256": sha256_file(dest),
-        }
+            sha256 = sha256_file(dest)
+        fields: dict[str, Any] = {"path": rel, "size": dest.stat().st_size, "sha256": sha256}
         if system:
             fields["system"] = True
         self._event("artifact", **fields)
@@ -386,6 +386,30 @@ class Run:
         from runsite.tables import encode_table
 
         self._write_artifact_bytes(artifact_file, encode_table(data, artifact_file))
+
+    def _record_model(self, rel: str, manifest: dict[str, Any], digest: str) -> None:
+        """Events for a model folder just written: its files, then the model itself."""
+        with self._lock:
+            self._check_open()
+            folder = self.artifacts_dir / rel
+            files = {"model.yaml": None, **manifest["files"]}
+            for name, sha in files.items():
+                self._record_artifact(f"{rel}/{name}", folder / name, sha256=sha)
+            self._event(
+                "model",
+                name=rel,
+                flavor=manifest["flavor"],
+                hash=digest,
+                size=manifest["size_bytes"],
+            )
+
+    def log_model(self, model: Any, name: str = "model", **kwargs: Any) -> Any:
+        """Log a model folder into this run's artifacts; see ``runsite.log_model``."""
+        from runsite.models.api import log_model
+
+        if "artifact_path" in kwargs:  # MLflow 2's name for it
+            name = kwargs.pop("artifact_path")
+        return log_model(self, model, name, **kwargs)
 
     # ------------------------------------------------------------------ data inputs
 

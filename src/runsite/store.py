@@ -95,6 +95,7 @@ class RunRecord:
         self.inputs: list[dict[str, Any]] = list(summary["inputs"])
         self.artifacts: list[dict[str, Any]] = list(summary["artifacts"])
         self.notes: list[dict[str, Any]] = list(summary["notes"])
+        self.models: list[dict[str, Any]] = list(summary.get("models", []))
         self.metrics: dict[str, dict[str, Any]] = dict(summary["metrics"])
         self.warnings: list[str] = list(summary["warnings"])
         self._recorded_status: str | None = summary.get("status")
@@ -222,6 +223,7 @@ class RunRecord:
             "inputs": self.inputs,
             "artifacts": self.artifacts,
             "notes": self.notes,
+            "models": self.models,
             "warnings": self.warnings,
             "path": str(self.path),
         }

@@ -1,0 +1,28 @@
+"""The shared body of ``runsite.sklearn`` / ``runsite.xgboost``: MLflow-shaped flavor
+modules whose ``load_model`` returns the native object."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def log_model(flavor: str, model: Any, name: str, **kwargs: Any) -> Any:
+    from runsite import fluent
+
+    if "artifact_path" in kwargs:
+        name = kwargs.pop("artifact_path")
+    return fluent._current().log_model(model, name, flavor=flavor, **kwargs)
+
+
+def load_native(flavor: str, uri: str | os.PathLike[str], store: Any = None) -> Any:
+    from runsite.errors import InvalidInput
+    from runsite.models.api import load_model
+
+    model = load_model(uri, store)
+    if model.flavor.name != flavor:
+        raise InvalidInput(
+            f"model {os.fspath(uri)!r} has the {model.flavor.name} flavor, not {flavor}; "
+            "use runsite.pyfunc.load_model() or runsite.load_model()"
+        )
+    return model.native

@@ -1,0 +1,333 @@
+"""``log_model`` and ``load_model``: a model folder in a run's artifacts, and back."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runsite import validate
+from runsite.errors import InvalidInput, NotFound, RunsiteError
+from runsite.models import flavors
+from runsite.models import signature as sig
+from runsite.models.manifest import (
+    FORMAT_VERSION,
+    MANIFEST,
+    ModelReader,
+    ModelWriter,
+    model_hash,
+    read_manifest,
+    remove_tree,
+    write_manifest,
+)
+
+if TYPE_CHECKING:
+    from runsite.run import Run
+
+log = logging.getLogger("runsite")
+
+REQUIREMENTS = "requirements.txt"
+INPUT_EXAMPLE = "input_example.json"
+PREPROCESSOR = "preprocessor.pkl"
+
+
+class LibraryVersionWarning(UserWarning):
+    """A model is loaded with other library versions than it was logged with."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``log_model`` returns (MLflow's shape: ``model_uri``, ``run_id`` …)."""
+
+    model_uri: str
+    run_id: str
+    name: str
+    flavor: str
+    hash: str
+    size_bytes: int
+    path: str
+    registered_model_version: Any = None
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _preprocessor_input(pre: Any, example: Any) -> str:
+    """How ``predict`` must hand data to the preprocessor: as records (list of dicts, for
+    a ``DictVectorizer``) or as given."""
+    if type(pre).__name__ in ("DictVectorizer",):
+        return "records"
+    if example is not None and (sig.is_records(example) or sig.is_frame(example)):
+        try:
+            pre.transform(sig.to_records(example))
+            return "records"
+        except Exception:
+            pass
+    return "native"
+
+
+def _requirements(libraries: dict[str, str | None], extra: Sequence[str] | str | None) -> str:
+    lines = [f"{name}=={ver}" for name, ver in libraries.items() if ver]
+    if isinstance(extra, str | os.PathLike):
+        path = Path(extra)
+        if not path.is_file():
+            raise NotFound(f"requirements file {path} does not exist")
+        extra = [ln.strip() for ln in path.read_text().splitlines()]
+    for line in extra or []:
+        if line and not line.startswith("#") and line not in lines:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def save_model(
+    model: Any,
+    folder: Path,
+    *,
+    flavor: str | None = None,
+    preprocessor: Any = None,
+    input_example: Any = None,
+    signature: dict[str, Any] | None = None,
+    requirements: Sequence[str] | str | None = None,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """Write a model folder (it must not exist). Returns its manifest."""
+    fl = flavors.get(flavor) if flavor else flavors.detect(model)
+    if flavor and not fl.matches(model):
+        raise InvalidInput(f"a {flavors.qualname(model)} cannot be saved with the {fl.name} flavor")
+    if preprocessor is not None and not callable(getattr(preprocessor, "transform", None)):
+        raise InvalidInput(
+            f"preprocessor {flavors.qualname(preprocessor)} has no transform() method"
+        )
+    example_doc = sig.example_to_json(input_example) if input_example is not None else None
+    folder.mkdir(parents=True)
+    try:
+        out = ModelWriter(folder)
+        conf = fl.save(model, out)
+        manifest: dict[str, Any] = {
+            "format": FORMAT_VERSION,
+            "name": folder.name,
+            "flavor": fl.name,
+            "flavors": {fl.name: conf},
+        }
+        libs = fl.libraries(model)
+        if preprocessor is not None:
+            out.write_pickle(PREPROCESSOR, preprocessor)
+            manifest["preprocessor"] = {
+                "file": PREPROCESSOR,
+                "class": flavors.qualname(preprocessor),
+                "input": _preprocessor_input(preprocessor, input_example),
+            }
+            libs += [x for x in flavors.libraries_of(preprocessor) if x not in libs]
+        versions = {name: _version(name) for name in dict.fromkeys(libs)}
+        manifest["python_version"] = platform.python_version()
+        manifest["libraries"] = {k: v for k, v in versions.items() if v}
+        out.write_bytes(REQUIREMENTS, _requirements(versions, requirements).encode())
+        manifest["requirements"] = REQUIREMENTS
+        if example_doc is not None:
+            import json
+
+            out.write_bytes(INPUT_EXAMPLE, json.dumps(example_doc, default=str).encode())
+            manifest["input_example"] = INPUT_EXAMPLE
+        if signature is None and input_example is not None:
+            signature = _infer(fl, model, preprocessor, manifest, input_example)
+        if signature is not None:
+            manifest["signature"] = signature
+        manifest["files"] = dict(out.files)
+        manifest["size_bytes"] = out.size
+        manifest["created"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if run_id:
+            manifest["run_id"] = run_id
+        write_manifest(folder, manifest)
+    except BaseException:
+        remove_tree(folder)
+        raise
+    return manifest
+
+
+def _infer(
+    fl: flavors.Flavor, model: Any, pre: Any, manifest: dict[str, Any], example: Any
+) -> dict[str, Any]:
+    signature = sig.infer_signature(example)
+    try:
+        out = _predict(fl, model, pre, manifest, example)
+        signature["outputs"] = sig.describe(out)
+    except Exception as exc:  # the example may not suit predict; inputs are still useful
+        log.warning("runsite: could not infer the output signature: %s", exc)
+    return signature
+
+
+def _predict(fl: flavors.Flavor, native: Any, pre: Any, manifest: dict[str, Any], data: Any) -> Any:
+    if pre is not None:
+        if manifest.get("preprocessor", {}).get("input") == "records":
+            data = sig.to_records(data)
+        data = pre.transform(data)
+    else:
+        data = sig.to_table(data, manifest.get("signature"))
+    return fl.predict(native, data)
+
+
+class Model:
+    """A loaded model: ``predict`` applies the preprocessor, then the model.
+
+    ``native`` is the underlying object (the estimator, the Booster); ``metadata`` the
+    manifest; ``preprocessor`` the fitted preprocessor or ``None``."""
+
+    def __init__(
+        self, path: Path, metadata: dict[str, Any], native: Any, preprocessor: Any
+    ) -> None:
+        self.path = path
+        self.metadata = metadata
+        self.native = native
+        self.preprocessor = preprocessor
+        self.flavor = flavors.get(metadata["flavor"])
+
+    def __repr__(self) -> str:
+        name = self.metadata.get("name")
+        return f"<runsite Model {name!r} flavor={self.flavor.name} at {self.path}>"
+
+    @property
+    def signature(self) -> dict[str, Any] | None:
+        return self.metadata.get("signature")
+
+    @property
+    def input_example(self) -> Any:
+        name = self.metadata.get("input_example")
+        if not name:
+            return None
+        import json
+
+        reader = ModelReader(self.path, self.metadata["files"])
+        return sig.example_from_json(json.loads(reader.read_bytes(name)))
+
+    def predict(self, data: Any) -> Any:
+        """Predict on a DataFrame, a list of dicts (or one dict) or an array."""
+        return _predict(self.flavor, self.native, self.preprocessor, self.metadata, data)
+
+
+def _check_versions(manifest: dict[str, Any], path: Path) -> None:
+    for name, recorded in (manifest.get("libraries") or {}).items():
+        installed = _version(name)
+        if installed is not None and installed != recorded:
+            warnings.warn(
+                f"model {path} was logged with {name} {recorded}; {name} {installed} is "
+                "installed here. Predictions may differ: see its requirements.txt.",
+                LibraryVersionWarning,
+                stacklevel=3,
+            )
+
+
+def load_folder(path: Path) -> Model:
+    manifest = read_manifest(path)
+    fl = flavors.get(str(manifest.get("flavor")))
+    conf = (manifest.get("flavors") or {}).get(fl.name)
+    if not isinstance(conf, dict):
+        raise RunsiteError(f"{path / MANIFEST} has no settings for its flavor {fl.name}")
+    reader = ModelReader(path, manifest["files"])
+    reader.verify_all()  # every hash, before anything is unpickled
+    _check_versions(manifest, path)
+    native = fl.load(reader, conf)
+    pre_conf = manifest.get("preprocessor")
+    pre = reader.read_pickle(pre_conf["file"]) if isinstance(pre_conf, dict) else None
+    return Model(path, manifest, native, pre)
+
+
+def resolve(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None = None) -> Path:
+    """The folder a model URI names: ``runs:/<run-id>/<name>``, ``models:/…`` (registry)
+    or a path."""
+    text = os.fspath(uri)
+    if text.startswith("runs:/"):
+        rest = text[len("runs:/") :].strip("/")
+        run_id, _, name = rest.partition("/")
+        if not run_id or not name:
+            raise InvalidInput(f"model URI {text!r} must look like runs:/<run-id>/<model name>")
+        from runsite.store import Store
+
+        rec = Store(store).run(run_id)
+        return rec.artifacts_dir / validate.safe_relpath(name, "model name")
+    if text.startswith("models:/"):
+        from runsite.registry import resolve_model_uri
+
+        return resolve_model_uri(text, store)
+    return Path(text)
+
+
+def load_model(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None = None) -> Model:
+    """Load a logged model; its file hashes are checked before anything is unpickled."""
+    return load_folder(resolve(uri, store))
+
+
+def _check_registry_available() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("runsite.registry") is None:
+        raise InvalidInput(
+            "registered_model_name: this version of runsite has no model registry yet; "
+            "log the model without it"
+        )
+
+
+def log_model(
+    run: Run,
+    model: Any,
+    name: str,
+    *,
+    flavor: str | None = None,
+    preprocessor: Any = None,
+    input_example: Any = None,
+    signature: dict[str, Any] | None = None,
+    requirements: Sequence[str] | str | None = None,
+    registered_model_name: str | None = None,
+) -> ModelInfo:
+    rel = validate.safe_relpath(name, "model name")
+    if not rel:
+        raise InvalidInput("a model needs a name")
+    if registered_model_name is not None:
+        _check_registry_available()
+        validate.check_name(registered_model_name, "registered model name")
+    run._check_open()
+    dest = run.artifacts_dir / rel
+    if dest.exists():
+        raise InvalidInput(f"run {run.run_id} already has an artifact {rel!r}; choose another name")
+    tmp = run.artifacts_dir / f".{dest.name}.{os.getpid()}.tmp"
+    if tmp.exists():
+        remove_tree(tmp)
+    manifest = save_model(
+        model,
+        tmp,
+        flavor=flavor,
+        preprocessor=preprocessor,
+        input_example=input_example,
+        signature=signature,
+        requirements=requirements,
+        run_id=run.run_id,
+    )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, dest)
+    digest = model_hash(dest)
+    run._record_model(rel, manifest, digest)
+    info = ModelInfo(
+        model_uri=f"runs:/{run.run_id}/{rel}",
+        run_id=run.run_id,
+        name=rel,
+        flavor=manifest["flavor"],
+        hash=digest,
+        size_bytes=int(manifest["size_bytes"]),
+        path=str(dest),
+    )
+    if registered_model_name is not None:
+        from runsite.registry import register_logged_model
+
+        version = register_logged_model(run, info, registered_model_name)
+        info = ModelInfo(**{**info.__dict__, "registered_model_version": version})
+    return info

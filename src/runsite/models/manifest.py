@@ -1,0 +1,141 @@
+"""The model folder: ``model.yaml`` and the files it lists with their hashes.
+
+Writing streams every file through sha256; reading checks every hash before a byte of
+it is unpickled, so a tampered pickle never runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import IO, Any
+
+from runsite.errors import InvalidInput, NotFound, StoreFormatError
+
+MANIFEST = "model.yaml"
+FORMAT_VERSION = 1
+PICKLE_PROTOCOL = 5
+
+
+class _HashingFile:
+    def __init__(self, f: IO[bytes]) -> None:
+        self._f = f
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha.update(data)
+        return self._f.write(data)
+
+
+class ModelWriter:
+    """Writes the files of a model folder, hashing them on the way."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files: dict[str, str] = {}
+        self.size = 0
+
+    def _path(self, name: str) -> Path:
+        if name in self.files:
+            raise ValueError(f"model file {name} written twice")
+        return self.folder / name
+
+    def write_bytes(self, name: str, data: bytes | bytearray) -> None:
+        path = self._path(name)
+        path.write_bytes(data)
+        self.files[name] = hashlib.sha256(data).hexdigest()
+        self.size += len(data)
+
+    def write_pickle(self, name: str, obj: Any) -> None:
+        path = self._path(name)
+        try:
+            with path.open("wb") as f:
+                out = _HashingFile(f)
+                pickle.dump(obj, out, protocol=PICKLE_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise InvalidInput(
+                f"cannot pickle {type(obj).__name__}: {exc}. Define its class in an importable "
+                "module (not in __main__ or a notebook cell) so it can be loaded later."
+            ) from None
+        self.files[name] = out.sha.hexdigest()
+        self.size += path.stat().st_size
+
+
+class ModelReader:
+    """Reads the files of a model folder, refusing any whose hash is not the recorded one."""
+
+    def __init__(self, folder: Path, files: dict[str, str]) -> None:
+        self.folder = folder
+        self.files = files
+
+    def read_bytes(self, name: str) -> bytes:
+        expected = self.files.get(name)
+        if expected is None:
+            raise StoreFormatError(f"{self.folder / MANIFEST} does not list the file {name}")
+        path = self.folder / name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"model file {path} is missing") from None
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected:
+            raise StoreFormatError(
+                f"model file {path} does not match the hash recorded when it was logged "
+                f"(expected sha256 {expected[:16]}…, found {actual[:16]}…); refusing to load it"
+            )
+        return data
+
+    def read_pickle(self, name: str) -> Any:
+        return pickle.loads(self.read_bytes(name))
+
+    def verify_all(self) -> None:
+        for name in self.files:
+            self.read_bytes(name)
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    from runsite import yamlio
+
+    (folder / MANIFEST).write_text(yamlio.dump(manifest), "utf-8")
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    from runsite import yamlio
+
+    path = folder / MANIFEST
+    if not path.is_file():
+        if not folder.exists():
+            raise NotFound(f"no model at {folder}")
+        raise NotFound(f"{folder} is not a model folder: {MANIFEST} is missing")
+    data = yamlio.load_safe(path)
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        raise StoreFormatError(f"{path} is not a runsite model manifest")
+    version = data.get("format", 1)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise StoreFormatError(
+            f"{path} uses model format {version!r}; this runsite reads up to {FORMAT_VERSION}"
+        )
+    return data
+
+
+def model_hash(folder: Path) -> str:
+    """The content hash of a whole model folder, manifest included (what the registry
+    records): ``sha256:`` + the folder hash of docs/format.md."""
+    from runsite.hashing import hash_path
+
+    return "sha256:" + hash_path(folder)[0]
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def remove_tree(folder: Path) -> None:
+    for root, dirs, files in os.walk(folder, topdown=False):
+        for name in files:
+            os.unlink(os.path.join(root, name))
+        for name in dirs:
+            os.rmdir(os.path.join(root, name))
+    os.rmdir(folder)

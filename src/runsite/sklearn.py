@@ -1,0 +1,24 @@
+"""``runsite.sklearn``: log and load a scikit-learn estimator or pipeline.
+
+The same shape as MLflow's ``mlflow.sklearn``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from runsite import _flavor_api
+
+
+def log_model(model: Any, name: str = "model", **kwargs: Any) -> Any:
+    """Log a scikit-learn estimator or pipeline into the active run.
+
+    Arguments as ``runsite.log_model``.
+    """
+    return _flavor_api.log_model("sklearn", model, name, **kwargs)
+
+
+def load_model(model_uri: str | os.PathLike[str], store: Any = None) -> Any:
+    """Load the fitted estimator itself (hashes checked first)."""
+    return _flavor_api.load_native("sklearn", model_uri, store)

@@ -1,0 +1,24 @@
+"""``runsite.xgboost``: log and load a XGBoost Booster or scikit-learn-API model.
+
+The same shape as MLflow's ``mlflow.xgboost``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from runsite import _flavor_api
+
+
+def log_model(model: Any, name: str = "model", **kwargs: Any) -> Any:
+    """Log a XGBoost Booster or scikit-learn-API model into the active run.
+
+    Arguments as ``runsite.log_model``.
+    """
+    return _flavor_api.log_model("xgboost", model, name, **kwargs)
+
+
+def load_model(model_uri: str | os.PathLike[str], store: Any = None) -> Any:
+    """Load the Booster or XGBModel itself (hashes checked first)."""
+    return _flavor_api.load_native("xgboost", model_uri, store)
