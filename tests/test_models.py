@@ -207,7 +207,7 @@ def test_bad_models_and_flavors(store: Path) -> None:
             runsite.log_model(MeanModel(1), "m", preprocessor=object())
         with pytest.raises(runsite.InvalidInput, match="importable module"):
             runsite.log_model(_local_model(), "m")
-        with pytest.raises(runsite.InvalidInput, match="'..'"):
+        with pytest.raises(runsite.InvalidInput, match=r"'\.\.'"):
             runsite.log_model(MeanModel(1), "../m")
         runsite.log_model(MeanModel(1), "m")
         with pytest.raises(runsite.InvalidInput, match="already has an artifact 'm'"):
@@ -254,9 +254,11 @@ def test_registered_model_name_without_registry_is_refused_cleanly(store: Path) 
 
     if importlib.util.find_spec("runsite.registry") is not None:
         pytest.skip("the registry exists: covered by the registry tests")
-    with runsite.start_run(log_git=False) as r:
-        with pytest.raises(runsite.InvalidInput, match="no model registry"):
-            runsite.log_model(MeanModel(1), "m", registered_model_name="x")
+    with (
+        runsite.start_run(log_git=False) as r,
+        pytest.raises(runsite.InvalidInput, match="no model registry"),
+    ):
+        runsite.log_model(MeanModel(1), "m", registered_model_name="x")
     assert list(r.artifacts_dir.iterdir()) == []
 
 
