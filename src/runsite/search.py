@@ -1,0 +1,665 @@
+"""The query language of ``search_runs``: MLflow's filter syntax plus OR, NOT, parentheses,
+metric aggregates, numeric params and IS NULL. docs/search.md is the user reference; the
+static site's filter box implements the same grammar and is tested against the same data
+file (tests/search_cases.json), so anything changed here must change there too.
+
+Rows are the plain dicts the store reader makes, one per run::
+
+    {"run_id": "...", "attributes": {"run_name": ..., "status": ..., "start_time": ...},
+     "params": {key: str}, "tags": {key: str},
+     "metrics": {key: {"last": float, "min": float, "max": float, "count": int}}}
+
+Evaluation is three-valued like SQL: a comparison with a missing value is UNKNOWN (``None``
+here), and a row is kept only when the whole filter is TRUE.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from runsite.errors import InvalidInput, QueryError
+
+Row = Mapping[str, Any]
+Pred = Callable[[Row], bool | None]  # three-valued: True, False or None (UNKNOWN)
+
+_PREFIXES = dict(
+    metrics="metric", metric="metric", params="param", param="param", tags="tag", tag="tag"
+)
+_PREFIXES.update(attributes="attribute", attribute="attribute")
+_PREFIX_HINT = "use metrics., params., tags. or attributes."
+_SECTIONS = {"param": "params", "tag": "tags"}
+_AGGREGATES = ("last", "min", "max", "count")
+_NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time", "duration"})
+_ATTRIBUTES = (
+    *("run_id", "run_name", "status", "start_time", "end_time", "duration", "user", "host"),
+    *("experiment", "commit", "dirty", "parent_run_id"),
+)
+_ALIASES = {"id": "run_id", "name": "run_name", "user_id": "user", "created": "start_time"}
+_SPACE = " \t\n\r\f\v"
+_KEYWORDS = frozenset({"AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL"})
+_OPERATORS = ("==", "!=", "<>", "<=", ">=", "=", "<", ">")  # longest first
+_SAME_OPERATOR = {"==": "=", "<>": "!="}
+
+# A number literal in a query (leading minus only), and the strict form a param or tag
+# string must have to take part in a numeric comparison. ASCII digits only; fullmatch.
+_NUMBER_LITERAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_STRICT_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+# --------------------------------------------------------------------------- the AST
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """``kind`` is metric, param, tag or attribute; ``key`` is the metric/param/tag key or
+    the canonical attribute name (aliases resolved); ``agg`` is the metric aggregate."""
+
+    kind: str
+    key: str
+    agg: str = "last"
+    pos: int = 0
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind == "metric" or (
+            self.kind == "attribute" and self.key in _NUMERIC_ATTRIBUTES
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``op`` is one of = != < <= > >= LIKE ILIKE NOT LIKE, NOT ILIKE, IN, NOT IN, IS NULL,
+    IS NOT NULL; ``value`` a float, a str, a tuple of either (IN lists) or None (IS)."""
+
+    ident: Identifier
+    op: str
+    value: float | str | tuple[float, ...] | tuple[str, ...] | None
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Node
+
+
+@dataclass(frozen=True)
+class MatchAll:
+    """The empty filter."""
+
+
+Node = Comparison | And | Or | Not | MatchAll
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # ident, str, num, op, word, "(", ")", ",", end
+    text: str
+    pos: int
+    value: Any = None
+
+
+def _is_word_char(c: str) -> bool:
+    return c == "_" or unicodedata.category(c)[0] in "LN"
+
+
+def _is_key_char(c: str) -> bool:
+    return c in "-./" or _is_word_char(c)
+
+
+def _describe(tok: _Tok) -> str:
+    if tok.kind == "end":
+        return "the end of the input"
+    text = tok.text if len(tok.text) <= 30 else tok.text[:27] + "..."
+    return repr(text)
+
+
+def _tokenize(q: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    i, n = 0, len(q)
+    while i < n:
+        c = q[i]
+        if c in _SPACE:
+            i += 1
+        elif c in "'\"":
+            value, end = _read_string(q, i)
+            toks.append(_Tok("str", q[i:end], i, value))
+            i = end
+        elif c in "(),":
+            toks.append(_Tok(c, c, i))
+            i += 1
+        elif m := _NUMBER_LITERAL.match(q, i):
+            end = m.end()
+            if end < n and _is_key_char(q[end]):
+                while end < n and _is_key_char(q[end]):
+                    end += 1
+                raise QueryError(f"invalid number {q[i:end]!r}", q, i)
+            toks.append(_Tok("num", q[i:end], i, float(q[i:end])))
+            i = end
+        elif op := next((o for o in _OPERATORS if q.startswith(o, i)), None):
+            toks.append(_Tok("op", op, i, _SAME_OPERATOR.get(op, op)))
+            i += len(op)
+        elif c == "_" or unicodedata.category(c)[0] == "L":
+            end = i + 1
+            while end < n and _is_word_char(q[end]):
+                end += 1
+            word = q[i:end]
+            kind = _PREFIXES.get(word.lower()) if word.isascii() else None
+            if end < n and q[end] == ".":
+                if kind is None:
+                    raise QueryError(f"unknown prefix {word!r}: {_PREFIX_HINT}", q, i)
+                ident, end = _read_key(q, end + 1, kind, i)
+                toks.append(_Tok("ident", q[i:end], i, ident))
+            elif kind is not None:
+                raise QueryError(f"expected '.' and a key after {word!r}", q, end)
+            else:
+                toks.append(_Tok("word", word, i, word.upper() if word.isascii() else word))
+            i = end
+        else:
+            raise QueryError(f"unexpected character {c!r}", q, i)
+    toks.append(_Tok("end", "", n))
+    return toks
+
+
+def _read_string(q: str, start: int) -> tuple[str, int]:
+    """A quoted string at ``start``; a doubled quote inside stands for one quote."""
+    quote, parts, i = q[start], [], start + 1
+    while True:
+        close = q.find(quote, i)
+        if close < 0:
+            raise QueryError("unterminated string", q, start)
+        parts.append(q[i:close])
+        if q.startswith(quote, close + 1):
+            parts.append(quote)
+            i = close + 2
+        else:
+            return "".join(parts), close + 1
+
+
+def _read_key(q: str, i: int, kind: str, start: int) -> tuple[Identifier, int]:
+    """The key after ``prefix.`` (at ``i``); returns the identifier and where it ends."""
+    n, agg = len(q), "last"
+    if i < n and q[i] in '`"':
+        close = q.find(q[i], i + 1)
+        if close < 0:
+            raise QueryError("unterminated quoted key", q, i)
+        key, end = q[i + 1 : close], close + 1
+        if not key:
+            raise QueryError("empty key", q, i)
+        if end < n and q[end] == ".":
+            if kind != "metric":
+                raise QueryError("unexpected '.': only metrics take an aggregate", q, end)
+            stop = end + 1
+            while stop < n and _is_word_char(q[stop]):
+                stop += 1
+            if q[end + 1 : stop] not in _AGGREGATES:
+                raise QueryError("expected min, max, last or count after '.'", q, end + 1)
+            agg, end = q[end + 1 : stop], stop
+    else:
+        end = i
+        while end < n and _is_key_char(q[end]):
+            end += 1
+        key = q[i:end]
+        if not key:
+            raise QueryError(f"expected a key after {q[start:i]!r}", q, i)
+        if kind == "metric":
+            head, dot, tail = key.rpartition(".")
+            if dot and head and tail in _AGGREGATES:
+                key, agg = head, tail
+    if kind == "attribute":
+        name = key.lower() if key.isascii() else key
+        name = _ALIASES.get(name, name)
+        if name not in _ATTRIBUTES:
+            known = ", ".join(_ATTRIBUTES + tuple(_ALIASES))
+            raise QueryError(f"unknown attribute {key!r} (known: {known})", q, start)
+        key = name
+    return Identifier(kind, key, agg, start), end
+
+
+def _not_an_identifier(tok: _Tok, q: str, what: str) -> QueryError:
+    """The error for a token where an identifier (or a condition) should start."""
+    if tok.kind == "word" and tok.value not in _KEYWORDS:
+        word = tok.text
+        if word.lower() in _ATTRIBUTES or word.lower() in _ALIASES:
+            hint = f"attributes.{word}"
+        else:
+            hint = f"metrics.{word}, params.{word} or tags.{word}"
+        return QueryError(f"{word!r} needs a prefix: write {hint}", q, tok.pos)
+    return QueryError(f"expected {what}, got {_describe(tok)}", q, tok.pos)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.q = query
+        self.toks = _tokenize(query)
+        self.i = 0
+
+    def peek(self) -> _Tok:
+        return self.toks[self.i]
+
+    def take(self) -> _Tok:
+        tok = self.toks[self.i]
+        if tok.kind != "end":
+            self.i += 1
+        return tok
+
+    def error(self, message: str, tok: _Tok) -> QueryError:
+        return QueryError(message, self.q, tok.pos)
+
+    def at_word(self, *words: str) -> bool:
+        tok = self.peek()
+        return tok.kind == "word" and tok.value in words
+
+    def parse(self) -> Node:
+        if self.peek().kind == "end":
+            return MatchAll()
+        node = self.disjunction()
+        tok = self.peek()
+        if tok.kind == ")":
+            raise self.error("unbalanced parenthesis: ')' has no matching '('", tok)
+        if tok.kind != "end":
+            raise self.error(f"expected AND, OR or the end, got {_describe(tok)}", tok)
+        return node
+
+    def disjunction(self) -> Node:
+        items = [self.conjunction()]
+        while self.at_word("OR"):
+            self.take()
+            items.append(self.conjunction())
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def conjunction(self) -> Node:
+        items = [self.negation()]
+        while self.at_word("AND"):
+            self.take()
+            items.append(self.negation())
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def negation(self) -> Node:
+        if self.at_word("NOT"):
+            self.take()
+            return Not(self.negation())
+        return self.primary()
+
+    def primary(self) -> Node:
+        tok = self.take()
+        if tok.kind == "(":
+            node = self.disjunction()
+            close = self.take()
+            if close.kind == ")":
+                return node
+            if close.kind == "end":
+                raise self.error("unbalanced parenthesis: '(' is never closed", tok)
+            raise self.error(f"expected AND, OR or ')', got {_describe(close)}", close)
+        if tok.kind == "ident":
+            return self.comparison(tok)
+        raise _not_an_identifier(tok, self.q, "a condition such as metrics.rmse < 1")
+
+    def comparison(self, ident_tok: _Tok) -> Comparison:
+        ident: Identifier = ident_tok.value
+        tok = self.take()
+        if tok.kind == "op":
+            lit = self.literal(ident, tok.text)
+            return Comparison(ident, tok.value, lit.value, ident.pos)
+        word = tok.value if tok.kind == "word" else None
+        negated = word == "NOT"
+        if negated:
+            nxt = self.take()
+            if not (nxt.kind == "word" and nxt.value in ("LIKE", "ILIKE", "IN")):
+                raise self.error(f"expected LIKE, ILIKE or IN after NOT, got {_describe(nxt)}", nxt)
+            word = nxt.value
+        prefix = "NOT " if negated else ""
+        if word in ("LIKE", "ILIKE"):
+            if ident.numeric:
+                raise self.error(f"{word} needs text; {ident_tok.text} is a number", tok)
+            pattern = self.take()
+            if pattern.kind != "str":
+                raise self.error(f"expected a quoted pattern, got {_describe(pattern)}", pattern)
+            return Comparison(ident, prefix + word, pattern.value, ident.pos)
+        if word == "IN":
+            return Comparison(ident, prefix + "IN", self.in_list(ident), ident.pos)
+        if word == "IS":
+            nxt = self.take()
+            op = "IS NULL"
+            if nxt.kind == "word" and nxt.value == "NOT":
+                nxt, op = self.take(), "IS NOT NULL"
+            if not (nxt.kind == "word" and nxt.value == "NULL"):
+                raise self.error(f"expected NULL after {op[:-5]}, got {_describe(nxt)}", nxt)
+            return Comparison(ident, op, None, ident.pos)
+        raise self.error(
+            "expected an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN or IS) after "
+            f"{ident_tok.text!r}, got {_describe(tok)}",
+            tok,
+        )
+
+    def literal(self, ident: Identifier, after: str) -> _Tok:
+        tok = self.take()
+        if tok.kind == "word" and tok.value == "NULL":
+            raise self.error(
+                f"expected a value after {after!r}; to test for missing use IS NULL", tok
+            )
+        if tok.kind == "word" and tok.value not in _KEYWORDS:
+            raise self.error(
+                f"expected a value after {after!r}, got the bare word {tok.text!r}: "
+                f"quote strings, e.g. '{tok.text}'",
+                tok,
+            )
+        if tok.kind not in ("num", "str"):
+            raise self.error(f"expected a value after {after!r}, got {_describe(tok)}", tok)
+        if tok.kind == "str" and ident.numeric:
+            what = "metric" if ident.kind == "metric" else "attribute"
+            raise self.error(f"{what} {ident.key!r} compares only with numbers, not strings", tok)
+        return tok
+
+    def in_list(self, ident: Identifier) -> tuple[Any, ...]:
+        tok = self.take()
+        if tok.kind != "(":
+            raise self.error(f"expected '(' after IN, got {_describe(tok)}", tok)
+        first: _Tok | None = None
+        values: list[Any] = []
+        while True:
+            lit = self.literal(ident, "," if values else "(")
+            if first is None:
+                first = lit
+            elif lit.kind != first.kind:
+                raise self.error("an IN list must be all numbers or all strings", lit)
+            values.append(lit.value)
+            sep = self.take()
+            if sep.kind == ")":
+                return tuple(values)
+            if sep.kind != ",":
+                raise self.error(f"expected ',' or ')' in the IN list, got {_describe(sep)}", sep)
+
+
+def parse(query: str) -> Node:
+    """Parse a filter string into an AST; an empty (or blank) filter is ``MatchAll()``.
+
+    Raises ``QueryError`` with the 0-based position of the offending token.
+    """
+    if not isinstance(query, str):
+        raise InvalidInput(f"a filter must be a string, got {type(query).__name__}")
+    return _Parser(query).parse()
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _to_number(text: str) -> float | None:
+    """A param/tag string as a number when it has the strict numeric form, else None."""
+    return float(text) if _STRICT_NUMBER.fullmatch(text) else None
+
+
+def _getter(ident: Identifier) -> Callable[[Row], Any]:
+    """A function returning the row's value for ``ident``, or None when it is missing."""
+    key = ident.key
+    if ident.kind == "metric":
+        agg = ident.agg
+
+        def get_metric(row: Row) -> Any:
+            metrics = row.get("metrics")
+            summary = metrics.get(key) if metrics else None
+            return None if summary is None else summary.get(agg)
+
+        return get_metric
+    if ident.kind in _SECTIONS:
+        section = _SECTIONS[ident.kind]
+
+        def get_text(row: Row) -> Any:
+            values = row.get(section)
+            value = values.get(key) if values else None
+            return value if value is None or type(value) is str else str(value)
+
+        return get_text
+
+    numeric = ident.numeric
+
+    def get_attribute(row: Row) -> Any:
+        attributes = row.get("attributes")
+        value = attributes.get(key) if attributes else None
+        if value is None and key == "run_id":
+            value = row.get("run_id")
+        if value is None or numeric or type(value) is str:
+            return value
+        if isinstance(value, bool):  # dirty
+            return "true" if value else "false"
+        return str(value)
+
+    return get_attribute
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _like(pattern: str, fold: bool) -> Callable[[str], bool]:
+    """``%`` is any run of characters, ``_`` exactly one; the whole value must match."""
+    pattern = re.sub("%+", "%", pattern.lower() if fold else pattern)
+    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
+    fullmatch = re.compile(regex, re.DOTALL).fullmatch
+    if fold:
+        return lambda value: fullmatch(value.lower()) is not None
+    return lambda value: fullmatch(value) is not None
+
+
+def _test(c: Comparison) -> Callable[[Any], bool]:
+    """The test applied to a present value (already converted to a number if needed)."""
+    op, lit = c.op, c.value
+    negated = op.startswith("NOT ")
+    base = op[4:] if negated else op
+    test: Callable[[Any], bool]
+    if base in ("LIKE", "ILIKE"):
+        assert isinstance(lit, str)
+        test = _like(lit, base == "ILIKE")
+    elif base == "IN":
+        assert isinstance(lit, tuple)
+        members = frozenset(lit)
+        test = members.__contains__
+    else:
+        compare = _COMPARE[op]
+        return lambda value: compare(value, lit)
+    if negated:
+        return lambda value: not test(value)
+    return test
+
+
+def _compile_comparison(c: Comparison) -> Pred:
+    get = _getter(c.ident)
+    if c.op == "IS NULL":
+        return lambda row: get(row) is None
+    if c.op == "IS NOT NULL":
+        return lambda row: get(row) is not None
+    test = _test(c)
+    lit = c.value[0] if isinstance(c.value, tuple) else c.value
+    if c.ident.numeric or isinstance(lit, str):
+
+        def compare(row: Row) -> bool | None:
+            value = get(row)
+            return None if value is None else test(value)
+
+        return compare
+
+    def compare_as_number(row: Row) -> bool | None:
+        value = get(row)
+        if value is None or not _STRICT_NUMBER.fullmatch(value):
+            return None
+        return test(float(value))
+
+    return compare_as_number
+
+
+def _compile(node: Node) -> Pred:
+    if isinstance(node, Comparison):
+        return _compile_comparison(node)
+    if isinstance(node, Not):
+        inner = _compile(node.item)
+
+        def negate(row: Row) -> bool | None:
+            result = inner(row)
+            return None if result is None else not result
+
+        return negate
+    if isinstance(node, And | Or):
+        parts = tuple(_compile(item) for item in node.items)
+        decisive = isinstance(node, Or)  # one FALSE decides an AND, one TRUE decides an OR
+
+        def combine(row: Row) -> bool | None:
+            unknown = False
+            for part in parts:
+                result = part(row)
+                if result is decisive:
+                    return decisive
+                if result is None:
+                    unknown = True
+            return None if unknown else not decisive
+
+        return combine
+    return lambda row: True
+
+
+@lru_cache(maxsize=256)
+def _compiled(query: str) -> Pred:
+    return _compile(parse(query))
+
+
+def _predicate(query: str) -> Pred | None:
+    """The compiled filter, or None for the empty filter (which keeps every row)."""
+    if not isinstance(query, str):
+        raise InvalidInput(f"a filter must be a string, got {type(query).__name__}")
+    return _compiled(query) if query.strip() else None
+
+
+def _match_all(row: Row) -> bool:
+    return True
+
+
+def compile_filter(query: str) -> Callable[[Row], bool]:
+    """Compile ``query`` once into a function that is True for the rows it keeps."""
+    pred = _predicate(query)
+    if pred is None:
+        return _match_all
+
+    def matches(row: Row) -> bool:
+        return pred(row) is True
+
+    return matches
+
+
+def filter_rows(rows: Iterable[Row], query: str) -> list[Any]:
+    """The rows for which ``query`` is TRUE, in their original order."""
+    pred = _predicate(query)
+    if pred is None:
+        return list(rows)
+    return [row for row in rows if pred(row) is True]
+
+
+# --------------------------------------------------------------------------- ordering
+
+
+def _parse_order_clause(clause: str) -> tuple[Identifier, bool]:
+    """``<identifier> [ASC|DESC]`` → (identifier, descending)."""
+    if not isinstance(clause, str):
+        raise InvalidInput(f"an order_by clause must be a string, got {type(clause).__name__}")
+    toks = _tokenize(clause)
+    if toks[0].kind != "ident":
+        raise _not_an_identifier(toks[0], clause, "an identifier such as metrics.rmse")
+    tok = toks[1]
+    descending = False
+    if tok.kind == "word" and tok.value in ("ASC", "DESC"):
+        descending = tok.value == "DESC"
+        if toks[2].kind != "end":
+            raise QueryError(
+                f"unexpected {_describe(toks[2])} after {tok.text}", clause, toks[2].pos
+            )
+    elif tok.kind != "end":
+        message = f"expected ASC or DESC after {toks[0].text!r}, got {_describe(tok)}"
+        raise QueryError(message, clause, tok.pos)
+    return toks[0].value, descending
+
+
+def _parse_order_by(order_by: Sequence[str] | str | None) -> list[tuple[Identifier, bool]]:
+    if not order_by:
+        return []
+    if isinstance(order_by, str):
+        order_by = [order_by]
+    return [_parse_order_clause(clause) for clause in order_by]
+
+
+def _sort_by(rows: list[Any], ident: Identifier, descending: bool) -> list[Any]:
+    """Stable sort on one key: values (in the direction asked), then NaN, then missing."""
+    get = _getter(ident)
+    values = [get(row) for row in rows]
+    if ident.kind in _SECTIONS:
+        present = [v for v in values if v is not None]
+        numbers = [_to_number(v) for v in present]
+        if present and all(x is not None for x in numbers):
+            values = [None if v is None else _to_number(v) for v in values]
+    ordered: list[tuple[Any, Any]] = []
+    nans: list[Any] = []
+    missing: list[Any] = []
+    for value, row in zip(values, rows, strict=True):
+        if value is None:
+            missing.append(row)
+        elif value != value:  # NaN
+            nans.append(row)
+        else:
+            ordered.append((value, row))
+    ordered.sort(key=operator.itemgetter(0), reverse=descending)  # reverse keeps stability
+    return [row for _, row in ordered] + nans + missing
+
+
+def _sort(rows: list[Any], clauses: list[tuple[Identifier, bool]]) -> list[Any]:
+    for ident, descending in reversed(clauses):
+        rows = _sort_by(rows, ident, descending)
+    return rows
+
+
+def sort_rows(rows: Sequence[Row], order_by: Sequence[str] | None) -> list[Any]:
+    """``rows`` ordered by clauses like ``"metrics.rmse DESC"``; ties keep input order.
+
+    Missing values sort last and NaN just before them, whatever the direction. Params and
+    tags sort as numbers when every present value among ``rows`` is numeric.
+    """
+    return _sort(list(rows), _parse_order_by(order_by))
+
+
+def search(
+    rows: Iterable[Row],
+    filter_string: str | None = "",
+    order_by: Sequence[str] | None = None,
+    max_results: int | None = None,
+) -> list[Any]:
+    """Filter, then order, then keep the first ``max_results`` rows."""
+    if max_results is not None and (
+        isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0
+    ):
+        raise InvalidInput(f"max_results must be a non-negative integer, got {max_results!r}")
+    clauses = _parse_order_by(order_by)
+    kept = _sort(filter_rows(rows, filter_string or ""), clauses)
+    return kept if max_results is None else kept[:max_results]
