@@ -79,13 +79,16 @@ __all__ = [
     "__version__",
     "active_run",
     "add_note",
+    "delete_model_alias",
     "delete_tag",
     "end_run",
     "get_experiment_name",
+    "get_model_version",
     "get_store_path",
     "get_tracking_uri",
     "infer_signature",
     "last_active_run",
+    "list_models",
     "load_model",
     "log_artifact",
     "log_artifacts",
@@ -99,8 +102,11 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "register_model",
     "search_runs",
     "set_experiment",
+    "set_model_alias",
+    "set_model_stage",
     "set_store",
     "set_tag",
     "set_tags",
@@ -109,11 +115,30 @@ __all__ = [
 ]
 
 
+_REGISTRY_API = (
+    "register_model",
+    "set_model_stage",
+    "set_model_alias",
+    "delete_model_alias",
+    "get_model_version",
+    "list_models",
+)
+
+
 def __getattr__(name: str) -> Any:
+    # Loaded on first use so ``import runsite`` stays light.
     if name in ("Store", "RunRecord"):
         from runsite import store
 
         return getattr(store, name)
+    if name in _REGISTRY_API:
+        from runsite import registry
+
+        return getattr(registry, name)
+    if name == "models":
+        import runsite.models
+
+        return runsite.models
     raise AttributeError(f"module 'runsite' has no attribute {name!r}")
 
 

@@ -287,5 +287,13 @@ def runs_search(
     _warn(st)
 
 
+def _add_groups() -> None:
+    from runsite.cli_models import models
+
+    main.add_command(models)
+
+
+_add_groups()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

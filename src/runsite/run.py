@@ -77,6 +77,8 @@ class Run:
         self._next_step: dict[str, int] = {}
         self._metric_keys: set[str] = set()
         self._closed = False
+        self._end_hooks: list[Callable[[Run, str], None]] = []
+        self.registered_versions: list[Any] = []
 
         env = capture.environment()
         git_info, diff = capture.git_state(self.store_root) if capture_git else (None, "")
@@ -460,6 +462,12 @@ class Run:
         self._events.close()
         with _open_lock:
             _open_runs.discard(self)
+        for hook in self._end_hooks:
+            hook(self, status)
+
+    def on_end(self, hook: Callable[[Run, str], None]) -> None:
+        """Call ``hook(run, status)`` once the run has ended and its record is closed."""
+        self._end_hooks.append(hook)
 
     def __enter__(self) -> Run:
         return self

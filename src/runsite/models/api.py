@@ -53,7 +53,6 @@ class ModelInfo:
     hash: str
     size_bytes: int
     path: str
-    registered_model_version: Any = None
 
 
 def _version(dist: str) -> str | None:
@@ -267,16 +266,6 @@ def load_model(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None
     return load_folder(resolve(uri, store))
 
 
-def _check_registry_available() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("runsite.registry") is None:
-        raise InvalidInput(
-            "registered_model_name: this version of runsite has no model registry yet; "
-            "log the model without it"
-        )
-
-
 def log_model(
     run: Run,
     model: Any,
@@ -293,8 +282,9 @@ def log_model(
     if not rel:
         raise InvalidInput("a model needs a name")
     if registered_model_name is not None:
-        _check_registry_available()
-        validate.check_name(registered_model_name, "registered model name")
+        from runsite.registry.manifest import check_model_name
+
+        check_model_name(registered_model_name)
     run._check_open()
     dest = run.artifacts_dir / rel
     if dest.exists():
@@ -328,6 +318,5 @@ def log_model(
     if registered_model_name is not None:
         from runsite.registry import register_logged_model
 
-        version = register_logged_model(run, info, registered_model_name)
-        info = ModelInfo(**{**info.__dict__, "registered_model_version": version})
+        register_logged_model(run, info, registered_model_name)
     return info

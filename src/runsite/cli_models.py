@@ -1,0 +1,335 @@
+"""``runsite models …``: the registry on the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from runsite.cli import _echo_json, _table, json_option, store_option
+
+if TYPE_CHECKING:
+    from runsite.registry.api import Change, Registry
+    from runsite.registry.manifest import Manifest
+
+
+def _registry(store: str) -> Registry:
+    from runsite.registry import Registry
+
+    return Registry(store)
+
+
+def branch_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--branch",
+        metavar="NAME",
+        help="Commit the change on a new branch NAME (from HEAD), ready to push as a pull "
+        "request; the working tree is left as it was.",
+    )(f)
+
+
+def _apply(
+    reg: Registry,
+    change: Callable[[Manifest], Change],
+    branch: str | None,
+    include: list[Path] | None = None,
+) -> None:
+    if branch:
+        from runsite.registry.branch import apply_on_branch
+
+        done, sha = apply_on_branch(reg, change, branch, include or [])
+        click.echo(
+            f"{done.summary}\ncommitted on branch {branch} ({sha[:10]}): "
+            "push it and open a pull request"
+        )
+    else:
+        done = reg._edit(change)
+        click.echo(
+            f"{done.summary}\n{reg.path} updated. Commit it with:\n"
+            f"  git commit -m {_shell_quote(done.commit_message().strip())} {reg.path}"
+        )
+
+
+def _shell_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+@click.group()
+def models() -> None:
+    """The model registry: register, stage, alias, check, history, pull."""
+
+
+@models.command("register")
+@click.argument("run_ref", metavar="RUN-REF")
+@click.argument("name")
+@click.option("--description", help="Markdown description of this version.")
+@click.option(
+    "--tag", "tags", multiple=True, metavar="KEY=VALUE", help="A version tag (repeatable)."
+)
+@branch_option
+@store_option
+def register(
+    run_ref: str,
+    name: str,
+    description: str | None,
+    tags: tuple[str, ...],
+    branch: str | None,
+    store: str,
+) -> None:
+    """Register a logged model as the next version of NAME.
+
+    RUN-REF is runs:/RUN_ID/MODEL, RUN_ID/MODEL, or RUN_ID when the run logged one model.
+    With --branch the run must be committed already (the pull request needs it)."""
+    tag_map = {}
+    for t in tags:
+        key, sep, value = t.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{t!r} is not KEY=VALUE", param_hint="--tag")
+        tag_map[key] = value
+    reg = _registry(store)
+    change = reg.register_change(run_ref, name, description, tag_map)
+    rec, _ = reg._run_model(run_ref)
+    _apply(reg, change, branch, [rec.path])
+
+
+@models.command("stage")
+@click.argument("name")
+@click.argument("version")
+@click.argument(
+    "stage", type=click.Choice(["none", "staging", "production", "archived"], case_sensitive=False)
+)
+@click.option("--reason", help="Why: goes into the commit message, which git keeps as history.")
+@click.option("--archive-existing", is_flag=True, help="Archive the versions now in STAGE.")
+@branch_option
+@store_option
+def stage(
+    name: str,
+    version: str,
+    stage: str,
+    reason: str | None,
+    archive_existing: bool,
+    branch: str | None,
+    store: str,
+) -> None:
+    """Move VERSION of NAME to STAGE."""
+    reg = _registry(store)
+    _apply(reg, reg.stage_change(name, version, stage, reason, archive_existing), branch)
+
+
+@models.command("alias")
+@click.argument("name")
+@click.argument("alias")
+@click.argument("version", required=False)
+@click.option("--delete", is_flag=True, help="Remove the alias.")
+@click.option("--reason", help="Why: goes into the commit message.")
+@branch_option
+@store_option
+def alias(
+    name: str,
+    alias: str,
+    version: str | None,
+    delete: bool,
+    reason: str | None,
+    branch: str | None,
+    store: str,
+) -> None:
+    """Point ALIAS of NAME at VERSION (models:/NAME@ALIAS), or --delete it."""
+    if delete == (version is not None):
+        raise click.UsageError("give a VERSION, or --delete without one")
+    reg = _registry(store)
+    _apply(reg, reg.alias_change(name, alias, version, reason), branch)
+
+
+@models.command("describe")
+@click.argument("name")
+@click.argument("description")
+@click.option("--version", help="Describe this version instead of the model.")
+@store_option
+def describe(name: str, description: str, version: str | None, store: str) -> None:
+    """Set the markdown DESCRIPTION of model NAME (or of one --version)."""
+    click.echo(_registry(store).describe(name, description, version).summary)
+
+
+@models.command("tag")
+@click.argument("name")
+@click.argument("key")
+@click.argument("value", required=False)
+@click.option("--version", help="Tag this version instead of the model.")
+@click.option("--delete", is_flag=True, help="Remove the tag.")
+@store_option
+def tag(
+    name: str, key: str, value: str | None, version: str | None, delete: bool, store: str
+) -> None:
+    """Set tag KEY to VALUE on model NAME (or one --version), or --delete it."""
+    if delete == (value is not None):
+        raise click.UsageError("give a VALUE, or --delete without one")
+    click.echo(_registry(store).tag(name, key, value, version).summary)
+
+
+@models.command("list")
+@store_option
+@json_option
+def list_(store: str, as_json: bool) -> None:
+    """List registered models with their stages and aliases."""
+    found = _registry(store).list_models()
+    if as_json:
+        _echo_json([m.to_dict() for m in found])
+        return
+    rows = []
+    for m in found:
+        latest = max((v.version for v in m.versions), default=None)
+        prod = ", ".join(f"v{v.version}" for v in m.in_stage("production")) or "-"
+        staging = ", ".join(f"v{v.version}" for v in m.in_stage("staging")) or "-"
+        aliases = ", ".join(f"@{a}=v{n}" for a, n in sorted(m.aliases.items())) or "-"
+        rows.append(
+            [m.name, len(m.versions), f"v{latest}" if latest else "-", prod, staging, aliases]
+        )
+    click.echo(_table(["MODEL", "VERSIONS", "LATEST", "PRODUCTION", "STAGING", "ALIASES"], rows))
+
+
+@models.command("show")
+@click.argument("name")
+@store_option
+@json_option
+def show(name: str, store: str, as_json: bool) -> None:
+    """Show model NAME: every version with stage, aliases and source run."""
+    m = _registry(store).get_model(name)
+    if as_json:
+        _echo_json(m.to_dict())
+        return
+    click.echo(f"model {m.name}")
+    if m.description:
+        click.echo(m.description.rstrip())
+    rows = [
+        [
+            f"v{v.version}",
+            v.stage,
+            ", ".join(f"@{a}" for a in v.aliases) or "-",
+            v.run_id,
+            v.artifact,
+            v.registered or "-",
+        ]
+        for v in m.versions
+    ]
+    click.echo(_table(["VERSION", "STAGE", "ALIASES", "RUN", "ARTIFACT", "REGISTERED"], rows))
+
+
+@models.command("history")
+@click.argument("name", required=False)
+@click.option("--rev", default="HEAD", show_default=True, help="Read history up to this revision.")
+@store_option
+@json_option
+def history_cmd(name: str | None, rev: str, store: str, as_json: bool) -> None:
+    """Stage and alias transitions from git history of the manifest, newest first."""
+    from runsite.registry import history
+
+    reg = _registry(store)
+    if not history.history_available(reg.path.parent):
+        raise click.ClickException(f"{reg.path} is not in a git repository: no history available")
+    found = history.history(reg.path.parent, reg.path, rev=rev, model=name)
+    if as_json:
+        _echo_json([t.to_dict() for t in found])
+        return
+    rows = []
+    for t in found:
+        if t.kind == "alias":
+            what = f"@{t.alias} → v{t.to_version}" if t.to_version else f"@{t.alias} removed"
+        elif t.kind == "registered":
+            what = f"registered ({t.to_stage})"
+        elif t.kind == "stage":
+            what = f"{t.from_stage} → {t.to_stage}"
+        else:
+            what = t.kind
+        pr = f"#{t.pr}" if t.pr else "-"
+        rows.append(
+            [
+                t.date[:16].replace("T", " "),
+                t.model,
+                f"v{t.version}",
+                what,
+                t.author,
+                pr,
+                t.commit[:8],
+                (t.reason or "").splitlines()[0][:60] if t.reason else "",
+            ]
+        )
+    click.echo(
+        _table(
+            ["DATE (UTC)", "MODEL", "VERSION", "CHANGE", "AUTHOR", "PR", "COMMIT", "REASON"], rows
+        )
+    )
+
+
+@models.command("check")
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="REF",
+    help="Compare with the manifest at REF (e.g. main) and gate the change.",
+)
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False),
+    help="Append the markdown report to this file ($GITHUB_STEP_SUMMARY).",
+)
+@store_option
+@json_option
+def check_cmd(base_ref: str | None, summary: str | None, store: str, as_json: bool) -> None:
+    """Validate the manifest and the promotion policy (what CI runs on a pull request).
+
+    Exits 1 when there is any problem."""
+    from runsite.registry.check import check
+
+    reg = _registry(store)
+    base_text = None
+    if base_ref:
+        from runsite.registry.branch import manifest_at
+
+        base_text = manifest_at(reg, base_ref)
+    result = check(reg, base_text, has_base=base_ref is not None)
+    if summary and result.report:
+        with open(summary, "a", encoding="utf-8") as f:
+            f.write(result.report + "\n")
+    if as_json:
+        _echo_json(
+            {
+                "ok": result.ok,
+                "problems": [
+                    {"where": p.where(str(reg.path)), "message": p.message} for p in result.problems
+                ],
+                "gates": [
+                    {
+                        "model": g.model,
+                        "version": g.candidate.version,
+                        "passed": g.passed,
+                        "reason": g.reason,
+                    }
+                    for g in result.gates
+                ],
+            }
+        )
+    else:
+        if result.report:
+            click.echo(result.report)
+        for p in result.problems:
+            click.echo(p.format(str(reg.path)), err=True)
+        if result.ok:
+            click.echo(f"{reg.path}: ok")
+    if not result.ok:
+        raise SystemExit(1)
+
+
+@models.command("pull")
+@click.argument("spec", metavar="NAME[/VERSION|/STAGE|@ALIAS]")
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Folder to copy the model into."
+)
+@store_option
+def pull(spec: str, out: str, store: str) -> None:
+    """Copy a registered model to --out after verifying its hashes."""
+    reg = _registry(store)
+    mv = reg.resolve(spec)
+    reg.pull(spec, Path(out))
+    click.echo(f"{mv.name} v{mv.version} ({mv.stage}) → {out}")

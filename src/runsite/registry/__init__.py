@@ -1,0 +1,108 @@
+"""The model registry: ``registry.yaml`` in the store, changed by pull request.
+
+Module-level functions work on the current store (``runsite.set_store``), with MLflow's
+names; ``Registry(store)`` is the same without global state.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runsite.registry.api import Change, Registry
+from runsite.registry.manifest import STAGES, ModelVersion, RegisteredModel
+
+if TYPE_CHECKING:
+    from runsite.models.api import ModelInfo
+    from runsite.run import Run
+
+log = logging.getLogger("runsite")
+
+__all__ = [
+    "STAGES",
+    "Change",
+    "ModelVersion",
+    "RegisteredModel",
+    "Registry",
+    "get_model_version",
+    "list_models",
+    "register_model",
+    "resolve_model_uri",
+    "set_model_alias",
+    "set_model_stage",
+]
+
+
+def register_model(
+    model_uri: str, name: str, description: str | None = None, tags: Mapping[str, Any] | None = None
+) -> ModelVersion:
+    """Register the model at ``runs:/<run-id>/<name>`` as the next version of ``name``
+    (stage ``none``). The run must have ended."""
+    return Registry().register_model(model_uri, name, description, tags)
+
+
+def set_model_stage(
+    name: str,
+    version: int | str,
+    stage: str,
+    reason: str | None = None,
+    archive_existing: bool = False,
+) -> Change:
+    """Move a version to ``none``, ``staging``, ``production`` or ``archived``. The reason
+    belongs in the commit message (``change.commit_message()``); git keeps the history."""
+    return Registry().set_model_stage(name, version, stage, reason, archive_existing)
+
+
+def set_model_alias(name: str, alias: str, version: int | str) -> Change:
+    """Point ``alias`` (``models:/name@alias``) at a version."""
+    return Registry().set_model_alias(name, alias, version)
+
+
+def delete_model_alias(name: str, alias: str) -> Change:
+    return Registry().set_model_alias(name, alias, None)
+
+
+def get_model_version(name: str, version: int | str) -> ModelVersion:
+    return Registry().get_model_version(name, version)
+
+
+def list_models() -> list[RegisteredModel]:
+    return Registry().list_models()
+
+
+def resolve_model_uri(uri: str, store: str | os.PathLike[str] | None = None) -> Path:
+    """The verified model folder of ``models:/name/3``, ``models:/name/production``,
+    ``models:/name/latest`` or ``models:/name@alias``."""
+    reg = Registry(store)
+    return reg.verified_folder(reg.resolve(uri[len("models:/") :].strip("/")))
+
+
+def register_logged_model(run: Run, info: ModelInfo, name: str) -> None:
+    """``log_model(registered_model_name=...)``: register when the run ends FINISHED
+    (a running run's model is not registered: it could still change)."""
+    from runsite.registry.manifest import check_model_name
+
+    check_model_name(name)
+
+    def on_end(r: Run, status: str) -> None:
+        if status != "FINISHED":
+            log.warning(
+                "runsite: run %s ended %s; %s not registered as %s",
+                r.run_id,
+                status,
+                info.name,
+                name,
+            )
+            return
+        try:
+            mv = Registry(r.store_root).register_model(info.model_uri, name)
+        except Exception as exc:
+            log.warning("runsite: could not register %s as %s: %s", info.model_uri, name, exc)
+            return
+        r.registered_versions.append(mv)
+        log.info("runsite: registered %s v%s", name, mv.version)
+
+    run.on_end(on_end)

@@ -1,0 +1,233 @@
+"""``runsite models check``: the CI gate for a pull request that changes the registry.
+
+1. The manifest is valid: schema, versions whose run and model folder exist, hashes
+   that still match, aliases on existing versions.
+2. The policy holds: at most ``max_production_versions`` production versions per model
+   (default 1) and, with a metric gate, a version moving to production is at least as
+   good as the one it replaces.
+3. With a base (``--base main``), a markdown report of what the change does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runsite import record
+from runsite.errors import NotFound, RunsiteError, StoreFormatError
+from runsite.registry.manifest import (
+    FILENAME,
+    Manifest,
+    ModelVersion,
+    Problem,
+    RegisteredModel,
+    models_of,
+    parse,
+    problem,
+)
+
+if TYPE_CHECKING:
+    from runsite.registry.api import Registry
+    from runsite.store import RunRecord
+
+
+@dataclass
+class GateResult:
+    model: str
+    candidate: ModelVersion
+    incumbent: ModelVersion | None
+    metric: str | None
+    goal: str | None
+    candidate_value: float | None = None
+    incumbent_value: float | None = None
+    passed: bool = True
+    reason: str = ""
+
+
+@dataclass
+class CheckResult:
+    problems: list[Problem] = field(default_factory=list)
+    gates: list[GateResult] = field(default_factory=list)
+    transitions: list[Any] = field(default_factory=list)
+    report: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _version_node(doc: Any, name: str, number: int) -> Any:
+    for v in doc["models"][name].get("versions") or []:
+        if isinstance(v, dict) and v.get("version") == number:
+            return v
+    return doc["models"][name]
+
+
+def _check_store(reg: Registry, doc: Any, models: dict[str, RegisteredModel]) -> list[Problem]:
+    from runsite.models.manifest import model_hash
+
+    out: list[Problem] = []
+    for model in models.values():
+        for mv in model.versions:
+            node = _version_node(doc, model.name, mv.version)
+            label = f"{model.name} v{mv.version}"
+            try:
+                rec = reg.store.run(mv.run_id)
+            except (NotFound, RunsiteError) as exc:
+                out.append(
+                    problem(
+                        f"{label}: run {mv.run_id!r} not found in the store ({exc})", node, "run"
+                    )
+                )
+                continue
+            folder = rec.artifacts_dir / mv.artifact
+            if not (folder / "model.yaml").is_file():
+                out.append(
+                    problem(
+                        f"{label}: run {mv.run_id} has no model {mv.artifact!r}", node, "artifact"
+                    )
+                )
+                continue
+            actual = model_hash(folder)
+            if actual != mv.hash:
+                out.append(
+                    problem(
+                        f"{label}: hash {mv.hash} does not match the model folder "
+                        f"{folder} (it hashes to {actual})",
+                        node,
+                        "hash",
+                    )
+                )
+            if rec.status not in record.END_STATUSES:
+                out.append(
+                    problem(f"{label}: run {mv.run_id} has not ended ({rec.status})", node, "run")
+                )
+    return out
+
+
+def _check_policy(doc: Any, models: dict[str, RegisteredModel]) -> list[Problem]:
+    out: list[Problem] = []
+    for model in models.values():
+        limit = int(model.policy.get("max_production_versions") or 1)
+        prod = model.in_stage("production")
+        if len(prod) > limit:
+            versions = ", ".join(f"v{v.version}" for v in prod)
+            out.append(
+                problem(
+                    f"{model.name} has {len(prod)} production versions ({versions}); the policy "
+                    f"allows {limit}. Archive the old one (--archive-existing does it).",
+                    doc["models"],
+                    model.name,
+                )
+            )
+    return out
+
+
+def metric_value(rec: RunRecord, metric: str, aggregate: str = "last") -> float | None:
+    stats = rec.metrics.get(metric)
+    if not stats:
+        return None
+    value = stats.get(aggregate)
+    return float(value) if value is not None else None
+
+
+def _gate(
+    reg: Registry,
+    doc: Any,
+    model: RegisteredModel,
+    candidate: ModelVersion,
+    incumbent: ModelVersion | None,
+) -> tuple[GateResult, Problem | None]:
+    metric = model.policy.get("metric")
+    goal = model.policy.get("goal", "minimize")
+    agg = model.policy.get("aggregate", "last")
+    gate = GateResult(model.name, candidate, incumbent, metric, goal)
+    if not metric:
+        gate.reason = "no metric gate configured"
+        return gate, None
+    node = _version_node(doc, model.name, candidate.version)
+    try:
+        gate.candidate_value = metric_value(reg.store.run(candidate.run_id), metric, agg)
+    except RunsiteError:
+        gate.candidate_value = None
+    if gate.candidate_value is None or math.isnan(gate.candidate_value):
+        gate.passed = False
+        gate.reason = f"candidate run {candidate.run_id} has no value for metric {metric!r}"
+        return gate, problem(
+            f"{model.name} v{candidate.version} → production: {gate.reason}", node, "stage"
+        )
+    if incumbent is None:
+        gate.reason = "no current production version to compare with"
+        return gate, None
+    try:
+        gate.incumbent_value = metric_value(reg.store.run(incumbent.run_id), metric, agg)
+    except RunsiteError:
+        gate.incumbent_value = None
+    if gate.incumbent_value is None or math.isnan(gate.incumbent_value):
+        gate.reason = f"current production v{incumbent.version} has no {metric!r}; nothing to beat"
+        return gate, None
+    c, i = gate.candidate_value, gate.incumbent_value
+    better_or_equal = c <= i if goal == "minimize" else c >= i
+    if better_or_equal:
+        gate.reason = f"{metric} {c:.6g} vs {i:.6g} ({goal})"
+        return gate, None
+    gate.passed = False
+    gate.reason = (
+        f"{metric} {c:.6g} is worse than v{incumbent.version}'s {i:.6g} (goal: {goal}); "
+        "a new production version must be at least as good as the one it replaces"
+    )
+    return gate, problem(
+        f"{model.name} v{candidate.version} → production fails the metric gate: {gate.reason}",
+        node,
+        "stage",
+    )
+
+
+def check(reg: Registry, base_text: str | None = None, has_base: bool = False) -> CheckResult:
+    """Validate the registry; with ``has_base``, also gate and report the change from
+    ``base_text`` (the manifest at the base ref, ``None`` when it did not exist)."""
+    result = CheckResult()
+    try:
+        manifest = Manifest.load(reg.path)
+    except StoreFormatError as exc:
+        result.problems.append(Problem(str(exc)))
+        return result
+    result.problems += manifest.problems()
+    if result.problems:
+        return result
+    doc = manifest.doc
+    models = manifest.models()
+    result.problems += _check_store(reg, doc, models)
+    result.problems += _check_policy(doc, models)
+    if has_base:
+        from runsite.registry import history
+
+        base_doc = parse(base_text, f"{FILENAME} at the base") if base_text else None
+        base_models = models_of(base_doc)
+        result.transitions = history.diff(base_doc, doc)
+        for t in result.transitions:
+            if t.kind not in ("stage", "registered") or t.to_stage != "production":
+                continue
+            model = models[t.model]
+            candidate = model.version(t.version)
+            if candidate is None:
+                continue
+            old = base_models.get(t.model)
+            prior = [
+                v for v in (old.in_stage("production") if old else []) if v.version != t.version
+            ]
+            incumbent = max(prior, key=lambda v: v.version) if prior else None
+            gate, prob = _gate(reg, doc, model, candidate, incumbent)
+            result.gates.append(gate)
+            if prob:
+                result.problems.append(prob)
+        from runsite.registry.report import markdown_report
+
+        result.report = markdown_report(reg, result, models, base_models)
+    return result
+
+
+def repo_relative(path: Path, root: Path) -> str:
+    return path.resolve().relative_to(root.resolve()).as_posix()

@@ -1,0 +1,156 @@
+"""The markdown report ``runsite models check --base`` writes for a pull request."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from runsite.errors import RunsiteError
+
+if TYPE_CHECKING:
+    from runsite.registry.api import Registry
+    from runsite.registry.check import CheckResult, GateResult
+    from runsite.registry.manifest import ModelVersion, RegisteredModel
+    from runsite.store import RunRecord
+
+
+def _cell(text: Any) -> str:
+    """Table-safe text: a pipe or a newline would break the markdown table."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "–"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _duration(ms: int | None) -> str:
+    if ms is None:
+        return "–"
+    s = ms / 1000
+    return f"{s:.1f} s" if s < 120 else f"{s / 60:.1f} min"
+
+
+def _transition_line(t: Any) -> str:
+    if t.kind == "registered":
+        return f"**{_cell(t.model)}** v{t.version}: registered ({t.to_stage})"
+    if t.kind == "stage":
+        return f"**{_cell(t.model)}** v{t.version}: {t.from_stage} → **{t.to_stage}**"
+    if t.kind == "alias":
+        if t.to_version is None:
+            return f"**{_cell(t.model)}** @{_cell(t.alias)} removed (was v{t.from_version})"
+        was = f" (was v{t.from_version})" if t.from_version else ""
+        return f"**{_cell(t.model)}** @{_cell(t.alias)} → v{t.to_version}{was}"
+    return f"**{_cell(t.model)}** v{t.version}: removed from the manifest"
+
+
+def _run(reg: Registry, mv: ModelVersion | None) -> RunRecord | None:
+    if mv is None:
+        return None
+    try:
+        return reg.store.run(mv.run_id)
+    except RunsiteError:
+        return None
+
+
+def _model_size(reg: Registry, mv: ModelVersion, rec: RunRecord | None) -> int | None:
+    if rec is None:
+        return None
+    for m in rec.models:
+        if m.get("name") == mv.artifact:
+            return int(m.get("size") or 0)
+    return None
+
+
+def _comparison(reg: Registry, gate: GateResult) -> list[str]:
+    cand, inc = gate.candidate, gate.incumbent
+    rc, ri = _run(reg, cand), _run(reg, inc)
+    head_inc = f"v{inc.version} (production)" if inc else "current production"
+    lines = [
+        f"### {_cell(gate.model)}: v{cand.version} (candidate) vs {head_inc}",
+        "",
+        f"| | v{cand.version} (candidate) | {head_inc} |",
+        "|---|---|---|",
+        f"| run | `{cand.run_id}` {_cell(rc.run_name) if rc else ''} | "
+        + (f"`{inc.run_id}` {_cell(ri.run_name) if ri else ''}" if inc else "–")
+        + " |",
+    ]
+    if gate.metric:
+        mark = "✅" if gate.passed else "❌"
+        lines.append(
+            f"| **{_cell(gate.metric)}** (gate, {gate.goal}) | "
+            f"{_num(gate.candidate_value)} {mark} | "
+            f"{_num(gate.incumbent_value)} |"
+        )
+    if rc is not None:
+        shared = sorted(set(rc.metrics) & set(ri.metrics)) if ri else sorted(rc.metrics)
+        for key in shared:
+            if key == gate.metric:
+                continue
+            other = _num(ri.metrics[key]["last"]) if ri else "–"
+            lines.append(f"| {_cell(key)} | {_num(rc.metrics[key]['last'])} | {other} |")
+        if ri is not None:
+            for key in sorted(set(rc.params) | set(ri.params)):
+                a, b = rc.params.get(key), ri.params.get(key)
+                if a != b:
+                    lines.append(f"| param `{_cell(key)}` | {_cell(_num(a))} | {_cell(_num(b))} |")
+        lines.append(
+            f"| model size | {_size(_model_size(reg, cand, rc))} | "
+            f"{_size(_model_size(reg, inc, ri)) if inc else '–'} |"
+        )
+        inc_duration = _duration(ri.duration) if ri else "–"
+        lines.append(f"| training duration | {_duration(rc.duration)} | {inc_duration} |")
+
+        def data(rec: RunRecord | None) -> str:
+            if rec is None or not rec.inputs:
+                return "–"
+            return "<br>".join(
+                f"{_cell(i.get('name'))} `{str(i.get('hash'))[7:19]}`" for i in rec.inputs
+            )
+
+        lines.append(f"| data | {data(rc)} | {data(ri)} |")
+    lines.append("")
+    lines.append(f"Gate: {'passed' if gate.passed else '**failed**'} — {_cell(gate.reason)}")
+    lines.append("")
+    return lines
+
+
+def markdown_report(
+    reg: Registry,
+    result: CheckResult,
+    models: dict[str, RegisteredModel],
+    base_models: dict[str, RegisteredModel],
+) -> str:
+    status = "✅ passed" if result.ok else f"❌ {len(result.problems)} problem(s)"
+    lines = [f"## runsite model registry check: {status}", ""]
+    if result.transitions:
+        lines.append("### Changes")
+        lines.append("")
+        lines += [f"- {_transition_line(t)}" for t in result.transitions]
+        lines.append("")
+    else:
+        lines += ["No registry changes against the base.", ""]
+    if result.problems:
+        lines.append("### Problems")
+        lines.append("")
+        lines += [f"- `{p.where()}` {_cell(p.message)}" for p in result.problems]
+        lines.append("")
+    for gate in result.gates:
+        lines += _comparison(reg, gate)
+    return "\n".join(lines).rstrip() + "\n"
