@@ -249,19 +249,6 @@ def test_other_library_version_warns_with_both(store: Path) -> None:
         runsite.load_model(info.model_uri)
 
 
-def test_registered_model_name_without_registry_is_refused_cleanly(store: Path) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("runsite.registry") is not None:
-        pytest.skip("the registry exists: covered by the registry tests")
-    with (
-        runsite.start_run(log_git=False) as r,
-        pytest.raises(runsite.InvalidInput, match="no model registry"),
-    ):
-        runsite.log_model(MeanModel(1), "m", registered_model_name="x")
-    assert list(r.artifacts_dir.iterdir()) == []
-
-
 def test_bad_uris(store: Path) -> None:
     with pytest.raises(runsite.InvalidInput, match="runs:/<run-id>/<model name>"):
         runsite.load_model("runs:/abc")

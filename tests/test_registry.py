@@ -269,7 +269,7 @@ def test_branch_commits_without_touching_the_work_tree(repo: Path) -> None:
     assert code == 1 and "is not committed; commit the run first" in err
     git(repo, "add", "runs")
     git(repo, "commit", "-qm", "log a run")
-    code, out, err = cli(
+    code, _out, err = cli(
         "models", "register", info.model_uri, "taxi", "--branch", "register-taxi", *s
     )
     assert code == 0, err
