@@ -265,11 +265,11 @@ def test_branch_commits_without_touching_the_work_tree(repo: Path) -> None:
     info = train(0.1, 5.0)
     (repo / "runs" / "registry.yaml").parent.mkdir(exist_ok=True)
     s = ("--store", str(repo / "runs"))
-    code, out, err = cli("models", "register", info.model_uri, "taxi", "--branch", "reg", *s)
+    code, _, err = cli("models", "register", info.model_uri, "taxi", "--branch", "reg", *s)
     assert code == 1 and "is not committed; commit the run first" in err
     git(repo, "add", "runs")
     git(repo, "commit", "-qm", "log a run")
-    code, _out, err = cli(
+    code, _, err = cli(
         "models", "register", info.model_uri, "taxi", "--branch", "register-taxi", *s
     )
     assert code == 0, err
