@@ -63,6 +63,7 @@ def test_symlink_inside_artifacts_cannot_redirect_writes(
     victim = tmp_path / "victim"
     victim.mkdir()
     with runsite.start_run() as r:
+        (r.path / "artifacts").mkdir()
         os.symlink(victim, r.path / "artifacts" / "link")
         with pytest.raises(runsite.InvalidInput, match="outside"):
             runsite.log_text("pwned", "link/evil.txt")
@@ -80,7 +81,19 @@ def test_log_artifacts_refuses_symlinks_pointing_outside(
     os.symlink(secret, src / "key")
     with runsite.start_run() as r, pytest.raises(runsite.InvalidInput, match="symlink"):
         runsite.log_artifacts(src)
-    assert list((r.path / "artifacts").iterdir()) == []  # nothing half-copied
+    assert not (r.path / "artifacts").exists()  # nothing half-copied
+
+
+def test_symlinked_artifacts_folder_is_refused(
+    store: Path, tmp_path: Path, quiet_git: None
+) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    with runsite.start_run() as r:
+        os.symlink(victim, r.path / "artifacts")
+        with pytest.raises(runsite.InvalidInput, match="outside"):
+            runsite.log_text("pwned", "evil.txt")
+    assert list(victim.iterdir()) == []
 
 
 def test_missing_artifact_is_named(store: Path, tmp_path: Path, quiet_git: None) -> None:

@@ -108,9 +108,14 @@ def test_minimal_hand_written_run_reads(store: Path) -> None:
 def test_stray_folder_is_skipped_with_warning(store: Path) -> None:
     finished_run(store)
     (store / "default" / "not-a-run").mkdir()
+    (store / "default" / "leftover" / "artifacts").mkdir(parents=True)  # after a branch switch
+    (store / "default" / "not-a-run" / "notes.txt").write_text("x")
     st = runsite.Store(store)
     assert len(st.runs()) == 1
-    assert any("not-a-run" in w for w in st.warnings)
+    st.experiments()
+    assert [w for w in st.warnings if "not a run" in w] == [
+        f"{store / 'default' / 'not-a-run'}: folder without run.json; not a run, skipped"
+    ]
 
 
 def test_experiment_yaml(store: Path) -> None:

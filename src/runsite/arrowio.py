@@ -36,7 +36,6 @@ _JSONL_SCHEMA = pa.schema(
         ("x", pa.string()),
     ]
 )
-_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def empty_metrics() -> pa.Table:
@@ -79,11 +78,10 @@ def read_metrics_jsonl(path: Path, warnings: list[str]) -> pa.Table:
     values = raw.column("v")
     special = raw.column("x")
     if special.null_count < len(special):
-        fixed = [
-            _NONFINITE.get(x, math.nan) if x is not None else v
-            for v, x in zip(values.to_pylist(), special.to_pylist(), strict=True)
-        ]
-        values = pa.chunked_array([pa.array(fixed, pa.float64())])
+        # "NaN" / "Infinity" / "-Infinity": Arrow's string cast reads exactly these.
+        # (Compute kernels only: building arrays from Python lists would import pandas,
+        # which fails when the exit hook ends a run during interpreter shutdown.)
+        values = pc.if_else(pc.is_null(special), values, pc.cast(special, pa.float64()))
     bad = pc.sum(
         pc.or_(pc.or_(pc.is_null(raw.column("k")), pc.is_null(raw.column("s"))), pc.is_null(values))
     ).as_py()
@@ -118,33 +116,33 @@ def sort_metrics(table: pa.Table) -> pa.Table:
 
 
 def summarize(table: pa.Table, presorted: bool = False) -> dict[str, dict[str, Any]]:
-    """Per key: last (at the highest step), min and max (NaN skipped), count, last_step."""
+    """Per key: last (at the highest step), min and max (NaN skipped), count, last_step.
+
+    Plain compute kernels over the key runs of the sorted table (no ``group_by``: its
+    Acero engine cannot start while the interpreter shuts down, where the exit hook
+    ends a forgotten run)."""
     if table.num_rows == 0:
         return {}
-    grouped = (
-        (table if presorted else sort_metrics(table))
-        .group_by("key", use_threads=False)
-        .aggregate(
-            [
-                ("value", "last"),
-                ("value", "min"),
-                ("value", "max"),
-                ("value", "count"),
-                ("step", "max"),
-            ]
-        )
-    )
-    rows = grouped.to_pylist()
-    return {
-        r["key"]: {
-            "last": r["value_last"],
-            "min": r["value_min"],
-            "max": r["value_max"],
-            "count": r["value_count"],
-            "last_step": r["step_max"],
+    t = table if presorted else sort_metrics(table)
+    keys = t["key"].combine_chunks()
+    values = t["value"].combine_chunks()
+    steps = t["step"].combine_chunks()
+    n = len(keys)
+    changes = pc.indices_nonzero(pc.not_equal(keys.slice(1), keys.slice(0, n - 1))).to_pylist()
+    starts = [0] + [i + 1 for i in changes]
+    ends = [*starts[1:], n]
+    out: dict[str, dict[str, Any]] = {}
+    for start, end in zip(starts, ends, strict=True):
+        segment = values.slice(start, end - start)
+        mm = pc.min_max(segment).as_py()  # skips NaN; None when every value is NaN
+        out[keys[start].as_py()] = {
+            "last": values[end - 1].as_py(),
+            "min": mm["min"] if mm["min"] is not None else math.nan,
+            "max": mm["max"] if mm["max"] is not None else math.nan,
+            "count": end - start,
+            "last_step": steps[end - 1].as_py(),
         }
-        for r in rows
-    }
+    return out
 
 
 def write_metrics_parquet(table: pa.Table, path: Path) -> None:

@@ -210,17 +210,19 @@ def _install_sigterm() -> None:
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
-    run.end_open_runs(record.KILLED)
-    with _stack_lock:
-        _stack.clear()
+    # Do no work here: the handler runs between two bytecodes of whatever the main
+    # thread was doing, possibly holding a run's lock. Raising unwinds it cleanly; the
+    # ``with`` block (or the exit hook) then ends the runs KILLED.
     previous = _previous_sigterm
     if callable(previous):
-        previous(signum, frame)
-    elif previous == signal.SIG_IGN:
+        previous(signum, frame)  # the program's own handler decides
         return
-    else:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+    if previous == signal.SIG_IGN:
+        return
+    if _stack or run._open_runs:
+        raise run.Terminated()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 # ---------------------------------------------------------------------- logging

@@ -98,17 +98,18 @@ class Appender:
 class MetricBuffer:
     """Metric points collected in memory and appended to ``metrics.jsonl`` in batches.
 
-    ``add`` is the hot path of ``log_metric``; the file is written at most every
-    ``FLUSH_INTERVAL`` seconds, by ``add`` itself or by a background thread when the
-    training loop goes quiet, so a killed process loses at most that much.
+    ``add`` is the hot path of ``log_metric``: it only appends to a list. A background
+    thread writes the batch every ``FLUSH_INTERVAL`` seconds, so a killed process loses
+    at most that much. Writing only from that thread also means Ctrl-C or SIGTERM (whose
+    Python handlers run in the main thread) can never interrupt a batch half-written.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # guards the pending points
+        self._write_lock = threading.Lock()  # one batch at a time, in order
         self._points: list[tuple[str, float, int, int]] = []
         self._out: Appender | None = None
-        self._next_flush = time.monotonic() + FLUSH_INTERVAL
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -116,41 +117,35 @@ class MetricBuffer:
         # Caller holds self.lock.
         self._points.append((key, value, step, ts))
         if self._thread is None:
-            self._start_thread()
-        elif time.monotonic() >= self._next_flush:
-            self._flush_locked()
-
-    def _start_thread(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="runsite-metric-flush", daemon=True)
-        self._thread.start()
+            self._thread = threading.Thread(
+                target=self._loop, name="runsite-metric-flush", daemon=True
+            )
+            self._thread.start()
 
     def _loop(self) -> None:
         while not self._stop.wait(FLUSH_INTERVAL):
-            with self.lock:
-                if self._points:
-                    self._flush_locked()
-
-    def _flush_locked(self) -> None:
-        self._next_flush = time.monotonic() + FLUSH_INTERVAL
-        points, self._points = self._points, []
-        if not points:
-            return
-        if self._out is None:
-            self._out = Appender(self.path)
-        self._out.write("".join([metric_line(*p) for p in points]))
+            self.flush()
+        self.flush()
 
     def flush(self) -> None:
-        with self.lock:
-            self._flush_locked()
+        """Write every pending point now."""
+        with self._write_lock:
+            with self.lock:
+                points, self._points = self._points, []
+            if not points:
+                return
+            data = "".join([metric_line(*p) for p in points])
+            if self._out is None:
+                self._out = Appender(self.path)
+            self._out.write(data)
 
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-        with self.lock:
-            self._flush_locked()
-            if self._out is not None:
-                self._out.close()
+            self._thread.join(timeout=60)
+        self.flush()  # whatever came after the thread's last batch
+        if self._out is not None:
+            self._out.close()
 
 
 # --------------------------------------------------------------------------- reading

@@ -96,8 +96,9 @@ class Run:
             "packages": env["packages"],
         }
         self.user = env["user"]
+        # artifacts/ is made by the first artifact: an empty folder is not tracked by git,
+        # and would linger as a half run folder after switching branches.
         self.path.mkdir(parents=True, exist_ok=False)
-        (self.path / record.ARTIFACTS).mkdir()
         record.write_json_atomic(self.path / record.RUN_JSON, header)
         self._events = record.Appender(self.path / record.EVENTS)
         self._metrics = record.MetricBuffer(self.path / record.METRICS_JSONL)
@@ -480,7 +481,7 @@ class Run:
     ) -> None:
         if exc_type is None:
             status = record.FINISHED
-        elif issubclass(exc_type, KeyboardInterrupt):
+        elif issubclass(exc_type, KeyboardInterrupt | Terminated):
             status = record.KILLED
         else:
             status = record.FAILED
@@ -514,14 +515,26 @@ def end_open_runs(status: str) -> None:
             log.warning("runsite: could not end run %s: %s", run.run_id, exc)
 
 
+class Terminated(SystemExit):
+    """Raised in the main thread by runsite's SIGTERM handler: the process exits with
+    status 143 after every open run is ended KILLED (by ``__exit__`` or at exit)."""
+
+    def __init__(self) -> None:
+        super().__init__(128 + 15)
+
+
 @atexit.register
 def _end_at_exit() -> None:
     # Like MLflow: a run left open when the script ends is closed. An uncaught
-    # exception (which Python leaves in sys.last_value) marks it FAILED.
-    failed = getattr(sys, "last_value", None) is not None and not isinstance(
-        sys.last_value, SystemExit
-    )
-    end_open_runs(record.FAILED if failed else record.FINISHED)
+    # exception (which Python leaves in sys.last_value) marks it FAILED, SIGTERM KILLED.
+    last = getattr(sys, "last_value", None)
+    if isinstance(last, Terminated):
+        status = record.KILLED
+    elif last is not None and not isinstance(last, SystemExit):
+        status = record.FAILED
+    else:
+        status = record.FINISHED
+    end_open_runs(status)
 
 
 def _version() -> str:

@@ -286,13 +286,18 @@ class Store:
             try:
                 summary = read_summary(run_dir)
             except StoreFormatError as exc:
-                self.warnings.append(str(exc))
+                self._warn(str(exc))
                 return None
             cache[key] = {"stamp": stamp, "summary": summary}
             self._cache_dirty = True
         rec = RunRecord(run_dir, summary)
-        self.warnings.extend(rec.warnings)
+        for w in rec.warnings:
+            self._warn(w)
         return rec
+
+    def _warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     # ------------------------------------------------------------------ experiments
 
@@ -310,8 +315,9 @@ class Store:
                 continue
             if (p / record.RUN_JSON).is_file():
                 out.append(p)
-            elif p.name != record.ARTIFACTS:
-                self.warnings.append(f"{p}: folder without {record.RUN_JSON}; not a run, skipped")
+            elif any(f.is_file() for f in p.rglob("*")):
+                # (An empty leftover, e.g. after a branch switch, is not worth a warning.)
+                self._warn(f"{p}: folder without {record.RUN_JSON}; not a run, skipped")
         return out
 
     def _experiment(self, exp_dir: Path) -> Experiment:
@@ -324,7 +330,7 @@ class Store:
                 loaded = yamlio.load_safe(yml)
                 meta = loaded if isinstance(loaded, dict) else {}
             except StoreFormatError as exc:
-                self.warnings.append(str(exc))
+                self._warn(str(exc))
         name = meta.get("name")
         if not isinstance(name, str) or not name.strip():
             name = None

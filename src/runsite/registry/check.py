@@ -202,11 +202,11 @@ def check(reg: Registry, base_text: str | None = None, has_base: bool = False) -
     result.problems += _check_store(reg, doc, models)
     result.problems += _check_policy(doc, models)
     if has_base:
-        from runsite.registry import history
+        from runsite.registry.history import diff
 
         base_doc = parse(base_text, f"{FILENAME} at the base") if base_text else None
         base_models = models_of(base_doc)
-        result.transitions = history.diff(base_doc, doc)
+        result.transitions = diff(base_doc, doc)
         for t in result.transitions:
             if t.kind not in ("stage", "registered") or t.to_stage != "production":
                 continue

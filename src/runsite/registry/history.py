@@ -1,0 +1,651 @@
+"""Stage history of the model registry, derived from the git history of ``registry.yaml``.
+
+The manifest holds only the current state; every change to it is a commit, so the
+audit log is the file's history on the first-parent chain of the mainline (``HEAD``):
+
+- each mainline commit is compared with its first parent (the root commit with "no
+  file"); a manifest that does not parse at some commit is skipped, and the next
+  commit is compared with the last state that did parse;
+- a merge commit's changes are credited to the commit on the merged branch whose own
+  diff made the same change (its author, date, message), else to the branch's last
+  commit that touched the manifest, else to the merge itself. The PR number comes from
+  the merge's message (``Merge pull request #12 from ...``);
+- a squash, rebased or direct commit is credited to itself; a squash commit's PR number
+  comes from a ``(#12)`` at the end of its subject.
+
+What a change is (:func:`diff`):
+
+- ``registered``: a version that did not exist. ``from_stage`` is ``None`` and
+  ``to_stage`` is the stage it was registered in (``"none"`` unless the entry says
+  otherwise); no separate ``stage`` transition is reported for it;
+- ``stage``: a version's stage changed (``from_stage`` → ``to_stage``);
+- ``alias``: an alias was set (``from_version`` ``None``), moved, or removed
+  (``to_version`` ``None``); ``version`` is the version it points to now (the one it
+  pointed to, when removed);
+- ``removed``: a version disappeared from the file (``from_stage`` is its last stage,
+  ``to_stage`` ``None``). Deleting a whole model removes each version and each alias.
+
+This module never imports ``git``: the git-facing primitives are in ``runsite.gitio``.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from runsite.errors import InvalidInput, StoreFormatError
+from runsite.registry.manifest import models_of, parse
+
+KINDS = ("registered", "stage", "alias", "removed")
+_KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
+
+
+@dataclass
+class Transition:
+    """One change to the registry: a version registered, moved between stages or
+    removed, or an alias set, moved or removed.
+
+    ``commit`` is the commit that made the change (the branch commit for a merged pull
+    request), ``merge_commit`` the mainline merge that brought it in (``None`` for a
+    commit made on the mainline: direct, squashed or rebased). ``author``, ``email``,
+    ``date`` (author date, ISO 8601 UTC), ``reason`` and ``subject`` are those of
+    ``commit``.
+    """
+
+    model: str
+    version: int
+    kind: str
+    from_stage: str | None = None
+    to_stage: str | None = None
+    alias: str | None = None
+    from_version: int | None = None
+    to_version: int | None = None
+    author: str = ""
+    email: str = ""
+    date: str = ""
+    commit: str = ""
+    merge_commit: str | None = None
+    reason: str = ""
+    pr: int | None = None
+    subject: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def key(self) -> tuple[Any, ...]:
+        """What the change was, regardless of who made it (matches a merge's change
+        with the branch commit that made it)."""
+        return (
+            self.model,
+            self.version,
+            self.kind,
+            self.to_stage,
+            self.alias,
+            self.to_version,
+        )
+
+
+def _sort_key(t: Transition) -> tuple[Any, ...]:
+    return (t.model, t.version, _KIND_ORDER.get(t.kind, len(KINDS)), t.alias or "")
+
+
+# ---------------------------------------------------------------------- diffing
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+_State = dict[str, tuple[dict[int, str], dict[str, int]]]
+
+
+def _state(doc: Any) -> _State:
+    """model → ({version: stage}, {alias: version}) of a parsed manifest."""
+    out: _State = {}
+    for name, model in models_of(doc).items():
+        stages: dict[int, str] = {}
+        for v in model.versions:
+            stages.setdefault(v.version, v.stage)  # a duplicate entry: the first counts
+        aliases: dict[str, int] = {}
+        for alias, target in model.aliases.items():
+            number = _as_int(target)
+            if number is not None:
+                aliases[alias] = number
+        out[name] = (stages, aliases)
+    return out
+
+
+def diff(old_doc: Any, new_doc: Any) -> list[Transition]:
+    """The changes between two parsed manifests (``None``: no file), ordered by model,
+    version and kind (registered, stage, alias, removed), then alias name. Only the
+    change fields are set; who made the change is left empty."""
+    return _diff_states(_state(old_doc), _state(new_doc))
+
+
+def _diff_states(old: _State, new: _State) -> list[Transition]:
+    out: list[Transition] = []
+    for name in sorted(set(old) | set(new)):
+        old_stages, old_aliases = old.get(name, ({}, {}))
+        new_stages, new_aliases = new.get(name, ({}, {}))
+        for number, stage in new_stages.items():
+            if number not in old_stages:
+                out.append(Transition(name, number, "registered", to_stage=stage))
+            elif old_stages[number] != stage:
+                out.append(
+                    Transition(name, number, "stage", from_stage=old_stages[number], to_stage=stage)
+                )
+        for number, stage in old_stages.items():
+            if number not in new_stages:
+                out.append(Transition(name, number, "removed", from_stage=stage))
+        for alias in set(old_aliases) | set(new_aliases):
+            before, after = old_aliases.get(alias), new_aliases.get(alias)
+            if before == after:
+                continue
+            version = after if after is not None else before
+            assert version is not None
+            out.append(
+                Transition(
+                    name, version, "alias", alias=alias, from_version=before, to_version=after
+                )
+            )
+    out.sort(key=_sort_key)
+    return out
+
+
+# ---------------------------------------------------------------------- messages
+
+_MERGE_PR = re.compile(r"^Merge pull request #(\d+)\b", re.IGNORECASE)
+_SQUASH_PR = re.compile(r"\((?:#|pull request #)(\d+)\)\s*$", re.IGNORECASE)
+_REASON = re.compile(r"^[ \t]*reason[ \t]*:[ \t]*", re.IGNORECASE | re.MULTILINE)
+_TRAILER = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+:\s")
+
+
+def _subject(message: str) -> str:
+    return message.strip().split("\n", 1)[0].strip()
+
+
+def pr_number(message: str) -> int | None:
+    """The pull request a commit message names: ``Merge pull request #12 from ...``
+    (GitHub merge), or a ``(#12)`` / ``(pull request #12)`` ending the subject (GitHub
+    squash, Bitbucket merge). ``None`` otherwise."""
+    subject = _subject(message)
+    match = _MERGE_PR.match(subject) or _SQUASH_PR.search(subject)
+    return int(match.group(1)) if match else None
+
+
+def _drop_trailers(text: str) -> str:
+    """Text without trailing ``Signed-off-by:`` / ``Co-authored-by:``-style paragraphs."""
+    paragraphs = re.split(r"\n[ \t]*\n", text.strip())
+    while paragraphs and all(
+        _TRAILER.match(line.strip() + " ") for line in paragraphs[-1].strip().splitlines()
+    ):
+        paragraphs.pop()
+    return "\n\n".join(paragraphs).strip()
+
+
+def reason_of(message: str) -> str:
+    """Why a change was made, from its commit message: the text after a ``Reason:``
+    label (on its line or the lines after it), else the body (after the subject line),
+    else the subject. Trailing trailer paragraphs (``Co-authored-by: ...``) are left out.
+    """
+    text = message.replace("\r\n", "\n").strip()
+    match = _REASON.search(text)
+    if match:
+        after = text[match.end() :]
+        if after.startswith("\n"):  # `Reason:` alone on its line, the text below it
+            after = textwrap.dedent(after.lstrip("\n"))
+        reason = _drop_trailers(after)
+        if reason:
+            return reason
+        text = text[: match.start()].strip()  # an empty label: as if there were none
+    subject, _, body = text.partition("\n")
+    body = _drop_trailers(body)
+    return body or subject.strip()
+
+
+# ---------------------------------------------------------------------- git history
+
+
+@dataclass
+class _Commit:
+    sha: str
+    parents: list[str]
+    author: str
+    email: str
+    time: int
+    message: str
+    old_blob: str | None
+    new_blob: str | None
+    changes: list[Transition] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> _Commit:
+        return cls(
+            sha=entry["sha"],
+            parents=list(entry["parents"]),
+            author=entry["author"],
+            email=entry["email"],
+            time=entry["time"],
+            message=entry["message"],
+            old_blob=entry["old_blob"],
+            new_blob=entry["new_blob"],
+        )
+
+    @property
+    def date(self) -> str:
+        return datetime.fromtimestamp(self.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Invalid:
+    """A manifest that does not parse (or is not a mapping of models)."""
+
+
+_INVALID = _Invalid()
+
+
+class _Docs:
+    """Parsed manifests by blob id: each blob is read and parsed once."""
+
+    def __init__(self, repo_dir: Path, gitio: Any) -> None:
+        self.repo_dir = repo_dir
+        self.gitio = gitio
+        self.docs: dict[str | None, Any] = {None: None}
+        self.parser = _ManifestParser()
+        self.states: dict[int, _State] = {}  # id of a parsed manifest (kept in docs)
+
+    def diff(self, old: Any, new: Any) -> list[Transition]:
+        """``diff(old, new)`` of two manifests of ``docs``, each summarized once."""
+        return _diff_states(self.state(old), self.state(new))
+
+    def state(self, doc: Any) -> _State:
+        key = id(doc)
+        if key not in self.states:
+            self.states[key] = _state(doc)
+        return self.states[key]
+
+    def load(self, blobs: list[str | None]) -> None:
+        wanted = [b for b in dict.fromkeys(blobs) if b is not None and b not in self.docs]
+        for sha, data in self.gitio.read_blobs(self.repo_dir, wanted).items():
+            self.docs[sha] = self.parser.load(data.decode("utf-8", errors="replace"))
+
+    def get(self, blob: str | None) -> Any:
+        return self.docs.get(blob, _INVALID)
+
+
+# Parsing every version of a manifest in full is slow (ruamel is pure Python: ~0.1 ms
+# a line, and a manifest grows with every version), while consecutive versions differ
+# in a few lines. So a manifest in plain block style is cut into pieces - the top-level
+# keys other than ``models``, each model's keys other than ``versions``, each version
+# entry - and each distinct piece is parsed once with ``manifest.parse``. Anything
+# unusual (anchors, tags, flow collections, tabs, odd indentation, quoted or special
+# keys, several documents) or any piece that does not parse is parsed whole instead.
+
+# tabs, document markers, directives, complex keys; anchors, aliases, tags and flow
+# collections where a node starts (inside plain text they are plain text)
+_UNSAFE = re.compile(
+    r"[\t\r]|^[ ]*(?:---|\.\.\.|%|\?)|(?:^[ ]*(?:-[ ]+)*|:[ ]+)[&*!{\[]", re.MULTILINE
+)
+_KEY_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*):(?:[ ]+(.*))?")
+_SPECIAL_KEYS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
+
+
+class _Fallback(Exception):
+    """The text is not in the simple form the piecewise parser handles."""
+
+
+def _indent(line: str) -> int | None:
+    """The indentation of a content line; ``None`` for a blank or comment line."""
+    text = line.lstrip(" ")
+    if not text or text[0] == "#" or text.isspace():
+        return None
+    return len(line) - len(text)
+
+
+def _dedent(lines: list[str], n: int) -> str:
+    # comment lines may be less indented than the rest: they become empty lines
+    return "\n".join(line[n:] if line[:n].isspace() or not n else "" for line in lines) + "\n"
+
+
+def _no_value(rest: str) -> bool:
+    return not rest.strip() or rest.lstrip().startswith("#")
+
+
+def _mapping_entries(lines: list[str]) -> tuple[int, list[tuple[str, str, list[str]]]]:
+    """A block mapping's entries: (key, text after the colon, lines of the entry)."""
+    at: int | None = None
+    entries: list[tuple[str, str, list[str]]] = []
+    for line in lines:
+        indent = _indent(line)
+        if indent is None:
+            if entries:
+                entries[-1][2].append(line)
+            continue
+        if at is None:
+            at = indent
+        if indent < at:
+            raise _Fallback
+        if indent == at:
+            if line[at] == "-" and entries and _no_value(entries[-1][1]):
+                entries[-1][2].append(line)  # an indentless sequence: `key:` then `- item`
+                continue
+            match = _KEY_LINE.fullmatch(line, at)
+            if not match or match.group(1).lower() in _SPECIAL_KEYS:
+                raise _Fallback
+            entries.append((match.group(1), match.group(2) or "", [line]))
+        else:
+            entries[-1][2].append(line)
+    if len({key for key, _, _ in entries}) != len(entries):
+        raise _Fallback  # a duplicate key: let the full parse report it
+    return at or 0, entries
+
+
+def _sequence_items(lines: list[str]) -> tuple[int, list[list[str]]]:
+    """A block sequence's items: the lines of each."""
+    at: int | None = None
+    items: list[list[str]] = []
+    for line in lines:
+        indent = _indent(line)
+        if indent is None:
+            if items:
+                items[-1].append(line)
+            continue
+        if at is None:
+            at = indent
+        if indent < at:
+            raise _Fallback
+        if indent == at:
+            item = line[at:]
+            if not (item == "-" or item.startswith("- ")):
+                raise _Fallback
+            items.append([line])
+        else:
+            items[-1].append(line)
+    return at or 0, items
+
+
+class _ManifestParser:
+    """``manifest.parse`` of many versions of a manifest, each distinct piece once."""
+
+    def __init__(self) -> None:
+        self.pieces: dict[str, Any] = {}
+        self.models: dict[str, Any] = {}  # a model's lines → its value
+
+    def load(self, text: str) -> Any:
+        """The parsed manifest, ``None`` for an empty one, ``_INVALID`` for one that does
+        not parse or is not a mapping of models."""
+        try:
+            try:
+                doc = self._pieces(text)
+            except (_Fallback, StoreFormatError):  # a piece that does not parse: whole
+                doc = parse(text)
+        except StoreFormatError:
+            return _INVALID
+        if doc is None:
+            return None
+        if not isinstance(doc, dict):
+            return _INVALID
+        models = doc.get("models")
+        if models is not None and not isinstance(models, dict):
+            return _INVALID
+        return doc
+
+    def _parse(self, text: str) -> Any:
+        try:
+            result = self.pieces[text]
+        except KeyError:
+            try:
+                result = parse(text)
+            except StoreFormatError as exc:
+                result = exc
+            self.pieces[text] = result
+        if isinstance(result, StoreFormatError):
+            raise result
+        return result
+
+    def _pieces(self, text: str) -> Any:
+        lines = text.split("\n")
+        if _UNSAFE.search(text) and any(
+            _UNSAFE.search(line) for line in lines if not line.lstrip().startswith("#")
+        ):
+            raise _Fallback
+        top_at, top = _mapping_entries(lines)
+        if not top or top_at != 0:
+            raise _Fallback
+        rest = [line for key, _, body in top if key != "models" for line in body]
+        entries = [e for e in top if e[0] == "models"]
+        if len(entries) != 1 or not _no_value(entries[0][1]):
+            raise _Fallback
+        head = self._parse("\n".join(rest) + "\n") if rest else None
+        if head is not None and not isinstance(head, dict):
+            raise _Fallback
+        doc: dict[str, Any] = dict(head or {})
+        _, model_entries = _mapping_entries(entries[0][2][1:])
+        models: dict[str, Any] = {}
+        for name, value, body in model_entries:
+            if not _no_value(value):
+                raise _Fallback
+            key = "\n".join(body[1:])
+            if key not in self.models:
+                self.models[key] = self._model(body[1:])
+            models[name] = self.models[key]
+        doc["models"] = models or None
+        return doc
+
+    def _model(self, lines: list[str]) -> Any:
+        at, entries = _mapping_entries(lines)
+        if not entries:
+            return None
+        versions = next(
+            (e for e in entries if e[0] == "versions" and _no_value(e[1]) and len(e[2]) > 1), None
+        )
+        if versions is None:
+            return self._parse(_dedent(lines, at))
+        head_lines = [line for e in entries if e is not versions for line in e[2]]
+        head = self._parse(_dedent(head_lines, at)) if head_lines else None
+        if head is not None and not isinstance(head, dict):
+            raise _Fallback
+        item_at, items = _sequence_items(versions[2][1:])
+        parsed: list[Any] = []
+        for item in items:
+            value = self._parse(_dedent(item, item_at))
+            if not isinstance(value, list) or len(value) != 1:
+                raise _Fallback
+            parsed.append(value[0])
+        return {**(head or {}), "versions": parsed or None}
+
+
+def _gitio() -> Any:
+    from runsite import gitio  # GitPython is imported only when history is asked for
+
+    return gitio
+
+
+def history_available(repo_dir: Path) -> bool:
+    """Whether ``repo_dir`` is in a git work tree with at least one commit."""
+    gitio = _gitio()
+    return (
+        gitio.work_tree_root(Path(repo_dir)) is not None
+        and gitio.resolve_commit(Path(repo_dir), "HEAD") is not None
+    )
+
+
+def _relative_path(root: Path, manifest_path: Path) -> str | None:
+    path = Path(manifest_path)
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    try:
+        rel = path.resolve().relative_to(root)
+    except ValueError:
+        return None
+    text = rel.as_posix()
+    return None if text in ("", ".") else text
+
+
+def history(
+    repo_dir: Path,
+    manifest_path: Path,
+    rev: str = "HEAD",
+    model: str | None = None,
+) -> list[Transition]:
+    """Every change to the manifest on the first-parent chain of ``rev``, newest first
+    (within one commit: by model, version, kind). ``model`` keeps one model's changes.
+
+    An empty list outside a git repository, in one without commits, or when the
+    manifest is outside the repository's work tree (see :func:`history_available`).
+    A relative ``manifest_path`` is taken relative to the current directory. Raises
+    ``InvalidInput`` when ``rev`` names no commit. In a shallow clone the oldest commit
+    there is taken as the starting state: its content is not reported as changes.
+    """
+    gitio = _gitio()
+    repo_dir = Path(repo_dir)
+    root = gitio.work_tree_root(repo_dir)
+    if root is None:
+        return []
+    head = gitio.resolve_commit(repo_dir, rev)
+    if head is None:
+        if rev == "HEAD":  # a repository without commits yet
+            return []
+        raise InvalidInput(f"{rev!r} names no commit of the repository at {root}")
+    rel = _relative_path(root, manifest_path)
+    if rel is None:
+        return []
+
+    mainline = [_Commit.of(e) for e in gitio.path_log(repo_dir, rel, head, first_parent=True)]
+    if not mainline:
+        return []
+    mainline.reverse()  # oldest first
+    shallow = gitio.shallow_commits(repo_dir)
+    docs = _Docs(repo_dir, gitio)
+    docs.load([c.new_blob for c in mainline])
+
+    # the state before each mainline commit (the last one that parsed) and its changes
+    before: dict[str, Any] = {}
+    state: Any = None
+    for c in mainline:
+        before[c.sha] = state
+        new = docs.get(c.new_blob)
+        if new is _INVALID:
+            continue
+        if not c.parents and c.sha in shallow:
+            state = new  # a shallow clone's boundary: the starting state, not a change
+            continue
+        c.changes = docs.diff(state, new)
+        state = new
+
+    merges = [c for c in mainline if len(c.parents) >= 2 and c.changes]
+    branch_of = _branch_commits(repo_dir, gitio, docs, mainline, merges, before, head, rel)
+
+    out: list[Transition] = []
+    for c in reversed(mainline):
+        changes = [t for t in c.changes if model is None or t.model == model]
+        if not changes:
+            continue
+        if len(c.parents) >= 2:
+            pr = pr_number(c.message)
+            branch = branch_of.get(c.sha, [])  # newest first
+            for t in changes:
+                source = next((b for b in branch if _made(b, t)), branch[0] if branch else c)
+                out.append(_credit(t, source, merge_commit=c.sha, pr=pr))
+        else:
+            pr = pr_number(c.message)
+            out.extend(_credit(t, c, merge_commit=None, pr=pr) for t in changes)
+    return out
+
+
+def _made(commit: _Commit, t: Transition) -> bool:
+    key = t.key()
+    return any(own.key() == key for own in commit.changes)
+
+
+def _credit(t: Transition, c: _Commit, merge_commit: str | None, pr: int | None) -> Transition:
+    return Transition(
+        model=t.model,
+        version=t.version,
+        kind=t.kind,
+        from_stage=t.from_stage,
+        to_stage=t.to_stage,
+        alias=t.alias,
+        from_version=t.from_version,
+        to_version=t.to_version,
+        author=c.author,
+        email=c.email,
+        date=c.date,
+        commit=c.sha,
+        merge_commit=merge_commit,
+        reason=reason_of(c.message),
+        pr=pr,
+        subject=_subject(c.message),
+    )
+
+
+def _branch_commits(
+    repo_dir: Path,
+    gitio: Any,
+    docs: _Docs,
+    mainline: list[_Commit],
+    merges: list[_Commit],
+    before: dict[str, Any],
+    head: str,
+    rel: str,
+) -> dict[str, list[_Commit]]:
+    """merge sha → the non-merge commits it brought in (reachable from its other
+    parents, not from its first) that changed the manifest, newest first, each with its
+    own changes. Two git calls for the whole history, not one per merge."""
+    if not merges:
+        return {}
+    oldest = mainline[0]
+    exclude = tuple(oldest.parents[:1])  # everything before the manifest's first commit
+    graph = gitio.commit_graph(repo_dir, head, exclude)
+    touched = [
+        _Commit.of(e) for e in gitio.path_log(repo_dir, rel, head, no_merges=True, exclude=exclude)
+    ]
+    wanted = {m.sha for m in merges}
+
+    # which mainline commit brought in each commit: walk the first-parent chain oldest
+    # first; a merge brings in what its other parents reach that nothing before did
+    chain: list[str] = []
+    sha: str | None = head
+    while sha is not None and sha in graph:
+        chain.append(sha)
+        parents = graph[sha]
+        sha = parents[0] if parents else None
+    on_chain = set(chain)
+    brought_by: dict[str, str] = {}
+    for merge in reversed(chain):
+        stack = list(graph[merge][1:])
+        while stack:
+            node = stack.pop()
+            if node in on_chain or node in brought_by or node not in graph:
+                continue
+            brought_by[node] = merge
+            stack.extend(graph[node])
+
+    out: dict[str, list[_Commit]] = {}
+    for c in touched:  # newest first (topological)
+        by = brought_by.get(c.sha)
+        if by is not None and by in wanted:
+            out.setdefault(by, []).append(c)
+    docs.load([b for cs in out.values() for c in cs for b in (c.old_blob, c.new_blob)])
+    for merge, commits in out.items():
+        # the branch's last good state, starting from the mainline's before the merge
+        last_good = before[merge]
+        for c in reversed(commits):  # oldest first
+            old, new = docs.get(c.old_blob), docs.get(c.new_blob)
+            if old is _INVALID:
+                old = last_good
+            if new is _INVALID:
+                continue
+            c.changes = docs.diff(old, new)
+            last_good = new
+    return out
