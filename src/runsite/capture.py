@@ -27,7 +27,20 @@ def _user() -> str:
         return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
 
 
+_packages_cache: tuple[tuple[str, ...], dict[str, str]] | None = None
+
+
 def packages() -> dict[str, str]:
+    """Installed distributions (name → version), read once per process and again only
+    when ``sys.path`` changes: reading every package's metadata costs ~25 ms."""
+    global _packages_cache
+    key = tuple(sys.path)
+    if _packages_cache is None or _packages_cache[0] != key:
+        _packages_cache = (key, _read_packages())
+    return dict(_packages_cache[1])
+
+
+def _read_packages() -> dict[str, str]:
     out: dict[str, str] = {}
     for dist in metadata.distributions():
         try:

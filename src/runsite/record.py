@@ -168,6 +168,14 @@ def read_jsonl(path: Path) -> JsonlRead:
         return out
     lines = data.split(b"\n")
     torn = lines.pop() if lines else b""
+    body = [ln for ln in lines if ln.strip()]
+    try:  # the common case, all lines intact: one parse instead of one per line
+        records = json.loads(b"[" + b",".join(body) + b"]") if body else []
+    except ValueError:
+        records = None
+    if records is not None and all(isinstance(r, dict) for r in records):
+        out.records = records
+        lines = []
     for number, raw in enumerate(lines, 1):
         if not raw.strip():
             continue

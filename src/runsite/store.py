@@ -9,6 +9,7 @@ and mtime of the run's record files, so reading 10,000 unchanged runs costs a fe
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -31,14 +32,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("runsite")
 
 _CACHE_NAME = "runs-v1.json"
-_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.METRICS_PARQUET)
+_OPEN_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.METRICS_PARQUET)
+# An ended run is immutable and its summary comes from run.json and the end event.
+_ENDED_STAMPED = (record.RUN_JSON, record.EVENTS)
 
 
-def _stamp(run_dir: Path) -> list[Any]:
+def _stamp(run_dir: str, ended: bool) -> list[Any]:
     out: list[Any] = []
-    for name in _STAMPED:
+    for name in _ENDED_STAMPED if ended else _OPEN_STAMPED:
         try:
-            st = os.stat(run_dir / name)
+            st = os.stat(f"{run_dir}/{name}")
             out.append([st.st_size, st.st_mtime_ns])
         except FileNotFoundError:
             out.append(None)
@@ -195,10 +198,7 @@ class RunRecord:
             },
             "params": {k: validate.canonical_str(v) for k, v in self.params.items()},
             "tags": dict(self.tags),
-            "metrics": {
-                k: {n: v[n] for n in ("last", "min", "max", "count")}
-                for k, v in self.metrics.items()
-            },
+            "metrics": self.metrics,  # per key: last, min, max, count (and last_step)
             "record": self,
         }
 
@@ -269,28 +269,33 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self._cache), "utf-8")
+            tmp.write_text(
+                json.dumps(self._cache, separators=(",", ":"), check_circular=False), "utf-8"
+            )
             os.replace(tmp, path)
         except OSError as exc:
             log.debug("runsite: could not write read cache: %s", exc)
         self._cache_dirty = False
 
-    def _record(self, run_dir: Path) -> RunRecord | None:
+    def _record(self, run_dir: str) -> RunRecord | None:
+        """The run in folder ``run_dir`` (a string path: this runs 10,000 times a search)."""
         cache = self._load_cache()
-        key = f"{run_dir.parent.name}/{run_dir.name}"
-        stamp = _stamp(run_dir)
+        exp, _, name = run_dir.rpartition(os.sep)
+        key = f"{os.path.basename(exp)}/{name}"
         hit = cache.get(key)
-        if hit is not None and hit.get("stamp") == stamp:
+        summary = None
+        if hit is not None and hit.get("stamp") == _stamp(run_dir, bool(hit.get("ended"))):
             summary = hit["summary"]
-        else:
+        if summary is None:
             try:
-                summary = read_summary(run_dir)
+                summary = read_summary(Path(run_dir))
             except StoreFormatError as exc:
                 self._warn(str(exc))
                 return None
-            cache[key] = {"stamp": stamp, "summary": summary}
+            ended = summary.get("status") is not None
+            cache[key] = {"stamp": _stamp(run_dir, ended), "ended": ended, "summary": summary}
             self._cache_dirty = True
-        rec = RunRecord(run_dir, summary)
+        rec = RunRecord(Path(run_dir), summary)
         for w in rec.warnings:
             self._warn(w)
         return rec
@@ -308,16 +313,17 @@ class Store:
             p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
         )
 
-    def _run_dirs(self, exp_dir: Path) -> list[Path]:
+    def _run_dirs(self, exp_dir: Path) -> list[str]:
+        with os.scandir(exp_dir) as it:
+            names = sorted(e.name for e in it if e.is_dir() and not e.name.startswith("."))
         out = []
-        for p in sorted(exp_dir.iterdir()):
-            if not p.is_dir() or p.name.startswith("."):
-                continue
-            if (p / record.RUN_JSON).is_file():
-                out.append(p)
-            elif any(f.is_file() for f in p.rglob("*")):
+        for name in names:
+            path = os.path.join(exp_dir, name)
+            if os.path.isfile(os.path.join(path, record.RUN_JSON)):
+                out.append(path)
+            elif any(f.is_file() for f in Path(path).rglob("*")):
                 # (An empty leftover, e.g. after a branch switch, is not worth a warning.)
-                self._warn(f"{p}: folder without {record.RUN_JSON}; not a run, skipped")
+                self._warn(f"{path}: folder without {record.RUN_JSON}; not a run, skipped")
         return out
 
     def _experiment(self, exp_dir: Path) -> Experiment:
@@ -375,12 +381,18 @@ class Store:
         else:
             dirs = [self._experiment_dir(e) for e in experiment]
         out: list[RunRecord] = []
-        for exp_dir in dirs:
-            for run_dir in self._run_dirs(exp_dir):
-                rec = self._record(run_dir)
-                if rec is not None:
-                    out.append(rec)
-        self._save_cache()
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # tens of thousands of small dicts and no cycles: the GC only costs time
+        try:
+            for exp_dir in dirs:
+                for run_dir in self._run_dirs(exp_dir):
+                    rec = self._record(run_dir)
+                    if rec is not None:
+                        out.append(rec)
+            self._save_cache()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         out.sort(key=lambda r: (r.start_time, r.run_id), reverse=True)
         return out
 
@@ -401,7 +413,7 @@ class Store:
         if len(matches) > 1:
             ids = ", ".join(sorted(p.name for p in matches)[:5])
             raise InvalidInput(f"run id prefix {run_id!r} is ambiguous: {ids}")
-        rec = self._record(matches[0])
+        rec = self._record(str(matches[0]))
         self._save_cache()
         if rec is None:
             raise StoreFormatError(self.warnings[-1])
