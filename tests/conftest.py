@@ -66,6 +66,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "repo"
     path.mkdir()
     git(path, "init", "-q")
+    git(path, "config", "user.name", "Test User")  # for commits runsite itself makes
+    git(path, "config", "user.email", "test@example.com")
     (path / "train.py").write_text("print('train')\n")
     git(path, "add", "train.py")
     git(path, "commit", "-qm", "initial")

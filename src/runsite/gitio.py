@@ -307,6 +307,14 @@ def commit_on_new_branch(start: Path, branch: str, files: dict[Path, bytes], mes
                     "--add", "--cacheinfo", f"100644,{sha},{_rel(repo, path)}", env=env
                 )
             tree = repo.git.write_tree(env=env)
-            commit = repo.git.commit_tree(tree, "-p", head, "-m", message)
+            try:
+                commit = repo.git.commit_tree(tree, "-p", head, "-m", message)
+            except git.GitCommandError as exc:
+                detail = (exc.stderr or "").strip().splitlines()
+                raise RunsiteError(
+                    "git could not commit: "
+                    + (detail[-1] if detail else str(exc))
+                    + " (set your identity: git config user.name / user.email)"
+                ) from None
         repo.git.update_ref(f"refs/heads/{branch}", commit, "0" * 40)
         return str(commit)
