@@ -110,14 +110,28 @@ def test_usage_errors_exit_2() -> None:
     assert code == 2
 
 
-def test_every_command_has_help() -> None:
+def all_commands():  # type: ignore[no-untyped-def]
     def walk(group, path):  # type: ignore[no-untyped-def]
         for name, cmd in group.commands.items():
             yield [*path, name], cmd
             if hasattr(cmd, "commands"):
                 yield from walk(cmd, [*path, name])
 
-    for path, cmd in walk(main, []):
+    return list(walk(main, []))
+
+
+def test_every_command_has_help() -> None:
+    for path, cmd in all_commands():
         assert cmd.help, f"runsite {' '.join(path)} has no help text"
         code, out, _ = invoke(*path, "--help")
         assert code == 0 and "Usage:" in out
+
+
+def test_every_command_is_documented() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+    leaves = [path for path, cmd in all_commands() if not hasattr(cmd, "commands")]
+    assert len(leaves) >= 14
+    for path in leaves:
+        assert f"`runsite {' '.join(path)}" in docs, (
+            f"runsite {' '.join(path)} is not in docs/cli.md"
+        )

@@ -25,9 +25,8 @@ def repo_info(start: Path, exclude: Path | None = None) -> dict[str, Any] | None
     are writing must not make every later run look dirty. ``None`` outside a repo.
     Raises ``git`` errors to the caller, which turns them into warnings.
     """
-    try:
-        repo = git.Repo(start, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+    repo = _open_repo(start)
+    if repo is None:
         return None
     with repo:
         root = Path(repo.working_tree_dir or start).resolve()
@@ -237,10 +236,10 @@ def read_blobs(start: Path, shas: list[str]) -> dict[str, bytes]:
 
 
 def _open(start: Path) -> git.Repo:
-    try:
-        return git.Repo(start, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise RunsiteError(f"{start} is not inside a git repository") from None
+    repo = _open_repo(start)
+    if repo is None:
+        raise RunsiteError(f"{start} is not inside a git repository")
+    return repo
 
 
 def _rel(repo: git.Repo, path: Path) -> str:
