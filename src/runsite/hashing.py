@@ -33,6 +33,8 @@ class HashCache:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+                # A disposable cache: no fsync per entry (a crash only loses entries).
+                db.execute("PRAGMA synchronous=OFF")
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER,"
                     " mtime_ns INTEGER, sha256 TEXT)"
@@ -142,11 +144,15 @@ def hash_path(path: Path, cache: HashCache | None = None) -> tuple[str, int, int
     if path.is_file():
         return sha256_file(path, cache), path.stat().st_size, 1
     if path.is_dir():
-        h = hashlib.sha256()
-        size = 0
         files = folder_files(path)
-        for rel, p in files:
-            h.update(f"{rel}\0{sha256_file(p, cache)}\n".encode())
-            size += p.stat().st_size
-        return h.hexdigest(), size, len(files)
+        digest = folder_digest({rel: sha256_file(p, cache) for rel, p in files})
+        return digest, sum(p.stat().st_size for _, p in files), len(files)
     raise FileNotFoundError(path)
+
+
+def folder_digest(file_hashes: dict[str, str]) -> str:
+    """The folder hash from its files' hashes (relative posix path → sha256 hex)."""
+    h = hashlib.sha256()
+    for rel in sorted(file_hashes):
+        h.update(f"{rel}\0{file_hashes[rel]}\n".encode())
+    return h.hexdigest()

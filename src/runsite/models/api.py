@@ -22,7 +22,6 @@ from runsite.models.manifest import (
     MANIFEST,
     ModelReader,
     ModelWriter,
-    model_hash,
     read_manifest,
     remove_tree,
     write_manifest,
@@ -99,8 +98,8 @@ def save_model(
     signature: dict[str, Any] | None = None,
     requirements: Sequence[str] | str | None = None,
     run_id: str | None = None,
-) -> dict[str, Any]:
-    """Write a model folder (it must not exist). Returns its manifest."""
+) -> tuple[dict[str, Any], str]:
+    """Write a model folder (it must not exist). Returns its manifest and its hash."""
     fl = flavors.get(flavor) if flavor else flavors.detect(model)
     if flavor and not fl.matches(model):
         raise InvalidInput(f"a {flavors.qualname(model)} cannot be saved with the {fl.name} flavor")
@@ -147,11 +146,11 @@ def save_model(
         manifest["created"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if run_id:
             manifest["run_id"] = run_id
-        write_manifest(folder, manifest)
+        manifest_hash = write_manifest(folder, manifest)
     except BaseException:
         remove_tree(folder)
         raise
-    return manifest
+    return manifest, manifest_hash
 
 
 def _infer(
@@ -292,7 +291,7 @@ def log_model(
     tmp = run.artifacts_dir / f".{dest.name}.{os.getpid()}.tmp"
     if tmp.exists():
         remove_tree(tmp)
-    manifest = save_model(
+    manifest, digest = save_model(
         model,
         tmp,
         flavor=flavor,
@@ -304,7 +303,6 @@ def log_model(
     )
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, dest)
-    digest = model_hash(dest)
     run._record_model(rel, manifest, digest)
     info = ModelInfo(
         model_uri=f"runs:/{run.run_id}/{rel}",

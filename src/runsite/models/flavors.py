@@ -7,6 +7,7 @@ XGBoost's own UBJSON format, so they load across XGBoost versions without pickle
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +37,24 @@ def _modules_of(obj: Any) -> set[str]:
     return mods
 
 
-def libraries_of(*objs: Any) -> list[str]:
-    """Distribution names (``scikit-learn``) for the modules these objects come from."""
+_distributions: tuple[tuple[str, ...], dict[str, list[str]]] | None = None
+
+
+def _module_distributions() -> dict[str, list[str]]:
+    """Top-level module → distributions, computed once per ``sys.path``: it scans every
+    installed package's file list (~70 ms)."""
+    global _distributions
     from importlib import metadata
 
-    mapping = metadata.packages_distributions()
+    key = tuple(sys.path)
+    if _distributions is None or _distributions[0] != key:
+        _distributions = (key, dict(metadata.packages_distributions()))
+    return _distributions[1]
+
+
+def libraries_of(*objs: Any) -> list[str]:
+    """Distribution names (``scikit-learn``) for the modules these objects come from."""
+    mapping = _module_distributions()
     out: list[str] = []
     for obj in objs:
         if obj is None:

@@ -64,13 +64,19 @@ class ModelWriter:
 
 
 class ModelReader:
-    """Reads the files of a model folder, refusing any whose hash is not the recorded one."""
+    """Reads the files of a model folder, refusing any whose hash is not the recorded one.
+
+    A file's bytes are read once: what was verified is what gets unpickled (reading the
+    file again would let it change between the check and the use)."""
 
     def __init__(self, folder: Path, files: dict[str, str]) -> None:
         self.folder = folder
         self.files = files
+        self._verified: dict[str, bytes] = {}
 
     def read_bytes(self, name: str) -> bytes:
+        if name in self._verified:
+            return self._verified.pop(name)  # handed over once; not kept in memory
         expected = self.files.get(name)
         if expected is None:
             raise StoreFormatError(f"{self.folder / MANIFEST} does not list the file {name}")
@@ -91,14 +97,21 @@ class ModelReader:
         return pickle.loads(self.read_bytes(name))
 
     def verify_all(self) -> None:
+        """Check every file before any is used; keep the bytes for ``read_bytes``."""
         for name in self.files:
-            self.read_bytes(name)
+            self._verified[name] = self.read_bytes(name)
 
 
-def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> str:
+    """Write ``model.yaml``; returns the model's hash (see ``model_hash``), computed from
+    the hashes already known instead of reading every file again."""
     from runsite import yamlio
+    from runsite.hashing import folder_digest
 
-    (folder / MANIFEST).write_text(yamlio.dump(manifest), "utf-8")
+    data = yamlio.dump(manifest).encode("utf-8")
+    (folder / MANIFEST).write_bytes(data)
+    files = {**manifest["files"], MANIFEST: hashlib.sha256(data).hexdigest()}
+    return "sha256:" + folder_digest(files)
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
