@@ -4,6 +4,7 @@ scripts keep working unchanged."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,18 @@ class RunData:
     params: dict[str, str]
     metrics: dict[str, float]
     tags: dict[str, str]
+
+
+def run_info(run: Any) -> RunInfo:
+    """The ``RunInfo`` of a run being logged or of a run read back (same attributes)."""
+    return RunInfo(
+        run_id=run.run_id,
+        run_name=run.run_name,
+        experiment_id=run.experiment_id,
+        experiment_name=run.experiment,
+        status=run.status,
+        start_time=run.start_time,
+        end_time=run.end_time,
+        user_id=run.user,
+        artifact_uri=run.artifacts_dir.resolve().as_uri(),
+    )

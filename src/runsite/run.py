@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from runsite import artifacts, record, validate
-from runsite.entities import RunData, RunInfo
+from runsite.entities import RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, RunStateError
 from runsite.ids import new_run_id, random_run_name
 
@@ -116,17 +116,7 @@ class Run:
 
     @property
     def info(self) -> RunInfo:
-        return RunInfo(
-            run_id=self.run_id,
-            run_name=self.run_name,
-            experiment_id=self.experiment_id,
-            experiment_name=self.experiment,
-            status=self.status,
-            start_time=self.start_time,
-            end_time=self.end_time,
-            user_id=self.user,
-            artifact_uri=(self.path / record.ARTIFACTS).resolve().as_uri(),
-        )
+        return run_info(self)
 
     @property
     def data(self) -> RunData:

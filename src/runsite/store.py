@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from runsite import record, validate
 from runsite.cache import store_cache_dir
-from runsite.entities import Experiment, RunData, RunInfo
+from runsite.entities import Experiment, RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
 
 if TYPE_CHECKING:
@@ -158,17 +158,7 @@ class RunRecord:
 
     @property
     def info(self) -> RunInfo:
-        return RunInfo(
-            run_id=self.run_id,
-            run_name=self.run_name,
-            experiment_id=self.experiment_id,
-            experiment_name=self.experiment,
-            status=self.status,
-            start_time=self.start_time,
-            end_time=self.end_time,
-            user_id=self.user,
-            artifact_uri=self.artifacts_dir.resolve().as_uri(),
-        )
+        return run_info(self)
 
     @property
     def data(self) -> RunData:
