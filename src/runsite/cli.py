@@ -289,8 +289,11 @@ def runs_search(
 
 def _add_groups() -> None:
     from runsite.cli_models import models
+    from runsite.cli_site import build_cmd, serve_cmd
 
     main.add_command(models)
+    main.add_command(build_cmd)
+    main.add_command(serve_cmd)
 
 
 _add_groups()

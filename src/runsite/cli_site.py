@@ -1,0 +1,82 @@
+"""``runsite build`` and ``runsite serve``."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import click
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _build(store: str, out: str, theme: str | None, title: str | None, clean: bool) -> list[str]:
+    from runsite.site import build
+
+    result = build(store, out, theme=theme, title=title, clean=clean, progress=_progress)
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(result.summary())
+    return result.warnings
+
+
+@click.command("build")
+@click.argument("store", default="runs", envvar="RUNSITE_STORE", type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    default="site",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output folder.",
+)
+@click.option(
+    "--theme",
+    help="A theme folder (or the name of a built-in theme); falls back to the default theme.",
+)
+@click.option("--title", help="Site title (default: site.yaml's, else 'runsite').")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) at the end if there were warnings.")
+@click.option("--clean", is_flag=True, help="Delete the output folder first.")
+def build_cmd(
+    store: str, out: str, theme: str | None, title: str | None, strict: bool, clean: bool
+) -> None:
+    """Build the static site of STORE (default: runs) into --out."""
+    warnings = _build(store, out, theme, title, clean)
+    if strict and warnings:
+        click.echo(f"Error: --strict: {len(warnings)} warnings", err=True)
+        raise SystemExit(1)
+
+
+@click.command("serve")
+@click.argument("store", default="runs", envvar="RUNSITE_STORE", type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    default="site",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output folder.",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.option("--theme", help="A theme folder; falls back to the default theme.")
+@click.option("--title", help="Site title.")
+def serve_cmd(store: str, out: str, port: int, theme: str | None, title: str | None) -> None:
+    """Build, serve on localhost and rebuild whenever the store changes (Ctrl-C stops)."""
+    from runsite.site.serve import serve
+
+    _build(store, out, theme, title, False)
+
+    def rebuild() -> None:
+        try:
+            _build(store, out, theme, title, False)
+        except Exception as exc:  # keep serving the last good site
+            click.echo(f"rebuild failed: {exc}", err=True)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(Path(out), port, rebuild, Path(store), ready=lambda url: click.echo(f"serving {url}"))

@@ -1,0 +1,182 @@
+"""``runsite build``: collect → render → write, with a page cache.
+
+1. collect: read the store, the registry and its history (site/collect.py); nothing is
+   written.
+2. render: every page through the theme's templates; a run page whose inputs did not
+   change since the last build (its record stamps, the theme, the config, the registry
+   for runs with models) is not read or rendered again: the output file is kept.
+3. write: static files first, then pages and artifacts (site/writer.py).
+
+The output depends only on the store (and SOURCE_DATE_EPOCH, when set, for the "built"
+date): the same store builds a byte-identical site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runsite import __version__
+from runsite.cache import store_cache_dir
+from runsite.site import collect as collect_mod
+from runsite.site import config as config_mod
+from runsite.site import theme as theme_mod
+from runsite.site.pages import PageContext, Renderer
+from runsite.site.writer import Writer, check_output_folder
+from runsite.store import Store
+
+log = logging.getLogger("runsite")
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    pages: int = 0
+    runs: int = 0
+    rendered_runs: int = 0
+    files: int = 0
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"built {self.out}: {self.pages} pages, {self.runs} runs "
+            f"({self.rendered_runs} rendered), {self.written} files written, "
+            f"{self.unchanged} unchanged, {self.removed} removed in {self.seconds:.1f} s"
+            + (f", {len(self.warnings)} warnings" if self.warnings else "")
+        )
+
+
+class _PageCache:
+    """Run page → (inputs key, sha256 of the HTML written), per output folder."""
+
+    def __init__(self, store_root: Path, out: Path) -> None:
+        digest = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]
+        self.path = store_cache_dir(store_root) / f"site-{digest}.json"
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+            self.entries: dict[str, list[str]] = data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            self.entries = {}
+        self.dirty = False
+
+    def get(self, rel: str, key: str) -> str | None:
+        hit = self.entries.get(rel)
+        return hit[1] if isinstance(hit, list) and len(hit) == 2 and hit[0] == key else None
+
+    def put(self, rel: str, key: str, sha: str) -> None:
+        self.entries[rel] = [key, sha]
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.entries), "utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:  # losing the cache only costs time
+            log.debug("runsite: could not save the page cache: %s", exc)
+
+
+def _built_at() -> int | None:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return int(epoch) * 1000
+    return None
+
+
+def build(
+    store: str | os.PathLike[str],
+    out: str | os.PathLike[str] = "site",
+    *,
+    theme: str | None = None,
+    title: str | None = None,
+    clean: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build the static site of ``store`` into ``out``."""
+    started = time.perf_counter()
+    st = Store(store)
+    out_path = Path(out)
+    cfg = config_mod.load(st.root, title=title, theme=theme)
+    check_output_folder(out_path, st.root, clean)
+    dirs = theme_mod.resolve_theme(cfg.theme)
+
+    # 1. collect
+    data = collect_mod.collect(st, cfg)
+    result = BuildResult(out=out_path, runs=len(data.runs))
+
+    # 2. render
+    writer = Writer(out_path)
+    for rel, path in theme_mod.static_files(dirs).items():
+        writer.add_file(f"static/{rel}", path, origin=f"theme file {path}")
+    renderer = Renderer(data, cfg, dirs, built_at=_built_at())
+    cache = _PageCache(st.root, out_path)
+    base_key = "|".join([__version__, theme_mod.fingerprint(dirs), cfg.fingerprint()])
+    registry_sha = _file_sha(st.root / "registry.yaml")
+
+    for page in renderer.index_pages():
+        writer.add(page.path, page.html, origin=page.origin)
+        result.pages += 1
+    runs = sorted(data.runs.values(), key=lambda r: r.run_id)
+    for i, run in enumerate(runs, 1):
+        rel = renderer.run_path(run.run_id)
+        key = _run_key(base_key, run, renderer, registry_sha)
+        sha = cache.get(rel, key)
+        if sha is None or not writer.keep(rel, sha, origin=f"run {run.run_id}"):
+            page = renderer.run_page(run)
+            writer.add(page.path, page.html, origin=page.origin)
+            cache.put(rel, key, hashlib.sha256(page.html.encode("utf-8")).hexdigest())
+            result.rendered_runs += 1
+        for art_rel, src in renderer.artifact_files(run):
+            writer.add_file(art_rel, src, origin=f"artifact of run {run.run_id}")
+        result.pages += 1
+        if progress and len(runs) >= 200 and i % 200 == 0:
+            progress(f"rendered {i}/{len(runs)} runs")
+
+    # 3. write
+    stats = writer.commit()
+    cache.save()
+    result.files = stats.files
+    result.written = stats.written
+    result.unchanged = stats.unchanged
+    result.removed = stats.removed
+    result.warnings = list(dict.fromkeys(data.warnings + renderer.warnings))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _file_sha(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "-"
+
+
+def _run_key(base: str, run: Any, renderer: Renderer, registry_sha: str) -> str:
+    """Everything a run page depends on besides the theme and config."""
+    from runsite.store import _stamp
+
+    parts = [
+        base,
+        json.dumps(_stamp(str(run.path), False)),
+        ",".join(renderer.children.get(run.run_id, [])),
+        registry_sha if run.models else "",
+        renderer.context_key,
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+__all__ = ["BuildResult", "PageContext", "build"]

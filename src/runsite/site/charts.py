@@ -1,0 +1,131 @@
+"""Charts: Vega-Lite specs made with Altair, data shipped as compact columns.
+
+The only module that imports Altair. A spec is built once per chart kind and reused
+(Altair's validation costs milliseconds per chart, thousands of charts per site); the
+data travels beside it as named columnar datasets that the theme's charts.js expands.
+Long series are downsampled so a page stays small while minima and maxima stay visible.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+MAX_POINTS = 800  # per series on a page: 400 buckets, each keeping its min and max
+
+
+def downsample(steps: list[int], values: list[float], max_points: int = MAX_POINTS) -> list[int]:
+    """Indices to keep: all of them for a short series; else, per bucket of neighbouring
+    points, the lowest and the highest value (NaN skipped), plus the first and last."""
+    n = len(steps)
+    if n <= max_points:
+        return list(range(n))
+    buckets = max(1, max_points // 2)
+    keep = {0, n - 1}
+    for b in range(buckets):
+        lo, hi = n * b // buckets, n * (b + 1) // buckets
+        best_lo = best_hi = None
+        for i in range(lo, hi):
+            v = values[i]
+            if v != v:
+                continue
+            if best_lo is None or v < values[best_lo]:
+                best_lo = i
+            if best_hi is None or v > values[best_hi]:
+                best_hi = i
+        if best_lo is not None and best_hi is not None:
+            keep.update((best_lo, best_hi))
+    return sorted(keep)
+
+
+def _num(v: float) -> float | None:
+    """JSON-safe and short: 7 significant digits, null for NaN and ±inf."""
+    if not math.isfinite(v):
+        return None
+    return float(f"{v:.7g}")
+
+
+@cache
+def _base_spec(kind: str) -> str:
+    import altair as alt
+
+    data = alt.NamedData(name="series")
+    if kind == "line":
+        chart = (
+            alt.Chart(data)
+            .mark_line(point=False, interpolate="linear")
+            .encode(
+                x=alt.X("step:Q", title="step"),
+                y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+                tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".6g")],
+            )
+        )
+    elif kind == "runs":
+        chart = (
+            alt.Chart(data)
+            .mark_circle(size=60, opacity=0.8)
+            .encode(
+                x=alt.X("start:T", title="run start"),
+                y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+                color=alt.Color("status:N", title="status"),
+                tooltip=[
+                    alt.Tooltip("run:N", title="run"),
+                    alt.Tooltip("value:Q", format=".6g"),
+                    alt.Tooltip("status:N"),
+                ],
+                href=alt.Href("url:N"),
+            )
+        )
+    else:  # pragma: no cover - programming error
+        raise ValueError(kind)
+    spec = chart.properties(width="container", height=220).to_dict()
+    return json.dumps(spec)
+
+
+def _spec(kind: str, title: str) -> dict[str, Any]:
+    spec: dict[str, Any] = json.loads(_base_spec(kind))
+    spec["title"] = {"text": title, "anchor": "start", "fontSize": 13}
+    return spec
+
+
+def metric_charts(table: pa.Table) -> dict[str, dict[str, Any]]:
+    """One line chart per metric key of a run's metric table (key, step, timestamp, value)."""
+    import pyarrow.compute as pc
+
+    out: dict[str, dict[str, Any]] = {}
+    if table.num_rows == 0:
+        return out
+    for key in sorted(pc.unique(table["key"]).to_pylist()):
+        part = table.filter(pc.equal(table["key"], key))
+        steps = part["step"].to_pylist()
+        values = part["value"].to_pylist()
+        keep = downsample(steps, values)
+        out[key] = {
+            "spec": _spec("line", key),
+            "data": {
+                "series": {
+                    "step": [steps[i] for i in keep],
+                    "value": [_num(values[i]) for i in keep],
+                }
+            },
+            "points": len(steps),
+            "shown": len(keep),
+        }
+    return out
+
+
+def runs_chart(metric: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A metric's last value per run against the run's start (an experiment's overview).
+    ``rows``: dicts with run, start (ms), value, status, url."""
+    cols: dict[str, list[Any]] = {"run": [], "start": [], "value": [], "status": [], "url": []}
+    for row in rows:
+        for k in cols:
+            cols[k].append(_num(row[k]) if k == "value" else row[k])
+    spec = _spec("runs", metric)
+    return {"spec": copy.deepcopy(spec), "data": {"series": cols}}

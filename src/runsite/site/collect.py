@@ -1,0 +1,215 @@
+"""Stage 1 of a build: read everything the site shows, write nothing.
+
+Exclusions from the site config are applied here, so nothing left out can reach a page.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from runsite import record
+from runsite.entities import Experiment
+from runsite.errors import RunsiteError
+from runsite.site.config import SiteConfig
+from runsite.store import RunRecord, Store
+
+
+@dataclass
+class ExperimentView:
+    experiment: Experiment
+    runs: list[RunRecord]
+    key_metric: str | None
+    goal: str  # "minimize" or "maximize"
+    best: RunRecord | None = None
+    statuses: dict[str, int] = field(default_factory=dict)
+    last_activity: int | None = None
+
+    @property
+    def slug(self) -> str:
+        return self.experiment.experiment_id
+
+
+@dataclass
+class DatasetVersion:
+    hash: str
+    names: list[str]
+    paths: list[str]
+    size: int | None
+    rows: int | None
+    schema: dict[str, str] | None
+    kind: str
+    runs: list[RunRecord] = field(default_factory=list)
+    stale_for: list[str] = field(default_factory=list)  # "model vN" trained on it, now stale
+    first_seen: int = 0
+
+
+@dataclass
+class SiteData:
+    title: str
+    store: Store
+    experiments: list[ExperimentView]
+    runs: dict[str, RunRecord]
+    models: list[Any]  # registry.manifest.RegisteredModel
+    registry_problems: list[str]
+    history: list[Any] | None  # registry.history.Transition, None outside git
+    datasets: list[DatasetVersion]
+    github: str | None  # https://github.com/owner/repo when the remote is on GitHub
+    warnings: list[str]
+
+
+_MINIMIZE_HINTS = ("loss", "error", "rmse", "mse", "mae", "mape", "perplexity", "time", "latency")
+
+
+def guess_goal(metric: str | None) -> str:
+    """Lower is better for losses and errors, higher for the rest (accuracy, auc, r2)."""
+    if metric is None:
+        return "minimize"
+    low = metric.lower()
+    return "minimize" if any(h in low for h in _MINIMIZE_HINTS) else "maximize"
+
+
+def _filtered(run: RunRecord, cfg: SiteConfig) -> RunRecord:
+    if not any(cfg.exclude.get(k) for k in ("params", "tags", "artifacts")):
+        return run
+    run = copy.copy(run)
+    run.params = {k: v for k, v in run.params.items() if not cfg.excluded("params", k)}
+    run.tags = {k: v for k, v in run.tags.items() if not cfg.excluded("tags", k)}
+    run.artifacts = [a for a in run.artifacts if not cfg.excluded("artifacts", a.get("path"))]
+    return run
+
+
+def _best(runs: list[RunRecord], metric: str | None, goal: str) -> RunRecord | None:
+    if not metric:
+        return None
+    scored = [
+        (r.metrics[metric]["last"], r)
+        for r in runs
+        if metric in r.metrics and not math.isnan(r.metrics[metric]["last"])
+    ]
+    if not scored:
+        return None
+    pick = min if goal == "minimize" else max
+    return pick(scored, key=lambda s: s[0])[1]
+
+
+def _experiments(store: Store, cfg: SiteConfig) -> list[ExperimentView]:
+    views = []
+    for exp in store.experiments():
+        if cfg.excluded("experiments", exp.experiment_id, exp.name):
+            continue
+        runs = [
+            _filtered(r, cfg)
+            for r in store.runs(exp.experiment_id)
+            if not cfg.excluded("runs", r.run_id, r.run_name)
+        ]
+        key = exp.key_metric
+        if key is None:
+            firsts = [next(iter(r.metrics)) for r in runs if r.metrics]
+            key = Counter(firsts).most_common(1)[0][0] if firsts else None
+        goal = guess_goal(key)
+        view = ExperimentView(exp, runs, key, goal, _best(runs, key, goal))
+        view.statuses = dict(Counter(r.status for r in runs))
+        view.last_activity = max((r.end_time or r.start_time for r in runs), default=None)
+        views.append(view)
+    return views
+
+
+def _datasets(runs: list[RunRecord], models: list[Any]) -> list[DatasetVersion]:
+    by_hash: dict[str, DatasetVersion] = {}
+    latest_by_path: dict[str, tuple[int, str]] = {}
+    for run in sorted(runs, key=lambda r: r.start_time):
+        for inp in run.inputs:
+            h = str(inp.get("hash") or "")
+            if not h:
+                continue
+            dv = by_hash.get(h)
+            if dv is None:
+                dv = by_hash[h] = DatasetVersion(
+                    hash=h,
+                    names=[],
+                    paths=[],
+                    size=inp.get("size"),
+                    rows=inp.get("rows"),
+                    schema=inp.get("schema"),
+                    kind=str(inp.get("kind") or "file"),
+                    first_seen=run.start_time,
+                )
+            for lst, value in ((dv.names, inp.get("name")), (dv.paths, inp.get("path"))):
+                if value and value not in lst:
+                    lst.append(value)
+            if run not in dv.runs:
+                dv.runs.append(run)
+            where = inp.get("path")
+            if where:
+                latest_by_path[str(where)] = (run.start_time, h)
+    # A registered model trained on a version of a path that has since been logged
+    # with a different hash is trained on stale data.
+    run_index = {r.run_id: r for r in runs}
+    for model in models:
+        for mv in model.versions:
+            src = run_index.get(mv.run_id)
+            if src is None:
+                continue
+            for inp in src.inputs:
+                latest = latest_by_path.get(inp.get("path") or "")
+                h = inp.get("hash")
+                if latest and h in by_hash and latest[1] != h and latest[0] > src.start_time:
+                    by_hash[h].stale_for.append(f"{mv.name} v{mv.version}")
+    return sorted(by_hash.values(), key=lambda d: (-d.first_seen, d.hash))
+
+
+def _github(runs: list[RunRecord]) -> str | None:
+    import re
+
+    for run in runs:
+        remote = (run.git or {}).get("remote") or ""
+        m = re.match(
+            r"^(?:https://|ssh://git@|git@)github\.com[/:]([\w.-]+)/([\w.-]+?)(?:\.git)?/?$", remote
+        )
+        if m:
+            return f"https://github.com/{m.group(1)}/{m.group(2)}"
+    return None
+
+
+def collect(store: Store, cfg: SiteConfig) -> SiteData:
+    """Read the store, the registry and its git history."""
+    from runsite.registry import Registry
+    from runsite.registry import history as registry_history
+
+    experiments = _experiments(store, cfg)
+    runs = {r.run_id: r for e in experiments for r in e.runs}
+    reg = Registry(store)
+    models: list[Any] = []
+    problems: list[str] = []
+    history = None
+    if reg.path.is_file():
+        manifest = reg.manifest()
+        problems = [p.format(str(reg.path)) for p in manifest.problems()]
+        models = list(manifest.models().values())
+        try:
+            if registry_history.history_available(reg.path.parent):
+                history = registry_history.history(reg.path.parent, reg.path)
+        except RunsiteError as exc:
+            problems.append(f"registry history: {exc}")
+    warnings = list(store.warnings) + problems
+    all_runs = list(runs.values())
+    return SiteData(
+        title=cfg.title,
+        store=store,
+        experiments=experiments,
+        runs=runs,
+        models=models,
+        registry_problems=problems,
+        history=history,
+        datasets=_datasets(all_runs, models),
+        github=_github(all_runs),
+        warnings=warnings,
+    )
+
+
+def is_closed(run: RunRecord) -> bool:
+    return run.status in record.END_STATUSES

@@ -1,0 +1,86 @@
+"""Site settings: ``<store>/site.yaml`` (written by people), overridden by CLI options.
+
+Publishing controls matter because a GitHub Pages site is public: experiments, runs,
+params, tags and artifacts can be left out by glob pattern, and artifacts above a size
+are never copied. See docs/site.md.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runsite.errors import InvalidInput
+
+FILENAME = "site.yaml"
+DEFAULT_MAX_ARTIFACT_BYTES = 10 * 1024 * 1024
+_KEYS = ("title", "theme", "exclude", "max_artifact_size", "github")
+_EXCLUDE_KEYS = ("experiments", "runs", "params", "tags", "artifacts")
+
+
+def parse_size(value: Any) -> int:
+    """``10MB``, ``512 KB``, ``1.5GB`` or a number of bytes."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*", str(value), re.IGNORECASE)
+    if not m:
+        raise InvalidInput(f"max_artifact_size {value!r}: use a size such as 10MB or 500KB")
+    unit = (m.group(2) or "B").upper()
+    return int(float(m.group(1)) * {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}[unit])
+
+
+@dataclass
+class SiteConfig:
+    title: str = "runsite"
+    theme: str | None = None
+    max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
+    exclude: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in _EXCLUDE_KEYS})
+    source: str | None = None  # the file it came from
+
+    def excluded(self, kind: str, *names: str | None) -> bool:
+        """True when any of ``names`` matches an exclude pattern of ``kind``."""
+        patterns = self.exclude.get(kind, [])
+        return any(
+            name is not None and fnmatch.fnmatchcase(name, p) for p in patterns for name in names
+        )
+
+    def fingerprint(self) -> str:
+        return repr((self.title, self.theme, self.max_artifact_bytes, sorted(self.exclude.items())))
+
+
+def load(store_root: Path, **overrides: Any) -> SiteConfig:
+    """The store's ``site.yaml`` (if any) with non-``None`` ``overrides`` applied."""
+    cfg = SiteConfig()
+    path = store_root / FILENAME
+    if path.is_file():
+        from runsite import yamlio
+
+        data = yamlio.load_safe(path) or {}
+        if not isinstance(data, dict):
+            raise InvalidInput(f"{path} must be a mapping")
+        unknown = sorted(set(data) - set(_KEYS))
+        if unknown:
+            raise InvalidInput(f"{path}: unknown keys {unknown} (known: {', '.join(_KEYS)})")
+        cfg.source = str(path)
+        if data.get("title"):
+            cfg.title = str(data["title"])
+        if data.get("theme"):
+            cfg.theme = str(data["theme"])
+        if data.get("max_artifact_size") is not None:
+            cfg.max_artifact_bytes = parse_size(data["max_artifact_size"])
+        excl = data.get("exclude") or {}
+        if not isinstance(excl, dict) or set(excl) - set(_EXCLUDE_KEYS):
+            raise InvalidInput(
+                f"{path}: exclude must map some of {', '.join(_EXCLUDE_KEYS)} to lists of patterns"
+            )
+        for kind, patterns in excl.items():
+            if isinstance(patterns, str):
+                patterns = [patterns]
+            cfg.exclude[kind] = [str(p) for p in patterns or []]
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(cfg, key, value)
+    return cfg

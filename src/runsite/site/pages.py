@@ -1,0 +1,401 @@
+"""Stage 2 of a build: turn collected data into pages (path, HTML).
+
+Every URL is relative (``root`` climbs from a page to the site root), so the site works
+from ``file://``, from a sub-path on GitHub Pages and behind any static server. Pages are
+flat files (``runs/<id>.html``, not ``runs/<id>/``): a folder link opens a directory
+listing from ``file://``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from runsite import __version__, validate
+from runsite.site import charts, markup, theme
+from runsite.site.collect import ExperimentView, SiteData
+from runsite.site.config import SiteConfig
+from runsite.store import RunRecord
+
+TEXT_PREVIEW_BYTES = 100_000
+TABLE_PREVIEW_ROWS = 50
+IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
+TEXT_EXT = {".txt", ".log", ".py", ".patch", ".diff", ".toml", ".ini", ".cfg", ".sh", ".r", ".sql"}
+
+
+@dataclass
+class PageContext:
+    path: str
+    html: str
+    origin: str
+
+
+def fmt_time(ms: int | None) -> str:
+    if ms is None:
+        return "–"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def fmt_duration(ms: int | None) -> str:
+    if ms is None:
+        return "–"
+    s = ms / 1000
+    if s < 60:
+        return f"{s:.1f} s"
+    m, s = divmod(int(s), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s"
+
+
+def fmt_num(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return "–" if v is None else str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "NaN"
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
+        return f"{v:.5g}"
+    return str(v)
+
+
+def fmt_size(n: Any) -> str:
+    if not isinstance(n, int | float):
+        return "–"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(n)
+
+
+def _kind(path: str) -> str:
+    ext = Path(path).suffix.lower()
+    if ext in IMAGE_EXT:
+        return "image"
+    if ext in (".md", ".markdown"):
+        return "markdown"
+    if ext in (".html", ".htm"):
+        return "html"
+    if ext == ".json":
+        return "json"
+    if ext in (".yaml", ".yml"):
+        return "yaml"
+    if ext in (".csv", ".tsv"):
+        return "table"
+    if ext in TEXT_EXT:
+        return "text"
+    return "file"
+
+
+class Renderer:
+    def __init__(
+        self, data: SiteData, cfg: SiteConfig, dirs: list[Path], built_at: int | None
+    ) -> None:
+        self.data = data
+        self.cfg = cfg
+        self.built_at = built_at
+        self.warnings: list[str] = []
+        self.env = theme.environment(
+            dirs,
+            {
+                "dt": fmt_time,
+                "dur": fmt_duration,
+                "num": fmt_num,
+                "size": fmt_size,
+                "markdown": lambda text: Markup(markup.render(text)),
+                "short": lambda sha: (sha or "")[:8],
+                "anchor": lambda h: _anchor(str(h)),
+            },
+        )
+        self.children: dict[str, list[str]] = {}
+        for run in data.runs.values():
+            if run.parent_run_id:
+                self.children.setdefault(run.parent_run_id, []).append(run.run_id)
+        for kids in self.children.values():
+            kids.sort()
+        self.versions_by_run: dict[str, list[Any]] = {}
+        for model in data.models:
+            for mv in model.versions:
+                self.versions_by_run.setdefault(mv.run_id, []).append(mv)
+        self.exp_by_slug = {e.slug: e for e in data.experiments}
+        self.context_key = hashlib.sha256(
+            json.dumps(
+                [
+                    data.title,
+                    data.github,
+                    built_at,
+                    sorted((e.slug, e.experiment.name) for e in data.experiments),
+                ]
+            ).encode()
+        ).hexdigest()[:16]
+
+    # ------------------------------------------------------------------ paths
+
+    @staticmethod
+    def run_path(run_id: str) -> str:
+        return f"runs/{run_id}.html"
+
+    @staticmethod
+    def experiment_path(slug: str) -> str:
+        return f"experiments/{slug}.html"
+
+    @staticmethod
+    def model_path(name: str) -> str:
+        return f"models/{name}.html"
+
+    def _render(self, template: str, path: str, origin: str, **ctx: Any) -> PageContext:
+        root = "../" * path.count("/")
+        html = self.env.get_template(template).render(
+            root=root,
+            site={
+                "title": self.data.title,
+                "version": __version__,
+                "built_at": self.built_at,
+                "github": self.data.github,
+                "has_models": bool(self.data.models),
+            },
+            run_path=self.run_path,
+            experiment_path=self.experiment_path,
+            model_path=self.model_path,
+            runs_by_id=self.data.runs,
+            nav="",
+            **ctx,
+        )
+        return PageContext(path, html, origin)
+
+    # ------------------------------------------------------------------ index pages
+
+    def index_pages(self) -> list[PageContext]:
+        d = self.data
+        recent = sorted(d.runs.values(), key=lambda r: r.start_time, reverse=True)[:10]
+        pages = [
+            self._render(
+                "home.html",
+                "index.html",
+                "the home page",
+                experiments=d.experiments,
+                recent=recent,
+                models=d.models,
+            ),
+            self._render(
+                "registry.html",
+                "registry.html",
+                "the registry page",
+                models=d.models,
+                history=d.history,
+                problems=d.registry_problems,
+                metrics=self._version_metrics(),
+            ),
+            self._render(
+                "datasets.html", "datasets.html", "the datasets page", datasets=d.datasets
+            ),
+            self._render("404.html", "404.html", "the 404 page"),
+        ]
+        for view in d.experiments:
+            pages.append(self._experiment_page(view))
+        for model in d.models:
+            timeline = [t for t in d.history or [] if t.model == model.name]
+            pages.append(
+                self._render(
+                    "model.html",
+                    self.model_path(model.name),
+                    f"model {model.name}",
+                    model=model,
+                    history=d.history is not None,
+                    timeline=timeline,
+                    metrics=self._version_metrics(),
+                )
+            )
+        return pages
+
+    def _version_metrics(self) -> dict[tuple[str, int], tuple[str, float] | None]:
+        """(model, version) → (metric, value) shown beside registered versions: the
+        model's gate metric, else its experiment's key metric."""
+        out: dict[tuple[str, int], tuple[str, float] | None] = {}
+        for model in self.data.models:
+            for mv in model.versions:
+                run = self.data.runs.get(mv.run_id)
+                metric = model.policy.get("metric")
+                if metric is None and run is not None:
+                    view = self.exp_by_slug.get(run.experiment_id)
+                    metric = view.key_metric if view else None
+                value = run.metrics.get(metric, {}).get("last") if run and metric else None
+                out[(model.name, mv.version)] = (
+                    (metric, value) if metric and value is not None else None
+                )
+        return out
+
+    def _experiment_page(self, view: ExperimentView) -> PageContext:
+        params = sorted({k for r in view.runs for k in r.params})
+        varying = [
+            k
+            for k in params
+            if len({validate.canonical_str(r.params.get(k)) for r in view.runs}) > 1
+        ]
+        metrics = sorted({k for r in view.runs for k in r.metrics})
+        if view.key_metric in metrics:
+            metrics.remove(view.key_metric)
+            metrics.insert(0, view.key_metric)
+        tags = sorted({k for r in view.runs for k in r.tags})
+        chart_list: list[dict[str, Any]] = []
+        for metric in metrics[:6]:
+            rows = [
+                {
+                    "run": r.run_name,
+                    "start": r.start_time,
+                    "value": r.metrics[metric]["last"],
+                    "status": r.status,
+                    "url": f"../{self.run_path(r.run_id)}",
+                }
+                for r in view.runs
+                if metric in r.metrics
+            ]
+            if rows:
+                chart_list.append(
+                    {"id": f"chart-{len(chart_list)}", **charts.runs_chart(metric, rows)}
+                )
+        return self._render(
+            "experiment.html",
+            self.experiment_path(view.slug),
+            f"experiment {view.slug}",
+            view=view,
+            params=params,
+            varying=varying,
+            metrics=metrics,
+            tags=tags,
+            charts=chart_list,
+        )
+
+    # ------------------------------------------------------------------ run pages
+
+    def run_page(self, run: RunRecord) -> PageContext:
+        from runsite import arrowio
+
+        warnings: list[str] = []
+        table = arrowio.sort_metrics(arrowio.read_metrics(run.path, warnings))
+        self.warnings += warnings
+        chart_list = [
+            {"id": f"chart-{i}", "key": key, **chart}
+            for i, (key, chart) in enumerate(charts.metric_charts(table).items())
+        ]
+        try:
+            packages = run.packages
+        except Exception:  # a run.json readable enough for the summary but not fully
+            packages = {}
+        view = self.exp_by_slug.get(run.experiment_id)
+        return self._render(
+            "run.html",
+            self.run_path(run.run_id),
+            f"run {run.run_id}",
+            run=run,
+            experiment=view,
+            charts=chart_list,
+            artifacts=self._artifact_views(run),
+            models=[(m, self.versions_by_run.get(run.run_id, [])) for m in run.models],
+            model_meta={m["name"]: self._model_meta(run, m["name"]) for m in run.models},
+            children=[
+                self.data.runs[c] for c in self.children.get(run.run_id, []) if c in self.data.runs
+            ],
+            parent=self.data.runs.get(run.parent_run_id or ""),
+            packages=packages,
+            dataset_ids={i.get("hash"): _anchor(str(i.get("hash"))) for i in run.inputs},
+        )
+
+    def _model_meta(self, run: RunRecord, name: str) -> dict[str, Any]:
+        from runsite.errors import RunsiteError
+        from runsite.models.manifest import read_manifest
+
+        try:
+            meta = read_manifest(run.artifacts_dir / name)
+        except RunsiteError as exc:
+            self.warnings.append(f"run {run.run_id}: model {name}: {exc}")
+            return {}
+        req = run.artifacts_dir / name / "requirements.txt"
+        meta["requirements_text"] = req.read_text("utf-8", "replace") if req.is_file() else ""
+        return meta
+
+    def _publishable(self, run: RunRecord, art: dict[str, Any]) -> Path | None:
+        """The artifact's file when it may be copied into the site, else None."""
+        rel = str(art.get("path") or "")
+        try:
+            rel = validate.safe_relpath(rel)
+        except Exception:
+            return None
+        src = run.artifacts_dir / rel
+        if not src.is_file():
+            return None
+        if not validate.inside(self.data.store.root, src):
+            self.warnings.append(
+                f"run {run.run_id}: artifact {rel} points outside the store; not copied"
+            )
+            return None
+        if src.stat().st_size > self.cfg.max_artifact_bytes:
+            return None
+        return src
+
+    def artifact_files(self, run: RunRecord) -> list[tuple[str, Path]]:
+        out = []
+        for art in run.artifacts:
+            src = self._publishable(run, art)
+            if src is not None:
+                out.append((f"runs/{run.run_id}/artifacts/{art['path']}", src))
+        return out
+
+    def _artifact_views(self, run: RunRecord) -> list[dict[str, Any]]:
+        views = []
+        for art in sorted(run.artifacts, key=lambda a: str(a.get("path"))):
+            path = str(art.get("path"))
+            src = self._publishable(run, art)
+            kind = _kind(path)
+            view: dict[str, Any] = {
+                "path": path,
+                "size": art.get("size"),
+                "kind": kind,
+                "url": f"{run.run_id}/artifacts/{path}" if src else None,
+                "system": bool(art.get("system")),
+                "model": any(path.startswith(m["name"] + "/") for m in run.models),
+                "text": None,
+                "table": None,
+                "html": None,
+            }
+            if src is not None and kind in ("text", "json", "yaml", "markdown", "table"):
+                raw = src.read_bytes()[:TEXT_PREVIEW_BYTES]
+                text = raw.decode("utf-8", "replace")
+                view["truncated"] = src.stat().st_size > TEXT_PREVIEW_BYTES
+                if kind == "json":
+                    with contextlib.suppress(ValueError):
+                        text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+                if kind == "markdown":
+                    view["html"] = Markup(markup.render(text))
+                elif kind == "table":
+                    view["table"] = _csv_preview(
+                        text, "\t" if path.lower().endswith(".tsv") else ","
+                    )
+                else:
+                    view["text"] = text
+            views.append(view)
+        return views
+
+
+def _csv_preview(text: str, delimiter: str) -> list[list[str]] | None:
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error:
+        return None
+    return rows[: TABLE_PREVIEW_ROWS + 1]
+
+
+def _anchor(hash_text: str) -> str:
+    return "d-" + hash_text.split(":")[-1][:16]
