@@ -39,7 +39,9 @@ def main(store: str = "runs") -> None:
                 best = (run.run_id, rmse)
     assert best is not None
     mv = runsite.register_model(f"runs:/{best[0]}/model", "diabetes-ridge")
-    runsite.set_model_stage(mv.name, mv.version, "production", reason="best rmse of the sweep")
+    runsite.set_model_stage(
+        mv.name, mv.version, "production", reason="best rmse of the sweep", archive_existing=True
+    )
     loaded = runsite.load_model(f"models:/{mv.name}/production")
     print(f"{mv.name} v{mv.version} in production; predicts {loaded.predict(rows[:2])}")
 

@@ -56,10 +56,10 @@ def _base_spec(kind: str) -> str:
     import altair as alt
 
     data = alt.NamedData(name="series")
-    if kind == "line":
+    if kind in ("line", "line_points"):
         chart = (
             alt.Chart(data)
-            .mark_line(point=False, interpolate="linear")
+            .mark_line(point=kind == "line_points", interpolate="linear")
             .encode(
                 x=alt.X("step:Q", title="step"),
                 y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
@@ -107,7 +107,8 @@ def metric_charts(table: pa.Table) -> dict[str, dict[str, Any]]:
         values = part["value"].to_pylist()
         keep = downsample(steps, values)
         out[key] = {
-            "spec": _spec("line", key),
+            # short series get a dot per point: one point alone draws no line
+            "spec": _spec("line_points" if len(keep) <= 60 else "line", key),
             "data": {
                 "series": {
                     "step": [steps[i] for i in keep],
