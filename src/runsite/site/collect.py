@@ -156,9 +156,9 @@ def _datasets(runs: list[RunRecord], models: list[Any]) -> list[DatasetVersion]:
                 continue
             for inp in src.inputs:
                 latest = latest_by_path.get(inp.get("path") or "")
-                h = inp.get("hash")
-                if latest and h in by_hash and latest[1] != h and latest[0] > src.start_time:
-                    by_hash[h].stale_for.append(f"{mv.name} v{mv.version}")
+                used = str(inp.get("hash") or "")
+                if latest and used in by_hash and latest[1] != used and latest[0] > src.start_time:
+                    by_hash[used].stale_for.append(f"{mv.name} v{mv.version}")
     return sorted(by_hash.values(), key=lambda d: (-d.first_seen, d.hash))
 
 
