@@ -175,6 +175,8 @@ def _run_key(base: str, run: Any, renderer: Renderer, registry_sha: str) -> str:
         ",".join(renderer.children.get(run.run_id, [])),
         registry_sha if run.models else "",
         renderer.context_key,
+        run.status,  # RUNNING / UNFINISHED can change without a file changing
+        renderer.experiment_name(run),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 

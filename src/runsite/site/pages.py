@@ -130,16 +130,14 @@ class Renderer:
             for mv in model.versions:
                 self.versions_by_run.setdefault(mv.run_id, []).append(mv)
         self.exp_by_slug = {e.slug: e for e in data.experiments}
+        # What every page shows besides its own data (a run page's cache key adds its own).
         self.context_key = hashlib.sha256(
-            json.dumps(
-                [
-                    data.title,
-                    data.github,
-                    built_at,
-                    sorted((e.slug, e.experiment.name) for e in data.experiments),
-                ]
-            ).encode()
+            json.dumps([data.title, data.github, built_at]).encode()
         ).hexdigest()[:16]
+
+    def experiment_name(self, run: RunRecord) -> str:
+        view = self.exp_by_slug.get(run.experiment_id)
+        return view.experiment.name if view else run.experiment
 
     # ------------------------------------------------------------------ paths
 
