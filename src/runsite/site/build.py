@@ -131,9 +131,27 @@ def build(
         writer.add(page.path, page.html, origin=page.origin)
         result.pages += 1
     runs = sorted(data.runs.values(), key=lambda r: r.run_id)
+    run_keys = {run.run_id: _run_key(base_key, run, renderer, registry_sha) for run in runs}
+    for view in data.experiments:
+        # An experiment page shows its runs' summaries: it changes only when one of them
+        # (or experiment.yaml) does. Rendering 10,000-row tables on every build would not.
+        rel = renderer.experiment_path(view.slug)
+        yml = view.experiment.path + "/experiment.yaml"
+        key = hashlib.sha256(
+            "\n".join(
+                [base_key, renderer.context_key, _file_sha(Path(yml)), str(view.key_metric)]
+                + [run_keys[r.run_id] for r in view.runs]
+            ).encode()
+        ).hexdigest()[:24]
+        sha = cache.get(rel, key)
+        if sha is None or not writer.keep(rel, sha, origin=f"experiment {view.slug}"):
+            page = renderer.experiment_page(view)
+            writer.add(page.path, page.html, origin=page.origin)
+            cache.put(rel, key, hashlib.sha256(page.html.encode("utf-8")).hexdigest())
+        result.pages += 1
     for i, run in enumerate(runs, 1):
         rel = renderer.run_path(run.run_id)
-        key = _run_key(base_key, run, renderer, registry_sha)
+        key = run_keys[run.run_id]
         sha = cache.get(rel, key)
         if sha is None or not writer.keep(rel, sha, origin=f"run {run.run_id}"):
             page = renderer.run_page(run)

@@ -44,11 +44,43 @@ def downsample(steps: list[int], values: list[float], max_points: int = MAX_POIN
     return sorted(keep)
 
 
-def _num(v: float) -> float | None:
-    """JSON-safe and short: 7 significant digits, null for NaN and ±inf."""
-    if not math.isfinite(v):
-        return None
-    return float(f"{v:.7g}")
+def _num(v: float | None) -> float | None:
+    """JSON-safe: None for NaN and ±inf."""
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _json_numbers(values: list[Any]) -> str:
+    """A JSON array of numbers, short: 7 significant digits, null for NaN/±inf/None."""
+    return (
+        "["
+        + ",".join(
+            "null"
+            if v is None or not math.isfinite(v)
+            else (str(v) if isinstance(v, int) else f"{v:.7g}")
+            for v in values
+        )
+        + "]"
+    )
+
+
+def to_json(chart: dict[str, Any]) -> str:
+    """The ``{"spec": …, "data": …}`` payload for charts.js, safe inside a
+    ``<script type="application/json">`` element (``<``, ``>``, ``&`` escaped)."""
+    columns = []
+    for name, cols in chart["data"].items():
+        fields = ",".join(
+            f"{json.dumps(field)}:"
+            + (
+                _json_numbers(vals)
+                if all(v is None or isinstance(v, int | float) for v in vals)
+                else json.dumps(vals)
+            )
+            for field, vals in cols.items()
+        )
+        columns.append(f"{json.dumps(name)}:{{{fields}}}")
+    spec = json.dumps(chart["spec"], separators=(",", ":"))
+    text = f'{{"spec":{spec},"data":{{{",".join(columns)}}}}}'
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 @cache
@@ -112,7 +144,7 @@ def metric_charts(table: pa.Table) -> dict[str, dict[str, Any]]:
             "data": {
                 "series": {
                     "step": [steps[i] for i in keep],
-                    "value": [_num(values[i]) for i in keep],
+                    "value": [values[i] for i in keep],
                 }
             },
             "points": len(steps),

@@ -176,6 +176,8 @@ class Renderer:
     # ------------------------------------------------------------------ index pages
 
     def index_pages(self) -> list[PageContext]:
+        """Home, registry, model, datasets and 404 pages (experiment pages: see
+        ``experiment_page``)."""
         d = self.data
         recent = sorted(d.runs.values(), key=lambda r: r.start_time, reverse=True)[:10]
         pages = [
@@ -201,8 +203,6 @@ class Renderer:
             ),
             self._render("404.html", "404.html", "the 404 page"),
         ]
-        for view in d.experiments:
-            pages.append(self._experiment_page(view))
         for model in d.models:
             timeline = [t for t in d.history or [] if t.model == model.name]
             pages.append(
@@ -235,7 +235,7 @@ class Renderer:
                 )
         return out
 
-    def _experiment_page(self, view: ExperimentView) -> PageContext:
+    def experiment_page(self, view: ExperimentView) -> PageContext:
         params = sorted({k for r in view.runs for k in r.params})
         varying = [
             k
@@ -261,9 +261,8 @@ class Renderer:
                 if metric in r.metrics
             ]
             if rows:
-                chart_list.append(
-                    {"id": f"chart-{len(chart_list)}", **charts.runs_chart(metric, rows)}
-                )
+                payload = Markup(charts.to_json(charts.runs_chart(metric, rows)))
+                chart_list.append({"id": f"chart-{len(chart_list)}", "json": payload})
         return self._render(
             "experiment.html",
             self.experiment_path(view.slug),
@@ -285,7 +284,13 @@ class Renderer:
         table = arrowio.sort_metrics(arrowio.read_metrics(run.path, warnings))
         self.warnings += warnings
         chart_list = [
-            {"id": f"chart-{i}", "key": key, **chart}
+            {
+                "id": f"chart-{i}",
+                "key": key,
+                "json": Markup(charts.to_json(chart)),
+                "points": chart["points"],
+                "shown": chart["shown"],
+            }
             for i, (key, chart) in enumerate(charts.metric_charts(table).items())
         ]
         try:
