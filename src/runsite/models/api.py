@@ -98,6 +98,7 @@ def save_model(
     signature: dict[str, Any] | None = None,
     requirements: Sequence[str] | str | None = None,
     run_id: str | None = None,
+    name: str | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Write a model folder (it must not exist). Returns its manifest and its hash."""
     fl = flavors.get(flavor) if flavor else flavors.detect(model)
@@ -114,7 +115,7 @@ def save_model(
         conf = fl.save(model, out)
         manifest: dict[str, Any] = {
             "format": FORMAT_VERSION,
-            "name": folder.name,
+            "name": name or folder.name,
             "flavor": fl.name,
             "flavors": {fl.name: conf},
         }
@@ -300,6 +301,7 @@ def log_model(
         signature=signature,
         requirements=requirements,
         run_id=run.run_id,
+        name=rel,
     )
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, dest)

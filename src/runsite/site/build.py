@@ -28,7 +28,7 @@ from runsite.cache import store_cache_dir
 from runsite.site import collect as collect_mod
 from runsite.site import config as config_mod
 from runsite.site import theme as theme_mod
-from runsite.site.pages import PageContext, Renderer
+from runsite.site.pages import PageContext, Renderer, published_bytes
 from runsite.site.writer import Writer, check_output_folder
 from runsite.store import Store
 
@@ -159,7 +159,11 @@ def build(
             cache.put(rel, key, hashlib.sha256(page.html.encode("utf-8")).hexdigest())
             result.rendered_runs += 1
         for art_rel, src in renderer.artifact_files(run):
-            writer.add_file(art_rel, src, origin=f"artifact of run {run.run_id}")
+            data_out = published_bytes(src)
+            if data_out is None:
+                writer.add_file(art_rel, src, origin=f"artifact of run {run.run_id}")
+            else:
+                writer.add(art_rel, data_out, origin=f"artifact of run {run.run_id}")
         result.pages += 1
         if progress and len(runs) >= 200 and i % 200 == 0:
             progress(f"rendered {i}/{len(runs)} runs")
@@ -187,10 +191,13 @@ def _run_key(base: str, run: Any, renderer: Renderer, registry_sha: str) -> str:
     """Everything a run page depends on besides the theme and config."""
     from runsite.store import _stamp
 
+    runs = renderer.data.runs
     parts = [
         base,
         json.dumps(_stamp(str(run.path), False)),
-        ",".join(renderer.children.get(run.run_id, [])),
+        # the page links its parent and lists its children with their status
+        str(run.parent_run_id in runs) if run.parent_run_id else "",
+        ",".join(f"{c}:{runs[c].status}" for c in renderer.children.get(run.run_id, [])),
         registry_sha if run.models else "",
         renderer.context_key,
         run.status,  # RUNNING / UNFINISHED can change without a file changing

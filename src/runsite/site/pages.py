@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -349,6 +350,7 @@ class Renderer:
         return src
 
     def artifact_files(self, run: RunRecord) -> list[tuple[str, Path]]:
+        """(output path, source file) of every artifact this run publishes."""
         out = []
         for art in run.artifacts:
             src = self._publishable(run, art)
@@ -366,7 +368,8 @@ class Renderer:
                 "path": path,
                 "size": art.get("size"),
                 "kind": kind,
-                "url": f"{run.run_id}/artifacts/{path}" if src else None,
+                "url": f"{run.run_id}/artifacts/{quote(path)}" if src else None,
+                "truncated": False,
                 "system": bool(art.get("system")),
                 "model": any(path.startswith(m["name"] + "/") for m in run.models),
                 "text": None,
@@ -390,6 +393,22 @@ class Renderer:
                     view["text"] = text
             views.append(view)
         return views
+
+
+# An HTML artifact is only previewed in a sandboxed iframe, but its copy can also be opened
+# directly, on the site's own origin: this policy, put first, forbids it any script.
+ARTIFACT_CSP = (
+    b'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    b"img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self' data:\">\n"
+)
+
+
+def published_bytes(path: Path) -> bytes | None:
+    """The bytes to publish for an artifact when they differ from the file's (HTML gets
+    a script-forbidding policy in front), else None."""
+    if path.suffix.lower() in (".html", ".htm"):
+        return ARTIFACT_CSP + path.read_bytes()
+    return None
 
 
 def _csv_preview(text: str, delimiter: str) -> list[list[str]] | None:
