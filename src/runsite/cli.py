@@ -7,15 +7,13 @@ errors are click's (exit code 2). No traceback for a user's mistake.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
 
-from runsite import __version__
+from runsite import __version__, fmt
 from runsite.errors import RunsiteError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,30 +50,11 @@ def _open_store(path: str) -> Any:
 
 
 def _time(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _duration(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, seconds = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+    return fmt.time(ms, seconds=True).removesuffix(" UTC")
 
 
 def _num(value: Any) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return f"{value:.6g}"
-    return str(value)
+    return fmt.num(value, digits=6)
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -167,7 +146,7 @@ def _runs_output(found: Sequence[Any], as_json: bool) -> None:
                 r.experiment_id,
                 r.status,
                 _time(r.start_time),
-                _duration(r.duration),
+                fmt.duration(r.duration),
                 commit,
                 metrics,
             ]
@@ -219,7 +198,7 @@ def runs_show(run_id: str, store: str, as_json: bool) -> None:
         f"run        {r.run_id}  ({r.run_name})",
         f"experiment {r.experiment}",
         f"status     {r.status}",
-        f"started    {_time(r.start_time)} UTC   duration {_duration(r.duration)}",
+        f"started    {_time(r.start_time)} UTC   duration {fmt.duration(r.duration)}",
         f"user       {r.user}@{r.host}",
         f"git        {git.get('commit') or '-'} {git.get('branch') or ''}"
         + ("  DIRTY" if git.get("dirty") else ""),

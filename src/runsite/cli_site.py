@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,20 +23,33 @@ def _build(store: str, out: str, theme: str | None, title: str | None, clean: bo
     return result.warnings
 
 
+def site_options(f: Any) -> Any:
+    """STORE, --out, --theme and --title: shared by build and serve."""
+    for option in reversed(
+        [
+            click.argument(
+                "store", default="runs", envvar="RUNSITE_STORE", type=click.Path(file_okay=False)
+            ),
+            click.option(
+                "--out",
+                default="site",
+                show_default=True,
+                type=click.Path(file_okay=False),
+                help="Output folder.",
+            ),
+            click.option(
+                "--theme",
+                help="A theme folder or built-in theme name; falls back to the default theme.",
+            ),
+            click.option("--title", help="Site title (default: site.yaml's, else 'runsite')."),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
 @click.command("build")
-@click.argument("store", default="runs", envvar="RUNSITE_STORE", type=click.Path(file_okay=False))
-@click.option(
-    "--out",
-    default="site",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Output folder.",
-)
-@click.option(
-    "--theme",
-    help="A theme folder (or the name of a built-in theme); falls back to the default theme.",
-)
-@click.option("--title", help="Site title (default: site.yaml's, else 'runsite').")
+@site_options
 @click.option("--strict", is_flag=True, help="Fail (exit 1) at the end if there were warnings.")
 @click.option("--clean", is_flag=True, help="Delete the output folder first.")
 def build_cmd(
@@ -49,14 +63,7 @@ def build_cmd(
 
 
 @click.command("serve")
-@click.argument("store", default="runs", envvar="RUNSITE_STORE", type=click.Path(file_okay=False))
-@click.option(
-    "--out",
-    default="site",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Output folder.",
-)
+@site_options
 @click.option(
     "--port",
     default=8000,
@@ -64,9 +71,7 @@ def build_cmd(
     type=click.IntRange(0, 65535),
     help="Port on 127.0.0.1 (0: any free port).",
 )
-@click.option("--theme", help="A theme folder; falls back to the default theme.")
-@click.option("--title", help="Site title.")
-def serve_cmd(store: str, out: str, port: int, theme: str | None, title: str | None) -> None:
+def serve_cmd(store: str, out: str, theme: str | None, title: str | None, port: int) -> None:
     """Build, serve on localhost and rebuild whenever the store changes (Ctrl-C stops)."""
     from runsite.site.serve import serve
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
+from runsite import fmt
 from runsite.errors import RunsiteError
 
 if TYPE_CHECKING:
@@ -20,31 +20,7 @@ def _cell(text: Any) -> str:
 
 
 def _num(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        return f"{value:.6g}"
-    return str(value)
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return "–"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
-def _duration(ms: int | None) -> str:
-    if ms is None:
-        return "–"
-    s = ms / 1000
-    return f"{s:.1f} s" if s < 120 else f"{s / 60:.1f} min"
+    return fmt.num(value, digits=6)
 
 
 def _transition_line(t: Any) -> str:
@@ -111,11 +87,11 @@ def _comparison(reg: Registry, gate: GateResult) -> list[str]:
                 if a != b:
                     lines.append(f"| param `{_cell(key)}` | {_cell(_num(a))} | {_cell(_num(b))} |")
         lines.append(
-            f"| model size | {_size(_model_size(reg, cand, rc))} | "
-            f"{_size(_model_size(reg, inc, ri)) if inc else '–'} |"
+            f"| model size | {fmt.size(_model_size(reg, cand, rc))} | "
+            f"{fmt.size(_model_size(reg, inc, ri)) if inc else '–'} |"
         )
-        inc_duration = _duration(ri.duration) if ri else "–"
-        lines.append(f"| training duration | {_duration(rc.duration)} | {inc_duration} |")
+        inc_duration = fmt.duration(ri.duration) if ri else "–"
+        lines.append(f"| training duration | {fmt.duration(rc.duration)} | {inc_duration} |")
 
         def data(rec: RunRecord | None) -> str:
             if rec is None or not rec.inputs:

@@ -13,16 +13,14 @@ import csv
 import hashlib
 import io
 import json
-import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup
 
-from runsite import __version__, validate
+from runsite import __version__, fmt, validate
 from runsite.site import charts, markup, theme
 from runsite.site.collect import ExperimentView, SiteData
 from runsite.site.config import SiteConfig
@@ -39,46 +37,6 @@ class PageContext:
     path: str
     html: str
     origin: str
-
-
-def fmt_time(ms: int | None) -> str:
-    if ms is None:
-        return "–"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def fmt_duration(ms: int | None) -> str:
-    if ms is None:
-        return "–"
-    s = ms / 1000
-    if s < 60:
-        return f"{s:.1f} s"
-    m, s = divmod(int(s), 60)
-    h, m = divmod(m, 60)
-    return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s"
-
-
-def fmt_num(v: Any) -> str:
-    if isinstance(v, bool) or v is None:
-        return "–" if v is None else str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "NaN"
-        if math.isinf(v):
-            return "∞" if v > 0 else "−∞"
-        return f"{v:.5g}"
-    return str(v)
-
-
-def fmt_size(n: Any) -> str:
-    if not isinstance(n, int | float):
-        return "–"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return str(n)
 
 
 def _kind(path: str) -> str:
@@ -111,10 +69,10 @@ class Renderer:
         self.env = theme.environment(
             dirs,
             {
-                "dt": fmt_time,
-                "dur": fmt_duration,
-                "num": fmt_num,
-                "size": fmt_size,
+                "dt": fmt.time,
+                "dur": fmt.duration,
+                "num": fmt.num,
+                "size": fmt.size,
                 "markdown": lambda text: Markup(markup.render(text)),
                 "short": lambda sha: (sha or "")[:8],
                 "anchor": lambda h: _anchor(str(h)),
