@@ -20,8 +20,9 @@ import runsite
 def main(store: str = "runs") -> None:
     runsite.set_store(store)
     runsite.set_experiment("diabetes")
-    X, y = load_diabetes(return_X_y=True, as_frame=True)
-    rows = X.to_dict(orient="records")
+    data = load_diabetes()  # ships with scikit-learn; plain arrays, no pandas needed
+    rows = [dict(zip(data.feature_names, map(float, x), strict=True)) for x in data.data]
+    y = data.target
     train, test = slice(0, 350), slice(350, None)
     best = None
     for alpha in (0.01, 0.1, 1.0):
