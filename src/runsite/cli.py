@@ -6,41 +6,13 @@ errors are click's (exit code 2). No traceback for a user's mistake.
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
 from runsite import __version__, fmt
-from runsite.errors import RunsiteError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except RunsiteError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
-
-
-def store_option(f: F) -> F:
-    return click.option(
-        "--store",
-        envvar="RUNSITE_STORE",
-        default="runs",
-        show_default=True,
-        type=click.Path(file_okay=False),
-        help="The store folder (also $RUNSITE_STORE).",
-    )(f)
-
-
-def json_option(f: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+from runsite.cli_common import Group, echo_json, json_option, store_option, table
 
 
 def _open_store(path: str) -> Any:
@@ -57,29 +29,12 @@ def _num(value: Any) -> str:
     return fmt.num(value, digits=6)
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for i, c in enumerate(row):
-            widths[i] = max(widths[i], len(c))
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    ]
-    return "\n".join(lines)
-
-
-def _echo_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False, default=str))
-
-
 def _warn(store: Any) -> None:
     for w in dict.fromkeys(store.warnings):
         click.echo(f"warning: {w}", err=True)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="runsite")
 def main() -> None:
     """runsite: experiment tracking and a model registry with no server."""
@@ -111,12 +66,12 @@ def experiments_list(store: str, as_json: bool) -> None:
             }
         )
     if as_json:
-        _echo_json(out)
+        echo_json(out)
     else:
         rows = [
             [e["experiment_id"], e["name"], e["runs"], _time(e["last_start_time"])] for e in out
         ]
-        click.echo(_table(["ID", "NAME", "RUNS", "LAST RUN (UTC)"], rows))
+        click.echo(table(["ID", "NAME", "RUNS", "LAST RUN (UTC)"], rows))
     _warn(st)
 
 
@@ -130,7 +85,7 @@ def runs() -> None:
 
 def _runs_output(found: Sequence[Any], as_json: bool) -> None:
     if as_json:
-        _echo_json([r.to_dict() for r in found])
+        echo_json([r.to_dict() for r in found])
         return
     rows = []
     for r in found:
@@ -152,7 +107,7 @@ def _runs_output(found: Sequence[Any], as_json: bool) -> None:
             ]
         )
     click.echo(
-        _table(
+        table(
             [
                 "RUN ID",
                 "NAME",
@@ -190,7 +145,7 @@ def runs_show(run_id: str, store: str, as_json: bool) -> None:
     st = _open_store(store)
     r = st.run(run_id)
     if as_json:
-        _echo_json(r.to_dict())
+        echo_json(r.to_dict())
         _warn(st)
         return
     git = r.git or {}
@@ -208,21 +163,21 @@ def runs_show(run_id: str, store: str, as_json: bool) -> None:
     click.echo("\n".join(lines))
     if r.params:
         click.echo("\nparams")
-        click.echo(_table(["KEY", "VALUE"], sorted(r.params.items())))
+        click.echo(table(["KEY", "VALUE"], sorted(r.params.items())))
     if r.metrics:
         click.echo("\nmetrics")
         rows = [
             [k, _num(v["last"]), _num(v["min"]), _num(v["max"]), v["count"]]
             for k, v in sorted(r.metrics.items())
         ]
-        click.echo(_table(["KEY", "LAST", "MIN", "MAX", "POINTS"], rows))
+        click.echo(table(["KEY", "LAST", "MIN", "MAX", "POINTS"], rows))
     if r.tags:
         click.echo("\ntags")
-        click.echo(_table(["KEY", "VALUE"], sorted(r.tags.items())))
+        click.echo(table(["KEY", "VALUE"], sorted(r.tags.items())))
     if r.inputs:
         click.echo("\ninputs")
         click.echo(
-            _table(
+            table(
                 ["NAME", "PATH", "HASH", "SIZE"],
                 [
                     [i.get("name"), i.get("path"), str(i.get("hash"))[:19], i.get("size")]
@@ -232,7 +187,7 @@ def runs_show(run_id: str, store: str, as_json: bool) -> None:
         )
     if r.artifacts:
         click.echo("\nartifacts")
-        click.echo(_table(["PATH", "SIZE"], [[a.get("path"), a.get("size")] for a in r.artifacts]))
+        click.echo(table(["PATH", "SIZE"], [[a.get("path"), a.get("size")] for a in r.artifacts]))
     for note in r.notes:
         click.echo(f"\nnote\n{note['text']}")
     _warn(st)

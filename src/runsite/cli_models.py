@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runsite.cli import _echo_json, _table, json_option, store_option
+from runsite.cli_common import echo_json, json_option, store_option, table
 
 if TYPE_CHECKING:
     from runsite.registry.api import Change, Registry
@@ -175,7 +175,7 @@ def list_(store: str, as_json: bool) -> None:
     """List registered models with their stages and aliases."""
     found = _registry(store).list_models()
     if as_json:
-        _echo_json([m.to_dict() for m in found])
+        echo_json([m.to_dict() for m in found])
         return
     rows = []
     for m in found:
@@ -186,7 +186,7 @@ def list_(store: str, as_json: bool) -> None:
         rows.append(
             [m.name, len(m.versions), f"v{latest}" if latest else "-", prod, staging, aliases]
         )
-    click.echo(_table(["MODEL", "VERSIONS", "LATEST", "PRODUCTION", "STAGING", "ALIASES"], rows))
+    click.echo(table(["MODEL", "VERSIONS", "LATEST", "PRODUCTION", "STAGING", "ALIASES"], rows))
 
 
 @models.command("show")
@@ -197,7 +197,7 @@ def show(name: str, store: str, as_json: bool) -> None:
     """Show model NAME: every version with stage, aliases and source run."""
     m = _registry(store).get_model(name)
     if as_json:
-        _echo_json(m.to_dict())
+        echo_json(m.to_dict())
         return
     click.echo(f"model {m.name}")
     if m.description:
@@ -213,7 +213,7 @@ def show(name: str, store: str, as_json: bool) -> None:
         ]
         for v in m.versions
     ]
-    click.echo(_table(["VERSION", "STAGE", "ALIASES", "RUN", "ARTIFACT", "REGISTERED"], rows))
+    click.echo(table(["VERSION", "STAGE", "ALIASES", "RUN", "ARTIFACT", "REGISTERED"], rows))
 
 
 @models.command("history")
@@ -230,7 +230,7 @@ def history_cmd(name: str | None, rev: str, store: str, as_json: bool) -> None:
         raise click.ClickException(f"{reg.path} is not in a git repository: no history available")
     found = history.history(reg.path.parent, reg.path, rev=rev, model=name)
     if as_json:
-        _echo_json([t.to_dict() for t in found])
+        echo_json([t.to_dict() for t in found])
         return
     rows = []
     for t in found:
@@ -256,7 +256,7 @@ def history_cmd(name: str | None, rev: str, store: str, as_json: bool) -> None:
             ]
         )
     click.echo(
-        _table(
+        table(
             ["DATE (UTC)", "MODEL", "VERSION", "CHANGE", "AUTHOR", "PR", "COMMIT", "REASON"], rows
         )
     )
@@ -293,7 +293,7 @@ def check_cmd(base_ref: str | None, summary: str | None, store: str, as_json: bo
         with open(summary, "a", encoding="utf-8") as f:
             f.write(result.report + "\n")
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 "ok": result.ok,
                 "problems": [

@@ -1,0 +1,5 @@
+"""``python -m runsite``: the same as the ``runsite`` command."""
+
+from runsite.cli import main
+
+main()

@@ -1,0 +1,60 @@
+"""The README's main command: the quickstart logs, registers, promotes; the site builds.
+
+Run as a user would, in a fresh process, with pandas hidden: the README installs only
+``runsite[sklearn]``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import runsite
+from runsite.registry import Registry
+
+ROOT = Path(__file__).resolve().parent.parent
+NO_PANDAS = """
+import runpy, sys
+
+class HidePandas:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not installed (hidden by the test)")
+
+sys.meta_path.insert(0, HidePandas())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_quickstart_then_build(tmp_path: Path) -> None:
+    store = tmp_path / "runs"
+    env = {**os.environ, "RUNSITE_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", NO_PANDAS, str(ROOT / "examples" / "quickstart.py"), str(store)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "in production" in done.stdout
+    runs = runsite.Store(store).runs("diabetes")
+    assert len(runs) == 3 and {r.status for r in runs} == {"FINISHED"}
+    (model,) = Registry(store).list_models()
+    assert [v.stage for v in model.versions] == ["production"]
+    built = subprocess.run(
+        [sys.executable, "-m", "runsite", "build", str(store), "--out", str(tmp_path / "site")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    assert "3 runs" in built.stdout
+    assert (tmp_path / "site" / "index.html").is_file()
+    assert (tmp_path / "site" / "models" / "diabetes-ridge.html").is_file()
