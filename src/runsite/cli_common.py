@@ -16,6 +16,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Group(click.Group):
+    """Turns a ``RunsiteError`` from any command into one line on stderr, exit 1."""
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
