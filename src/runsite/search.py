@@ -552,7 +552,8 @@ def _predicate(query: str) -> Pred | None:
     """The compiled filter, or None for the empty filter (which keeps every row)."""
     if not isinstance(query, str):
         raise InvalidInput(f"a filter must be a string, got {type(query).__name__}")
-    return _compiled(query) if query.strip() else None
+    # ASCII whitespace only, as the grammar (and parse()) define it.
+    return _compiled(query) if query.strip(" \t\n\r\f\v") else None
 
 
 def _match_all(row: Row) -> bool:
