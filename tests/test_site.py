@@ -889,8 +889,16 @@ def test_one_more_run_renders_one_run_page(store: Path, tmp_path: Path) -> None:
     assert (result.runs, result.rendered_runs) == (3, 1)
     after = files(site)
     changed = {rel for rel in after if before.get(rel) != after[rel]}
-    assert changed == {f"runs/{r.run_id}.html", "experiments/exp.html", "index.html", MANIFEST}
-    assert result.written == 3
+    assert changed == {
+        f"runs/{r.run_id}.html",
+        f"data/runs/{r.run_id}.js",
+        "experiments/exp.html",
+        "data/experiments/exp.js",
+        "data/search.js",
+        "index.html",
+        MANIFEST,
+    }
+    assert result.written == 6
     for rel in set(before) - changed:
         assert os.stat(site / rel).st_mtime_ns == stamps[rel], rel
     exp = parse(site / "experiments" / "exp.html")
@@ -927,7 +935,7 @@ def test_a_removed_run_disappears_from_the_site(store: Path, tmp_path: Path) -> 
     assert (site / "runs" / ids[1] / "artifacts" / "out.txt").is_file()
     shutil.rmtree(store / "exp" / ids[1])
     result = build(store, site)
-    assert result.runs == 2 and result.removed == 2  # the page and its artifact
+    assert result.runs == 2 and result.removed == 3  # the page, its data file, its artifact
     assert not (site / "runs" / f"{ids[1]}.html").exists()
     assert not (site / "runs" / ids[1]).exists()
     assert ids[1] not in all_text(site)

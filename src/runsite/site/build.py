@@ -130,6 +130,8 @@ def build(
     for page in renderer.index_pages():
         writer.add(page.path, page.html, origin=page.origin)
         result.pages += 1
+    index = renderer.search_index()
+    writer.add(index.path, index.html, origin=index.origin)
     runs = sorted(data.runs.values(), key=lambda r: r.run_id)
     run_keys = {run.run_id: _run_key(base_key, run, renderer, registry_sha) for run in runs}
     for view in data.experiments:
@@ -143,20 +145,14 @@ def build(
                 + [run_keys[r.run_id] for r in view.runs]
             ).encode()
         ).hexdigest()[:24]
-        sha = cache.get(rel, key)
-        if sha is None or not writer.keep(rel, sha, origin=f"experiment {view.slug}"):
-            page = renderer.experiment_page(view)
-            writer.add(page.path, page.html, origin=page.origin)
-            cache.put(rel, key, hashlib.sha256(page.html.encode("utf-8")).hexdigest())
+        if not _keep_all(cache, writer, key, [rel, renderer.experiment_data_path(view.slug)]):
+            _add_all(cache, writer, key, renderer.experiment_outputs(view))
         result.pages += 1
     for i, run in enumerate(runs, 1):
         rel = renderer.run_path(run.run_id)
         key = run_keys[run.run_id]
-        sha = cache.get(rel, key)
-        if sha is None or not writer.keep(rel, sha, origin=f"run {run.run_id}"):
-            page = renderer.run_page(run)
-            writer.add(page.path, page.html, origin=page.origin)
-            cache.put(rel, key, hashlib.sha256(page.html.encode("utf-8")).hexdigest())
+        if not _keep_all(cache, writer, key, [rel, renderer.run_data_path(run.run_id)]):
+            _add_all(cache, writer, key, renderer.run_outputs(run))
             result.rendered_runs += 1
         for art_rel, src in renderer.artifact_files(run):
             data_out = published_bytes(src)
@@ -178,6 +174,22 @@ def build(
     result.warnings = list(dict.fromkeys(data.warnings + renderer.warnings))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _keep_all(cache: _PageCache, writer: Writer, key: str, rels: list[str]) -> bool:
+    """Keep every output of one cached item, or none (then it is rendered again)."""
+    shas = [cache.get(rel, key) or "" for rel in rels]
+    if not all(sha and writer.unchanged(rel, sha) for rel, sha in zip(rels, shas, strict=True)):
+        return False
+    for rel, sha in zip(rels, shas, strict=True):
+        writer.keep(rel, sha, origin="cached page")
+    return True
+
+
+def _add_all(cache: _PageCache, writer: Writer, key: str, pages: list[PageContext]) -> None:
+    for page in pages:
+        writer.add(page.path, page.html, origin=page.origin)
+        cache.put(page.path, key, hashlib.sha256(page.html.encode("utf-8")).hexdigest())
 
 
 def _file_sha(path: Path) -> str:

@@ -137,6 +137,7 @@ def metric_charts(table: pa.Table) -> dict[str, dict[str, Any]]:
         part = table.filter(pc.equal(table["key"], key))
         steps = part["step"].to_pylist()
         values = part["value"].to_pylist()
+        stamps = part["timestamp"].to_pylist()
         keep = downsample(steps, values)
         out[key] = {
             # short series get a dot per point: one point alone draws no line
@@ -149,6 +150,7 @@ def metric_charts(table: pa.Table) -> dict[str, dict[str, Any]]:
             },
             "points": len(steps),
             "shown": len(keep),
+            "time": [stamps[i] for i in keep],  # for the compare page's wall-time axis
         }
     return out
 

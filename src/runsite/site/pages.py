@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from runsite import __version__, fmt, validate
 from runsite.site import charts, markup, theme
+from runsite.site import data as data_files
 from runsite.site.collect import ExperimentView, SiteData
 from runsite.site.config import SiteConfig
 from runsite.store import RunRecord
@@ -194,6 +195,18 @@ class Renderer:
                 )
         return out
 
+    def experiment_outputs(self, view: ExperimentView) -> list[PageContext]:
+        """The experiment's page and its runs index (for the interactive table)."""
+        payload = data_files.experiment_payload(view, self.run_path)
+        return [
+            self.experiment_page(view),
+            PageContext(
+                self.experiment_data_path(view.slug),
+                data_files.push(payload),
+                f"experiment {view.slug}",
+            ),
+        ]
+
     def experiment_page(self, view: ExperimentView) -> PageContext:
         params = sorted({k for r in view.runs for k in r.params})
         varying = [
@@ -236,12 +249,45 @@ class Renderer:
 
     # ------------------------------------------------------------------ run pages
 
-    def run_page(self, run: RunRecord) -> PageContext:
+    @staticmethod
+    def run_data_path(run_id: str) -> str:
+        return f"data/runs/{run_id}.js"
+
+    @staticmethod
+    def experiment_data_path(slug: str) -> str:
+        return f"data/experiments/{slug}.js"
+
+    def run_outputs(self, run: RunRecord) -> list[PageContext]:
+        """The run's page and its data file (metric series for the compare page)."""
         from runsite import arrowio
 
         warnings: list[str] = []
         table = arrowio.sort_metrics(arrowio.read_metrics(run.path, warnings))
         self.warnings += warnings
+        made = charts.metric_charts(table)
+        series = {
+            key: {
+                "step": c["data"]["series"]["step"],
+                "time": c["time"],
+                "value": c["data"]["series"]["value"],
+            }
+            for key, c in made.items()
+        }
+        payload = data_files.run_payload(run, series, self.run_path(run.run_id))
+        return [
+            self.run_page(run, made),
+            PageContext(
+                self.run_data_path(run.run_id), data_files.push(payload), f"run {run.run_id}"
+            ),
+        ]
+
+    def search_index(self) -> PageContext:
+        payload = data_files.search_payload(
+            self.data, self.run_path, self.experiment_path, self.model_path
+        )
+        return PageContext("data/search.js", data_files.push(payload), "the search index")
+
+    def run_page(self, run: RunRecord, made: dict[str, dict[str, Any]]) -> PageContext:
         chart_list = [
             {
                 "id": f"chart-{i}",
@@ -250,7 +296,7 @@ class Renderer:
                 "points": chart["points"],
                 "shown": chart["shown"],
             }
-            for i, (key, chart) in enumerate(charts.metric_charts(table).items())
+            for i, (key, chart) in enumerate(made.items())
         ]
         try:
             packages = run.packages

@@ -91,10 +91,14 @@ class Writer:
     def add_file(self, rel: str, source: Path, origin: str) -> None:
         self._claim(rel, Output(origin, source=source))
 
+    def unchanged(self, rel: str, digest: str) -> bool:
+        """True when the last build wrote exactly ``digest`` to ``rel`` and it is there."""
+        return self._previous().get(rel, [None])[0] == digest and (self.out / rel).is_file()
+
     def keep(self, rel: str, digest: str, origin: str) -> bool:
         """Claim ``rel`` as unchanged since the last build (content hash ``digest``),
         without its bytes. False when the last build did not write exactly that."""
-        if self._previous().get(rel, [None])[0] != digest or not (self.out / rel).is_file():
+        if not self.unchanged(rel, digest):
             return False
         self._claim(rel, Output(origin, digest=digest))
         return True

@@ -1,0 +1,168 @@
+"""Data files the site's JavaScript reads: ``data/*.js`` pushed onto ``RUNSITE_DATA``.
+
+Loaded with ``<script src>`` (a ``fetch`` of a local file fails from ``file://``). They are
+JavaScript, not JSON, so NaN and ±Infinity travel as themselves. Columns, not objects:
+10,000 runs stay a few MB. The shapes are documented in docs/site.md.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from runsite import validate
+
+if TYPE_CHECKING:
+    from runsite.site.collect import ExperimentView, SiteData
+    from runsite.store import RunRecord
+
+
+def _js(obj: Any) -> str:
+    # json.dumps writes NaN / Infinity / -Infinity: valid JavaScript (not JSON), kept on
+    # purpose; ensure_ascii keeps every string safe whatever it contains.
+    return json.dumps(obj, separators=(",", ":"), allow_nan=True)
+
+
+def push(payload: dict[str, Any]) -> str:
+    return f"(window.RUNSITE_DATA=window.RUNSITE_DATA||[]).push({_js(payload)});\n"
+
+
+def experiment_payload(view: ExperimentView, run_path: Any) -> dict[str, Any]:
+    runs = view.runs
+    params = sorted({k for r in runs for k in r.params})
+    tags = sorted({k for r in runs for k in r.tags})
+    metrics = sorted({k for r in runs for k in r.metrics})
+    return {
+        "kind": "experiment",
+        "slug": view.slug,
+        "name": view.experiment.name,
+        "keyMetric": view.key_metric,
+        "goal": view.goal,
+        "runs": {
+            "id": [r.run_id for r in runs],
+            "name": [r.run_name for r in runs],
+            "url": [run_path(r.run_id) for r in runs],
+            "status": [r.status for r in runs],
+            "start": [r.start_time for r in runs],
+            "end": [r.end_time for r in runs],
+            "duration": [r.duration for r in runs],
+            "user": [r.user for r in runs],
+            "host": [r.host for r in runs],
+            "commit": [r.commit for r in runs],
+            "dirty": [r.dirty for r in runs],
+            "parent": [r.parent_run_id for r in runs],
+            "experiment": [r.experiment for r in runs],
+        },
+        "params": {
+            k: [validate.canonical_str(r.params[k]) if k in r.params else None for r in runs]
+            for k in params
+        },
+        "tags": {k: [r.tags.get(k) for r in runs] for k in tags},
+        "metrics": {
+            k: {
+                agg: [r.metrics[k][agg] if k in r.metrics else None for r in runs]
+                for agg in ("last", "min", "max", "count")
+            }
+            for k in metrics
+        },
+    }
+
+
+def run_payload(
+    run: RunRecord, series: dict[str, dict[str, list[Any]]], url: str
+) -> dict[str, Any]:
+    return {
+        "kind": "run",
+        "id": run.run_id,
+        "name": run.run_name,
+        "url": url,
+        "experiment": run.experiment,
+        "experimentId": run.experiment_id,
+        "status": run.status,
+        "start": run.start_time,
+        "duration": run.duration,
+        "user": run.user,
+        "commit": run.commit,
+        "dirty": run.dirty,
+        "params": {k: validate.canonical_str(v) for k, v in sorted(run.params.items())},
+        "tags": dict(sorted(run.tags.items())),
+        "inputs": [{"name": i.get("name"), "hash": i.get("hash")} for i in run.inputs],
+        "metrics": {
+            k: {agg: m[agg] for agg in ("last", "min", "max", "count")}
+            for k, m in sorted(run.metrics.items())
+        },
+        "series": series,
+    }
+
+
+def search_payload(
+    data: SiteData, run_path: Any, experiment_path: Any, model_path: Any
+) -> dict[str, Any]:
+    """Entries ``[kind, title, detail, url, text]``; ``text`` is what matching looks at
+    (lower-cased), ``url`` is relative to the site root."""
+    entries: list[list[str]] = []
+    for view in data.experiments:
+        exp = view.experiment
+        entries.append(
+            [
+                "experiment",
+                exp.name,
+                f"{len(view.runs)} runs",
+                experiment_path(view.slug),
+                f"{exp.name} {view.slug} {' '.join(exp.tags.values())}".lower(),
+            ]
+        )
+    for run in sorted(data.runs.values(), key=lambda r: r.start_time, reverse=True):
+        words = [
+            run.run_name,
+            run.run_id,
+            run.experiment,
+            *run.tags.values(),
+            *(f"{k}={validate.canonical_str(v)}" for k, v in run.params.items()),
+        ]
+        entries.append(
+            [
+                "run",
+                run.run_name,
+                f"{run.experiment} · {run.status.lower()}",
+                run_path(run.run_id),
+                " ".join(words).lower(),
+            ]
+        )
+    for model in data.models:
+        entries.append(
+            [
+                "model",
+                model.name,
+                f"{len(model.versions)} versions",
+                model_path(model.name),
+                f"{model.name} {' '.join(model.tags.values())}".lower(),
+            ]
+        )
+        for mv in model.versions:
+            entries.append(
+                [
+                    "version",
+                    f"{model.name} v{mv.version}",
+                    mv.stage,
+                    model_path(model.name),
+                    " ".join(
+                        # the source run's id only when that run is published
+                        [model.name, f"v{mv.version}", mv.stage, *mv.aliases]
+                        + ([mv.run_id] if mv.run_id in data.runs else [])
+                    ).lower(),
+                ]
+            )
+    for ds in data.datasets:
+        anchor = "d-" + ds.hash.split(":")[-1][:16]
+        title = ", ".join(ds.names) or ds.hash[7:19]
+        entries.append(
+            [
+                "dataset",
+                title,
+                ds.hash[7:19],
+                f"datasets.html#{anchor}",
+                f"{' '.join(ds.names)} {' '.join(ds.paths)} {ds.hash}".lower(),
+            ]
+        )
+    return {"kind": "search", "entries": entries}
