@@ -224,9 +224,9 @@ def script_problems(site: Path) -> list[str]:
                     continue
                 src = str(tag.get("src") or "")
                 target, _, problem = _target(site, page, src) if src else (None, "", "inline")
-                static = site.resolve() / "static"
-                if problem or target is None or static not in target.parents:
-                    problems.append(f"{rel}: script not from static/: {tag}")
+                ours = (site.resolve() / "static", site.resolve() / "data")
+                if problem or target is None or not any(d in target.parents for d in ours):
+                    problems.append(f"{rel}: script not from static/ or data/: {tag}")
                 elif (tag.string or "").strip():
                     problems.append(f"{rel}: script with src and inline code")
     return problems

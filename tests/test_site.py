@@ -293,6 +293,7 @@ def test_build_result_and_page_set(rich: Rich) -> None:
         "registry.html",
         "datasets.html",
         "404.html",
+        "compare.html",
         "experiments/nyc-taxi.html",
         "experiments/churn.html",
         "models/taxi-fare.html",
@@ -846,7 +847,7 @@ def test_source_date_epoch_is_the_built_date_and_nothing_else(
     plain, dated = files(tmp_path / "plain"), files(tmp_path / "dated")
     assert sorted(plain) == sorted(dated)
     html = [rel for rel in plain if rel.endswith(".html")]
-    assert len(html) == 7
+    assert len(html) == 8
     for rel in plain:
         if rel == MANIFEST:
             continue
@@ -1137,17 +1138,18 @@ def test_empty_and_missing_stores_build(tmp_path: Path) -> None:
     for st in (empty, tmp_path / "missing"):
         site = tmp_path / f"site-{st.name}"
         result = build(st, site)
-        assert (result.runs, result.pages) == (0, 4)
+        assert (result.runs, result.pages) == (0, 5)
         assert {p.relative_to(site).as_posix() for p in pages(site)} == {
             "index.html",
             "registry.html",
             "datasets.html",
             "404.html",
+            "compare.html",
         }
         for page in pages(site):
             doc = parse(page)
             check_frame(doc, page.name)
-            if page.name != "404.html":
+            if page.name not in ("404.html", "compare.html"):  # no data: say so
                 assert doc.select_one("p.empty") is not None, page.name
         assert link_problems(site) == [] and script_problems(site) == []
     assert not (tmp_path / "missing").exists()  # building does not create the store
@@ -1219,7 +1221,7 @@ def test_cli_build_strict(store: Path, tmp_path: Path) -> None:
     assert code == 0, stderr
     assert "warning" not in stderr
     m = re.search(r"(\d+) pages, (\d+) runs", stdout)
-    assert m is not None and (int(m[1]), int(m[2])) == (6, 1)
+    assert m is not None and (int(m[1]), int(m[2])) == (7, 1)
 
     write_run_by_hand(store / "exp", "01h0crashed000000000000000", "crashed", metrics={"loss": [1]})
     code, stdout, stderr = cli("build", str(store), "--out", str(out), "--strict")
@@ -1228,7 +1230,7 @@ def test_cli_build_strict(store: Path, tmp_path: Path) -> None:
     assert len(warned) == 2 and all("incomplete" in ln for ln in warned)
     assert "--strict: 2 warnings" in stderr
     m = re.search(r"(\d+) pages, (\d+) runs", stdout)
-    assert m is not None and (int(m[1]), int(m[2])) == (7, 2)  # the site is still built
+    assert m is not None and (int(m[1]), int(m[2])) == (8, 2)  # the site is still built
 
     code, stdout, stderr = cli("build", str(store), "--out", str(out))
     assert code == 0 and len([ln for ln in stderr.splitlines() if ln.startswith("warning")]) == 2

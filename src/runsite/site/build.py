@@ -132,6 +132,9 @@ def build(
         result.pages += 1
     index = renderer.search_index()
     writer.add(index.path, index.html, origin=index.origin)
+    page = renderer.compare_page()
+    writer.add(page.path, page.html, origin=page.origin)
+    result.pages += 1
     runs = sorted(data.runs.values(), key=lambda r: r.run_id)
     run_keys = {run.run_id: _run_key(base_key, run, renderer, registry_sha) for run in runs}
     for view in data.experiments:

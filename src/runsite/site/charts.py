@@ -164,3 +164,104 @@ def runs_chart(metric: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
             cols[k].append(_num(row[k]) if k == "value" else row[k])
     spec = _spec("runs", metric)
     return {"spec": copy.deepcopy(spec), "data": {"series": cols}}
+
+
+@cache
+def _compare_specs_json() -> str:
+    import altair as alt
+
+    data = alt.NamedData(name="series")
+    run_color = alt.Color("run:N", title="run", sort=None, legend=alt.Legend(orient="bottom"))
+    specs: dict[str, Any] = {}
+    for axis in ("step", "time"):
+        for log in (False, True):
+            x_title = "step" if axis == "step" else "seconds since the run started"
+            y_scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
+            chart = (
+                alt.Chart(data)
+                .mark_line(point=False, interpolate="linear", strokeWidth=1.8)
+                .encode(
+                    x=alt.X("x:Q", title=x_title),
+                    y=alt.Y("y:Q", title=None, scale=y_scale),
+                    color=run_color,
+                    tooltip=[
+                        alt.Tooltip("run:N", title="run"),
+                        alt.Tooltip("x:Q", title=x_title, format=".6g"),
+                        alt.Tooltip("y:Q", title="value", format=".6g"),
+                    ],
+                )
+                .properties(width="container", height=230)
+            )
+            name = "curves" + ("_time" if axis == "time" else "") + ("_log" if log else "")
+            specs[name] = chart.to_dict()
+
+    # Parallel coordinates: long rows (run, key, value); each axis scaled to [0, 1].
+    base = (
+        alt.Chart(data)
+        .transform_filter("isValid(datum.value) && isFinite(datum.value)")
+        .transform_joinaggregate(lo="min(value)", hi="max(value)", groupby=["key"])
+        .transform_calculate(
+            norm="datum.hi === datum.lo ? 0.5 : (datum.value - datum.lo) / (datum.hi - datum.lo)"
+        )
+    )
+    x_axis = alt.X(
+        "key:N", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelLimit=140, grid=True)
+    )
+    lines = base.mark_line(strokeWidth=2, opacity=0.85, point=True).encode(
+        x=x_axis,
+        y=alt.Y("norm:Q", title=None, axis=None, scale=alt.Scale(domain=[0, 1])),
+        color=run_color,
+        detail="run:N",
+        tooltip=[
+            alt.Tooltip("run:N", title="run"),
+            alt.Tooltip("key:N", title="axis"),
+            alt.Tooltip("value:Q", format=".6g"),
+        ],
+    )
+    ends = (
+        base.transform_aggregate(lo="min(lo)", hi="max(hi)", groupby=["key"])
+        .transform_fold(["lo", "hi"], as_=["end", "bound"])
+        .transform_calculate(pos="datum.end === 'hi' ? 1 : 0")
+    )
+    labels = ends.mark_text(
+        fontSize=10, baseline="middle", dx=4, align="left", color="currentColor", opacity=0.75
+    ).encode(
+        x=x_axis,
+        y=alt.Y("pos:Q", axis=None, scale=alt.Scale(domain=[0, 1])),
+        text=alt.Text("bound:Q", format=".4~g"),
+    )
+    specs["parallel"] = alt.layer(lines, labels).properties(width="container", height=300).to_dict()
+
+    specs["scatter"] = (
+        alt.Chart(data)
+        .mark_circle(size=110, opacity=0.9)
+        .encode(
+            x=alt.X("x:Q", title="param", scale=alt.Scale(zero=False)),
+            y=alt.Y("y:Q", title="metric", scale=alt.Scale(zero=False)),
+            color=run_color,
+            tooltip=[
+                alt.Tooltip("run:N", title="run"),
+                alt.Tooltip("x:Q", title="param"),
+                alt.Tooltip("y:Q", title="metric", format=".6g"),
+            ],
+        )
+        .properties(width="container", height=300)
+        .to_dict()
+    )
+    return json.dumps(specs, separators=(",", ":"))
+
+
+def compare_specs() -> dict[str, dict[str, Any]]:
+    """The compare page's Vega-Lite specs, each reading the named dataset ``series`` that
+    compare.js fills in the browser: ``curves`` / ``curves_log`` / ``curves_time`` /
+    ``curves_time_log`` (fields ``x``, ``y``, ``run``), ``parallel`` (long rows ``run``,
+    ``key``, ``value``; every axis normalised to [0, 1]) and ``scatter`` (``x``, ``y``,
+    ``run``)."""
+    specs: dict[str, dict[str, Any]] = json.loads(_compare_specs_json())
+    return specs
+
+
+def compare_specs_json() -> str:
+    """:func:`compare_specs` as JSON safe inside ``<script type="application/json">``."""
+    text = _compare_specs_json()
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -287,6 +287,16 @@ class Renderer:
         )
         return PageContext("data/search.js", data_files.push(payload), "the search index")
 
+    def compare_page(self) -> PageContext:
+        """``compare.html``: runs picked in the URL (``#runs=a,b``), drawn by compare.js
+        from their data files with the specs made here once."""
+        return self._render(
+            "compare.html",
+            "compare.html",
+            "the compare page",
+            specs=Markup(charts.compare_specs_json()),
+        )
+
     def run_page(self, run: RunRecord, made: dict[str, dict[str, Any]]) -> PageContext:
         chart_list = [
             {
