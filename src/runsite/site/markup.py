@@ -2,7 +2,9 @@
 
 Descriptions, notes and markdown artifacts are written by anyone who can push to the
 repository, and the site is public: everything is rendered, then sanitised with nh3 (an
-allow-list sanitiser), so no script, handler or ``javascript:`` URL survives.
+allow-list sanitiser), so no script, handler or ``javascript:`` URL survives. Images are
+dropped too: the site's policy blocks other origins, and a relative path would resolve
+differently on every page the text appears on.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ _TAGS = {
     "h6",
     "hr",
     "i",
-    "img",
     "li",
     "ol",
     "p",
@@ -53,7 +54,6 @@ _TAGS = {
 }
 _ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
     "td": {"align"},
     "th": {"align"},
     "code": {"class"},

@@ -28,6 +28,8 @@ from runsite.site.config import SiteConfig
 from runsite.store import RunRecord
 
 TEXT_PREVIEW_BYTES = 100_000
+CHART_RUNS = 2_000  # runs drawn in an experiment's overview charts (the newest)
+FALLBACK_ROWS = 500  # rows of the no-JavaScript runs table
 TABLE_PREVIEW_ROWS = 50
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 TEXT_EXT = {".txt", ".log", ".py", ".patch", ".diff", ".toml", ".ini", ".cfg", ".sh", ".r", ".sql"}
@@ -220,7 +222,9 @@ class Renderer:
             metrics.insert(0, view.key_metric)
         tags = sorted({k for r in view.runs for k in r.tags})
         chart_list: list[dict[str, Any]] = []
-        for metric in metrics[:6]:
+        # Overview charts: the newest runs only, so a 10,000-run page stays quick to draw.
+        charted = view.runs[:CHART_RUNS]
+        for metric in metrics[:4]:
             rows = [
                 {
                     "run": r.run_name,
@@ -229,7 +233,7 @@ class Renderer:
                     "status": r.status,
                     "url": f"../{self.run_path(r.run_id)}",
                 }
-                for r in view.runs
+                for r in charted
                 if metric in r.metrics
             ]
             if rows:
@@ -245,6 +249,8 @@ class Renderer:
             metrics=metrics,
             tags=tags,
             charts=chart_list,
+            charted_runs=min(len(view.runs), CHART_RUNS),
+            fallback_rows=FALLBACK_ROWS,
         )
 
     # ------------------------------------------------------------------ run pages
