@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -19,21 +18,13 @@ from typing import Any
 
 import pytest
 
+from browser_support import chromium
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "themes" / "default" / "static"
 VENDOR_SCRIPTS = ["vega.min.js", "vega-lite.min.js", "vega-interpreter.js", "vega-embed.min.js"]
-CHROMIUM = os.environ.get("RUNSITE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-# The site's CSP. Chromium matches 'self' against file:// script URLs on a file:// page,
-# so the same policy works from file:// and from http://127.0.0.1.
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'none'"
@@ -41,34 +32,10 @@ CSP = (
 BROKEN_ID = "chart-broken"
 
 
-def _missing(reason: str) -> None:
-    msg = (
-        f"browser test prerequisites missing: {reason}. Install with "
-        "`apt-get install -y chromium` and `pip install playwright` "
-        "(not `playwright install`)."
-    )
-    if os.environ.get("CI"):
-        pytest.fail(msg)
-    pytest.skip(msg)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright Python package is not installed")
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _missing(f"no Chromium executable at {CHROMIUM}")
-    for path in [*(STATIC / "vendor" / n for n in VENDOR_SCRIPTS), STATIC / "js" / "charts.js"]:
-        if not path.is_file():
-            pytest.fail(f"{path} is missing (vendor files: run scripts/vendor_vega.py)")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def _chart_payload(runs: dict[str, list[float | None]], title: str) -> dict[str, Any]:

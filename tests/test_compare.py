@@ -20,18 +20,11 @@ from typing import Any
 import pytest
 
 import runsite
+from browser_support import chromium
 from runsite.site import build, charts
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("RUNSITE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 XSS = "<img src=x onerror=alert(1)>"
 SHOTS = Path(os.environ.get("RUNSITE_SHOTS", "")) if os.environ.get("RUNSITE_SHOTS") else None
 
@@ -42,31 +35,10 @@ class Site:
     ids: dict[str, str]
 
 
-def _missing(reason: str) -> None:
-    msg = (
-        f"browser test prerequisites missing: {reason}. Install with "
-        "`apt-get install -y chromium` and `pip install playwright` "
-        "(not `playwright install`)."
-    )
-    if os.environ.get("CI"):
-        pytest.fail(msg)
-    pytest.skip(msg)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright Python package is not installed")
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _missing(f"no Chromium executable at {CHROMIUM}")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def _log_run(name: str, params: dict[str, Any], metrics: dict[str, list[float]], **kw: Any) -> str:

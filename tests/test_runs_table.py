@@ -27,47 +27,19 @@ from urllib.parse import urlsplit
 import pytest
 
 import runsite
+from browser_support import chromium
 from runsite import fluent
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("RUNSITE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 MODELS = ["xgb", "rf", "linear"]
 PAGE = "experiments/exp.html"
 
 
-def _missing(reason: str) -> None:
-    msg = (
-        f"browser test prerequisites missing: {reason}. Install with "
-        "`apt-get install -y chromium` and `pip install playwright` "
-        "(not `playwright install`)."
-    )
-    if os.environ.get("CI"):
-        pytest.fail(msg)
-    pytest.skip(msg)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright Python package is not installed")
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _missing(f"no Chromium executable at {CHROMIUM}")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @dataclass

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import shutil
 import statistics
 import threading
@@ -26,6 +25,7 @@ from typing import Any
 import pytest
 
 import runsite
+from browser_support import chromium
 from runsite import fluent
 from runsite import run as run_mod
 from runsite.site import build
@@ -33,14 +33,6 @@ from runsite.site.data import push
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("RUNSITE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 XSS_NAME = "<img src=x onerror=alert(1)>"
 RESULTS = "#site-search-results"
 INPUT = "#site-search-input"
@@ -52,31 +44,10 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
-def _missing(reason: str) -> None:
-    msg = (
-        f"browser test prerequisites missing: {reason}. Install with "
-        "`apt-get install -y chromium` and `pip install playwright` "
-        "(not `playwright install`)."
-    )
-    if os.environ.get("CI"):
-        pytest.fail(msg)
-    pytest.skip(msg)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright Python package is not installed")
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _missing(f"no Chromium executable at {CHROMIUM}")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @dataclass
