@@ -80,7 +80,16 @@ def main(store: str = str(ROOT / "example_runs")) -> None:
     if Path(store).exists():
         shutil.rmtree(store)
     runsite.set_store(store)
-    runsite.set_experiment("diabetes-progression")
+    exp = runsite.set_experiment("diabetes-progression")
+    # experiment.yaml is written by people; the demo writes one to show what it does.
+    (Path(exp.path) / "experiment.yaml").write_text(
+        "name: Diabetes progression\n"
+        "description: |\n"
+        "  Predict disease progression one year after baseline from ten measurements\n"
+        "  (scikit-learn's bundled *diabetes* data). Sex and an age band are categorical,\n"
+        "  one-hot encoded by a `DictVectorizer` logged with every model.\n"
+        "key_metric: rmse\n"
+    )
     rows, y = records()
     cut = int(len(rows) * 0.8)
     train, val = (rows[:cut], y[:cut]), (rows[cut:], y[cut:])
