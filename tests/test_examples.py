@@ -58,3 +58,21 @@ def test_quickstart_then_build(tmp_path: Path) -> None:
     assert "3 runs" in built.stdout
     assert (tmp_path / "site" / "index.html").is_file()
     assert (tmp_path / "site" / "models" / "diabetes-ridge.html").is_file()
+
+
+def test_committed_example_store_builds_strict_and_checks(tmp_path: Path) -> None:
+    """example_runs/ is what the README's main command builds: it must stay valid."""
+    from click.testing import CliRunner
+
+    from runsite.cli import main
+
+    store = ROOT / "example_runs"
+    result = CliRunner().invoke(
+        main, ["build", str(store), "--out", str(tmp_path / "site"), "--strict"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "11 runs" in result.stdout
+    check = CliRunner().invoke(main, ["models", "check", "--store", str(store)])
+    assert check.exit_code == 0, check.output
+    (model,) = Registry(store).list_models()
+    assert sorted(v.stage for v in model.versions) == ["production", "staging"]
