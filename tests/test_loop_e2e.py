@@ -80,7 +80,7 @@ def test_the_whole_loop(repo: Path, tmp_path: Path) -> None:
     assert code == 0, err
     git(repo, "checkout", "-q", "promote")
     summary = tmp_path / "summary.md"
-    code, out, err = cli("models", "check", "--base", "main", "--summary", str(summary), *s)
+    code, _, err = cli("models", "check", "--base", "main", "--summary", str(summary), *s)
     assert code == 0, err
     assert "none → **production**" in summary.read_text()
     git(repo, "checkout", "-q", "main")
