@@ -58,7 +58,7 @@ def test_the_whole_loop(repo: Path, tmp_path: Path) -> None:
     assert {r.run_id for r in runsite.Store(store).runs()} == {a, b}
 
     site = tmp_path / "site"
-    code, out, err = cli("build", str(store), "--out", str(site), "--strict")
+    code, _, err = cli("build", str(store), "--out", str(site), "--strict")
     assert code == 0, err
     assert (site / "runs" / f"{a}.html").is_file() and (site / "runs" / f"{b}.html").is_file()
 
