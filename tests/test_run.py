@@ -323,3 +323,15 @@ def test_experiment_names_become_safe_folders(store: Path, quiet_git: None) -> N
         runsite.set_experiment("../..")
     with pytest.raises(runsite.InvalidInput, match="must not be empty"):
         runsite.set_experiment("  ")
+
+
+def test_ending_a_run_object_ends_it_as_the_active_run(store: Path, quiet_git: None) -> None:
+    r = runsite.start_run(log_git=False)
+    r.end()
+    assert runsite.active_run() is None and runsite.last_active_run() is r
+    with runsite.start_run(log_git=False) as r2:  # not "already active"
+        pass
+    assert runsite.last_active_run() is r2
+    with runsite.Store(store).start_run(experiment="lib", log_git=False):
+        pass
+    assert runsite.last_active_run() is r2  # the object API leaves global state alone

@@ -146,6 +146,7 @@ def start_run(
             capture_git=log_git,
         )
         _stack.append(new)
+    new.on_end(_forget)
     _install_sigterm()
     return new
 
@@ -157,6 +158,7 @@ def active_run() -> Run | None:
 
 
 def last_active_run() -> Run | None:
+    """The run most recently ended through the module-level API (MLflow's name)."""
     return _last_run
 
 
@@ -165,28 +167,21 @@ _last_run: Run | None = None
 
 def end_run(status: str = record.FINISHED) -> None:
     """End the active run (FINISHED by default; FAILED and KILLED are the others)."""
-    global _last_run
     with _stack_lock:
         if not _stack:
             return
         current = _stack[-1]
     current.end(status)
-    with _stack_lock:
-        if current in _stack:
-            _stack.remove(current)
-    _last_run = current
 
 
-def _end_from_context(r: Run, status: str) -> None:
+def _forget(r: Run, status: str) -> None:
+    """End hook of every run this module starts: however it ends (``end_run``, leaving
+    ``with``, ``run.end()``), it stops being the active run."""
     global _last_run
-    r.end(status)
     with _stack_lock:
         if r in _stack:
             _stack.remove(r)
     _last_run = r
-
-
-run._on_exit_context = _end_from_context
 
 
 def _current() -> Run:

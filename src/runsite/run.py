@@ -475,16 +475,7 @@ class Run:
             status = record.KILLED
         else:
             status = record.FAILED
-        _on_exit_context(self, status)
-
-
-def _end(run: Run, status: str) -> None:
-    run.end(status)
-
-
-# What leaving a ``with`` block does; the fluent layer replaces it to also pop its
-# active-run stack.
-_on_exit_context: Callable[[Run, str], None] = _end
+        self.end(status)
 
 
 def _check_status(status: str) -> str:

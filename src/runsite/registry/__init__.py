@@ -27,6 +27,7 @@ __all__ = [
     "ModelVersion",
     "RegisteredModel",
     "Registry",
+    "delete_model_alias",
     "get_model_version",
     "list_models",
     "register_model",
@@ -62,14 +63,17 @@ def set_model_alias(name: str, alias: str, version: int | str) -> Change:
 
 
 def delete_model_alias(name: str, alias: str) -> Change:
+    """Remove ``alias`` from model ``name``."""
     return Registry().set_model_alias(name, alias, None)
 
 
 def get_model_version(name: str, version: int | str) -> ModelVersion:
+    """One registered version (stage, aliases, source run, hash)."""
     return Registry().get_model_version(name, version)
 
 
 def list_models() -> list[RegisteredModel]:
+    """Every registered model with its versions."""
     return Registry().list_models()
 
 

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from runsite.site.build import BuildResult, build
+from runsite.site.writer import BuildError
 
-__all__ = ["BuildResult", "build"]
+__all__ = ["BuildError", "BuildResult", "build"]
