@@ -222,12 +222,14 @@ def runs_search(
 
 
 def _add_groups() -> None:
+    from runsite.cli_init import init_cmd
     from runsite.cli_models import models
     from runsite.cli_site import build_cmd, serve_cmd
 
     main.add_command(models)
     main.add_command(build_cmd)
     main.add_command(serve_cmd)
+    main.add_command(init_cmd)
 
 
 _add_groups()
