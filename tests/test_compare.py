@@ -6,11 +6,8 @@ playwright Python package (never ``playwright install``).
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +17,7 @@ from typing import Any
 import pytest
 
 import runsite
-from browser_support import chromium
+from browser_support import RECORD_VIOLATIONS, chromium, static_server
 from runsite.site import build, charts
 
 pytestmark = pytest.mark.browser
@@ -102,28 +99,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def server(site: Site) -> Iterator[str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(site.root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
-
-
-RECORD_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
-});
-"""
+    with static_server(site.root) as base:
+        yield base.rstrip("/")
 
 
 @dataclass

@@ -9,15 +9,12 @@ Needs Debian's chromium (/usr/bin/chromium) and the ``playwright`` Python packag
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import math
 import os
 import random
 import shutil
 import statistics
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import runsite
-from browser_support import chromium
+from browser_support import chromium, static_server
 from runsite import fluent
 
 pytestmark = pytest.mark.browser
@@ -103,27 +100,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield Site(base / "store", base / "site", ids)
 
 
-def _serve(root: Path) -> Iterator[str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root))
-    )
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
-
-
 @pytest.fixture(scope="module")
 def server(site: Site) -> Iterator[str]:
-    yield from _serve(site.out)
+    with static_server(site.out) as base:
+        yield base.rstrip("/")
 
 
 @pytest.fixture(params=["file", "http"])

@@ -12,11 +12,8 @@ set. Run with ``-s`` to see the printed index sizes and timings.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
 import statistics
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +22,7 @@ from typing import Any
 import pytest
 
 import runsite
-from browser_support import chromium
+from browser_support import RECORD_VIOLATIONS, chromium, static_server
 from runsite import fluent
 from runsite import run as run_mod
 from runsite.site import build
@@ -36,12 +33,6 @@ pytestmark = pytest.mark.browser
 XSS_NAME = "<img src=x onerror=alert(1)>"
 RESULTS = "#site-search-results"
 INPUT = "#site-search-input"
-RECORD_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
-});
-"""
 
 
 @pytest.fixture(scope="module")
@@ -104,27 +95,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield Site(root, run_id, xss_id)
 
 
-def _serve(directory: Path) -> tuple[str, Any, threading.Thread]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(directory))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    return f"http://127.0.0.1:{httpd.server_address[1]}", httpd, thread
-
-
 @pytest.fixture(scope="module")
 def server(site: Site) -> Iterator[str]:
-    url, httpd, thread = _serve(site.root)
-    try:
-        yield url
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    with static_server(site.root) as base:
+        yield base.rstrip("/")
 
 
 @dataclass
