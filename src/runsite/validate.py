@@ -159,7 +159,7 @@ def confined(root: Path, rel: object, what: str = "path") -> Path:
     target = root / clean if clean else root
     if not inside(root, target):
         raise InvalidInput(
-            f"{what} {os.fspath(rel)!r} leads outside {root} (through a symlink); refused"
+            f"{what} {clean!r} leads outside {root} (through a symlink); refused"
         )
     return target
 
