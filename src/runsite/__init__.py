@@ -142,14 +142,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'runsite' has no attribute {name!r}")
 
 
-def load_model(uri: str, store: str | None = None) -> Any:
+def load_model(uri: str, store: str | None = None, trust: bool = False) -> Any:
     """Load a logged model as a ``Model`` with ``.predict()`` (``.native`` is the
     underlying object). ``uri``: ``runs:/<run-id>/<name>``, ``models:/<name>/<version>``,
     ``models:/<name>/<stage>``, ``models:/<name>@<alias>`` or a folder path. Every file
-    hash is checked before anything is unpickled."""
+    hash is checked and every pickle scanned before anything is unpickled; a pickle that
+    imports what its flavor does not need raises ``UnsafePickle`` unless ``trust=True``."""
     from runsite.models.api import load_model as _load
 
-    return _load(uri, store)
+    return _load(uri, store, trust=trust)
 
 
 def infer_signature(model_input: Any, model_output: Any = None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from runsite.models.manifest import (
     MANIFEST,
     ModelReader,
     ModelWriter,
-    read_manifest,
+    open_model,
     remove_tree,
     write_manifest,
 )
@@ -226,19 +226,53 @@ def _check_versions(manifest: dict[str, Any], path: Path) -> None:
             )
 
 
-def load_folder(path: Path) -> Model:
-    manifest = read_manifest(path)
+def load_folder(path: Path, expected_hash: str | None = None, trust: bool = False) -> Model:
+    """Load a model folder: read once, every hash checked (the folder's against
+    ``expected_hash`` too), every pickle scanned unless ``trust``, then unpickled."""
+    manifest, reader = open_model(path, expected_hash, trust=trust)
     fl = flavors.get(str(manifest.get("flavor")))
     conf = (manifest.get("flavors") or {}).get(fl.name)
     if not isinstance(conf, dict):
         raise RunsiteError(f"{path / MANIFEST} has no settings for its flavor {fl.name}")
-    reader = ModelReader(path, manifest["files"])
-    reader.verify_all()  # every hash, before anything is unpickled
+    pre_conf = manifest.get("preprocessor")
+    if not trust:  # every pickle before any is loaded
+        for name, cls in pickles_of(manifest):
+            reader.scan_pickle(name, cls)
     _check_versions(manifest, path)
     native = fl.load(reader, conf)
-    pre_conf = manifest.get("preprocessor")
-    pre = reader.read_pickle(pre_conf["file"]) if isinstance(pre_conf, dict) else None
+    pre = None
+    if isinstance(pre_conf, dict):
+        pre = reader.read_pickle(str(pre_conf.get("file")), _str(pre_conf.get("class")))
     return Model(path, manifest, native, pre)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def pickles_of(manifest: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(file, class) of every pickle a model folder loads: the model (for its pickle
+    flavors) and the preprocessor."""
+    out: list[tuple[str, str | None]] = []
+    conf = (manifest.get("flavors") or {}).get(str(manifest.get("flavor")))
+    if isinstance(conf, dict) and conf.get("serialization") == "pickle":
+        out.append((str(conf.get("file")), _str(conf.get("class"))))
+    pre = manifest.get("preprocessor")
+    if isinstance(pre, dict):
+        out.append((str(pre.get("file")), _str(pre.get("class"))))
+    return out
+
+
+def scan_model(folder: Path, expected_hash: str | None = None) -> list[str]:
+    """Problems that would stop ``load_model`` (hashes, symlinks, unsafe pickles) without
+    unpickling anything: what ``runsite models check`` runs on every version."""
+    try:
+        manifest, reader = open_model(folder, expected_hash)
+        for name, cls in pickles_of(manifest):
+            reader.scan_pickle(name, cls)
+    except RunsiteError as exc:
+        return [str(exc)]
+    return []
 
 
 def resolve(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None = None) -> Path:
@@ -261,9 +295,21 @@ def resolve(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None = 
     return Path(text)
 
 
-def load_model(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None = None) -> Model:
-    """Load a logged model; its file hashes are checked before anything is unpickled."""
-    return load_folder(resolve(uri, store))
+def load_model(
+    uri: str | os.PathLike[str],
+    store: str | os.PathLike[str] | None = None,
+    trust: bool = False,
+) -> Model:
+    """Load a logged model; its file hashes are checked and its pickles scanned before
+    anything is unpickled. A pickle that imports what its flavor does not need raises
+    ``UnsafePickle`` unless ``trust=True`` (for a file you made yourself)."""
+    text = os.fspath(uri)
+    if text.startswith("models:/"):
+        from runsite.registry import resolve_model_version
+
+        folder, digest = resolve_model_version(text, store)
+        return load_folder(folder, digest, trust=trust)
+    return load_folder(resolve(uri, store), trust=trust)
 
 
 def log_model(

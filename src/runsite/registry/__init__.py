@@ -84,6 +84,16 @@ def resolve_model_uri(uri: str, store: str | os.PathLike[str] | None = None) -> 
     return reg.verified_folder(reg.resolve(uri[len("models:/") :].strip("/")))
 
 
+def resolve_model_version(
+    uri: str, store: str | os.PathLike[str] | None = None
+) -> tuple[Path, str]:
+    """The model folder of a ``models:/`` URI and the hash the registry records for it
+    (``load_model`` checks the bytes it loads against that hash, reading them once)."""
+    reg = Registry(store)
+    mv = reg.resolve(uri[len("models:/") :].strip("/"))
+    return reg.model_folder(mv), mv.hash
+
+
 def register_logged_model(run: Run, info: ModelInfo, name: str) -> None:
     """``log_model(registered_model_name=...)``: register when the run ends FINISHED
     (a running run's model is not registered: it could still change)."""

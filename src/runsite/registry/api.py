@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -114,36 +113,51 @@ class Registry:
         return max(in_stage, key=lambda v: v.version)
 
     def model_folder(self, mv: ModelVersion) -> Path:
+        """The version's model folder, confined to its run's artifacts (a ``..`` or a
+        symlink leading out of the store is refused, naming the path)."""
         rec = self.store.run(mv.run_id)
-        return rec.artifacts_dir / validate.safe_relpath(mv.artifact, "artifact")
+        return validate.confined(
+            rec.artifacts_dir, mv.artifact, f"{mv.name} v{mv.version} artifact"
+        )
 
     def verified_folder(self, mv: ModelVersion) -> Path:
-        """The version's model folder, after checking its hash against the manifest."""
-        from runsite.models.manifest import model_hash
+        """The version's model folder, after checking its hash against the manifest
+        (from the bytes, never from a cache)."""
+        from runsite.models.manifest import open_model
 
         folder = self.model_folder(mv)
         if not folder.is_dir():
             raise NotFound(
                 f"{mv.name} v{mv.version}: artifact {mv.artifact!r} is missing in run {mv.run_id}"
             )
-        actual = model_hash(folder)
-        if actual != mv.hash:
-            raise StoreFormatError(
-                f"{mv.name} v{mv.version}: the model folder {folder} does not match the hash in "
-                f"{FILENAME} (recorded {mv.hash[:23]}…, found {actual[:23]}…); refusing to use it"
-            )
+        open_model(folder, mv.hash)
         return folder
 
     def pull(self, spec: str, out: Path) -> Path:
-        """Copy a verified model folder to ``out`` (which must not exist or be empty)."""
+        """Copy a verified model folder to ``out`` (which must not exist or be empty).
+
+        The bytes written are the bytes verified: the folder is read once, checked against
+        the registry's hash and every file hash, then written."""
+        from runsite.models.manifest import open_model, read_folder
+
         mv = self.resolve(spec)
-        src = self.verified_folder(mv)
+        folder = self.model_folder(mv)
+        if not folder.is_dir():
+            raise NotFound(
+                f"{mv.name} v{mv.version}: artifact {mv.artifact!r} is missing in run {mv.run_id}"
+            )
+        open_model(folder, mv.hash)
+        blobs = read_folder(folder)
+        from runsite.models.manifest import digest_of
+
+        if digest_of(blobs) != mv.hash:  # changed between the check and the copy
+            raise StoreFormatError(f"{folder} changed while it was being pulled; try again")
         if out.exists() and any(out.iterdir()):
             raise InvalidInput(f"{out} is not empty; choose an empty or new folder")
-        shutil.copytree(src, out, dirs_exist_ok=True, symlinks=False)
-        from runsite.models.manifest import ModelReader, read_manifest
-
-        ModelReader(out, read_manifest(out)["files"]).verify_all()  # the copy, file by file
+        for rel, data in blobs.items():
+            dest = out / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
         return out
 
     # ------------------------------------------------------------------ editing

@@ -339,15 +339,17 @@ class Renderer:
 
     def _model_meta(self, run: RunRecord, name: str) -> dict[str, Any]:
         from runsite.errors import RunsiteError
-        from runsite.models.manifest import read_manifest
+        from runsite.models.manifest import read_manifest, read_regular
 
         try:
-            meta = read_manifest(run.artifacts_dir / name)
+            folder = validate.confined(run.artifacts_dir, name, "model folder")
+            meta = read_manifest(folder)
+            req = folder / "requirements.txt"
+            text = read_regular(req).decode("utf-8", "replace") if req.exists() else ""
         except RunsiteError as exc:
             self.warnings.append(f"run {run.run_id}: model {name}: {exc}")
             return {}
-        req = run.artifacts_dir / name / "requirements.txt"
-        meta["requirements_text"] = req.read_text("utf-8", "replace") if req.is_file() else ""
+        meta["requirements_text"] = text
         return meta
 
     def _publishable(self, run: RunRecord, art: dict[str, Any]) -> Path | None:
@@ -360,9 +362,10 @@ class Renderer:
         src = run.artifacts_dir / rel
         if not src.is_file():
             return None
-        if not validate.inside(self.data.store.root, src):
+        if not validate.inside(run.path, src):
             self.warnings.append(
-                f"run {run.run_id}: artifact {rel} points outside the store; not copied"
+                f"run {run.run_id}: artifact {rel} is a symlink that points outside its run "
+                "folder; not copied (nothing outside the store is ever published)"
             )
             return None
         if src.stat().st_size > self.cfg.max_artifact_bytes:
