@@ -83,6 +83,7 @@ __all__ = [
     "delete_tag",
     "end_run",
     "get_experiment_name",
+    "get_latest_versions",
     "get_model_version",
     "get_store_path",
     "get_tracking_uri",
@@ -103,6 +104,7 @@ __all__ = [
     "log_table",
     "log_text",
     "register_model",
+    "search_model_versions",
     "search_runs",
     "set_experiment",
     "set_model_alias",
@@ -121,7 +123,9 @@ _REGISTRY_API = (
     "set_model_alias",
     "delete_model_alias",
     "get_model_version",
+    "get_latest_versions",
     "list_models",
+    "search_model_versions",
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from runsite import record, validate
 from runsite.errors import InvalidInput, NotFound, RunStateError, StoreFormatError
 from runsite.registry.manifest import (
     FILENAME,
+    STAGES,
     Manifest,
     ModelVersion,
     RegisteredModel,
@@ -84,6 +85,36 @@ class Registry:
             known = ", ".join(str(v.version) for v in model.versions) or "none"
             raise NotFound(f"model {name!r} has no version {number} (versions: {known})")
         return found
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """The newest version of ``name`` in each of ``stages`` (every stage when none
+        are given), in the order of ``stages`` (or none, staging, production, archived);
+        a stage with no version is left out. Stage names are case-insensitive
+        (``"Production"`` works)."""
+        model = self.get_model(name)
+        wanted = [check_stage(s) for s in stages] if stages else list(STAGES)
+        out = []
+        for stage in dict.fromkeys(wanted):
+            in_stage = model.in_stage(stage)
+            if in_stage:
+                out.append(max(in_stage, key=lambda v: v.version))
+        return out
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> list[ModelVersion]:
+        """Versions of every model matching MLflow's model-version filter
+        (``name = 'taxi'``, ``run_id IN ('…')``, ``tags.team = 'fraud'``, joined by
+        ``AND``); newest registration first unless ``order_by`` says otherwise."""
+        from runsite.registry.query import search_versions
+
+        versions = [v for m in self.list_models() for v in m.versions]
+        return search_versions(versions, filter_string, max_results, order_by)
 
     def resolve(self, spec: str) -> ModelVersion:
         """``name/3``, ``name/production`` (the newest version in that stage),
