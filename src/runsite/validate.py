@@ -146,6 +146,29 @@ def inside(root: Path, target: Path) -> bool:
     root_r = root.resolve()
     try:
         target.resolve().relative_to(root_r)
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
         return False
     return True
+
+
+def confined(root: Path, rel: object, what: str = "path") -> Path:
+    """``root / rel`` for a path taken from a record, manifest or config, refused
+    (``InvalidInput`` naming it) unless it stays inside ``root`` once every symlink is
+    resolved. The one check every reader uses before it opens such a path."""
+    clean = safe_relpath(rel, what)
+    target = root / clean if clean else root
+    if not inside(root, target):
+        raise InvalidInput(
+            f"{what} {clean!r} leads outside {root} (through a symlink); refused"
+        )
+    return target
+
+
+def regular_file(root: Path, path: Path, what: str = "file") -> Path:
+    """``path`` if it is a regular file inside ``root`` that is not a symlink pointing
+    out of it; ``InvalidInput`` naming it otherwise."""
+    if path.is_symlink() and not inside(root, path):
+        raise InvalidInput(f"{what} {path} is a symlink that leads outside {root}; refused")
+    if not inside(root, path):
+        raise InvalidInput(f"{what} {path} is outside {root}; refused")
+    return path
