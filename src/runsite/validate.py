@@ -158,9 +158,7 @@ def confined(root: Path, rel: object, what: str = "path") -> Path:
     clean = safe_relpath(rel, what)
     target = root / clean if clean else root
     if not inside(root, target):
-        raise InvalidInput(
-            f"{what} {clean!r} leads outside {root} (through a symlink); refused"
-        )
+        raise InvalidInput(f"{what} {clean!r} leads outside {root} (through a symlink); refused")
     return target
 
 
