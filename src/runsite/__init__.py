@@ -61,11 +61,13 @@ from runsite.fluent import (
 from runsite.run import Run
 
 if TYPE_CHECKING:
+    from runsite.client import MlflowClient
     from runsite.store import RunRecord, Store
 
 __all__ = [
     "Experiment",
     "InvalidInput",
+    "MlflowClient",
     "NotFound",
     "QueryError",
     "Run",
@@ -82,9 +84,12 @@ __all__ = [
     "delete_model_alias",
     "delete_tag",
     "end_run",
+    "get_artifact_uri",
+    "get_experiment_by_name",
     "get_experiment_name",
     "get_latest_versions",
     "get_model_version",
+    "get_run",
     "get_store_path",
     "get_tracking_uri",
     "infer_signature",
@@ -93,6 +98,7 @@ __all__ = [
     "load_model",
     "log_artifact",
     "log_artifacts",
+    "log_batch",
     "log_dict",
     "log_figure",
     "log_input",
@@ -104,6 +110,7 @@ __all__ = [
     "log_table",
     "log_text",
     "register_model",
+    "search_experiments",
     "search_model_versions",
     "search_runs",
     "set_experiment",
@@ -129,6 +136,10 @@ _REGISTRY_API = (
 )
 
 
+# MLflow scripts reach these as attributes after a bare ``import mlflow``.
+_SUBMODULES = ("sklearn", "xgboost", "pyfunc", "models", "tracking", "client", "entities")
+
+
 def __getattr__(name: str) -> Any:
     # Loaded on first use so ``import runsite`` stays light.
     if name in ("Store", "RunRecord"):
@@ -139,10 +150,14 @@ def __getattr__(name: str) -> Any:
         from runsite import registry
 
         return getattr(registry, name)
-    if name == "models":
-        import runsite.models
+    if name in _SUBMODULES:
+        import importlib
 
-        return runsite.models
+        return importlib.import_module(f"runsite.{name}")
+    if name == "MlflowClient":
+        from runsite.client import MlflowClient
+
+        return MlflowClient
     raise AttributeError(f"module 'runsite' has no attribute {name!r}")
 
 
@@ -191,3 +206,66 @@ def search_runs(
 
         return runs_frame(runs)
     raise InvalidInput(f"output_format must be 'list' or 'pandas', got {output_format!r}")
+
+
+def get_run(run_id: str) -> Any:
+    """One run of the current store by id (MLflow's ``mlflow.get_run``): a ``RunRecord``
+    with ``.info`` and ``.data``."""
+    from runsite.store import Store
+
+    return Store().run(run_id)
+
+
+def search_experiments() -> list[Experiment]:
+    """Every experiment of the current store (MLflow's ``mlflow.search_experiments``)."""
+    from runsite.store import Store
+
+    return Store().experiments()
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    """The experiment called ``name``, or ``None`` (as in MLflow)."""
+    from runsite.store import Store
+
+    try:
+        return Store().experiment(name)
+    except NotFound:
+        return None
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """The ``file:`` URI of the active run's artifacts folder (or of a path inside it)."""
+    from runsite.fluent import _current
+
+    run = _current()
+    base = run.artifacts_dir.resolve()
+    if artifact_path:
+        from runsite.validate import safe_relpath
+
+        base = base / safe_relpath(artifact_path)
+    return base.as_uri()
+
+
+def log_batch(
+    metrics: Any = (), params: Any = (), tags: Any = (), *, step: int | None = None
+) -> None:
+    """Log params, metrics and tags into the active run at once. Each argument is a
+    mapping, or a sequence of objects with ``.key`` / ``.value`` (MLflow's ``Metric``,
+    ``Param``, ``RunTag``; a ``Metric``'s ``step`` and ``timestamp`` are kept)."""
+    from runsite.fluent import _current
+
+    run = _current()
+
+    def items(arg: Any) -> list[Any]:
+        if hasattr(arg, "items"):
+            return [(k, v, None, None) for k, v in arg.items()]
+        return [
+            (x.key, x.value, getattr(x, "step", None), getattr(x, "timestamp", None)) for x in arg
+        ]
+
+    for k, v, _, _ in items(params):
+        run.log_param(k, v)
+    for k, v, s, t in items(metrics):
+        run.log_metric(k, v, s if s is not None else step, t)
+    for k, v, _, _ in items(tags):
+        run.set_tag(k, v)
