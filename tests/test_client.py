@@ -64,3 +64,21 @@ def test_log_batch_takes_mappings_and_objects(store: Path) -> None:
     rec = runsite.get_run(r.run_id)
     assert rec.data.metrics == {"loss": 0.5} and rec.data.params == {"a": "1"}
     assert rec.metrics["loss"]["last_step"] == 4
+
+
+def test_system_tags_derived_and_searchable(store: Path) -> None:
+    with runsite.start_run(run_name="sweep", description="the sweep", log_git=False) as parent:
+        for i in range(2):
+            with runsite.start_run(run_name=f"trial-{i}", nested=True, log_git=False):
+                runsite.log_metric("rmse", float(i))
+    with runsite.start_run(run_name="other", log_git=False):
+        pass
+    children = runsite.search_runs(f"tags.mlflow.parentRunId = '{parent.run_id}'")
+    assert sorted(r.run_name for r in children) == ["trial-0", "trial-1"]
+    tags = runsite.get_run(parent.run_id).data.tags
+    assert tags["mlflow.runName"] == "sweep" and tags["mlflow.note.content"] == "the sweep"
+    assert tags["mlflow.source.type"] == "LOCAL" and tags["mlflow.user"]
+    assert "mlflow.source.name" in tags and "mlflow.parentRunId" not in tags
+    assert (store / "default" / parent.run_id / "events.jsonl").read_text().count("mlflow.") == 0
+    frame = runsite.search_runs("attributes.run_name = 'trial-0'", output_format="pandas")
+    assert frame["tags.mlflow.parentRunId"].tolist() == [parent.run_id]
