@@ -171,10 +171,18 @@ class Registry:
         src = self.verified_folder(mv)
         if out.exists() and any(out.iterdir()):
             raise InvalidInput(f"{out} is not empty; choose an empty or new folder")
-        shutil.copytree(src, out, dirs_exist_ok=True, symlinks=False)
-        from runsite.models.manifest import ModelReader, read_manifest
+        from runsite.models.manifest import MANIFEST, ModelReader, read_manifest
 
-        ModelReader(out, read_manifest(out)["files"]).verify_all()  # the copy, file by file
+        # File by file through the verifying reader: files kept in object storage are
+        # fetched, and every byte written to ``out`` has been checked against its hash.
+        files = read_manifest(src)["files"]
+        reader = ModelReader(src, files, self.store.root)
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src / MANIFEST, out / MANIFEST)
+        for name in files:
+            dest = out / validate.safe_relpath(name, "model file")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(reader.read_bytes(name))
         return out
 
     # ------------------------------------------------------------------ editing
