@@ -136,8 +136,39 @@ _REGISTRY_API = (
 )
 
 
+class _RealMlflowWarning:
+    """A meta-path entry that never finds anything: it only says so, once, when the real
+    ``mlflow`` package is imported in a process that imported runsite (a script that did
+    ``import runsite as mlflow`` and then ``import mlflow.sklearn`` silently rebinds
+    ``mlflow`` to MLflow, and its runs would go to MLflow's store)."""
+
+    warned = False
+
+    @classmethod
+    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "mlflow" and not cls.warned:
+            cls.warned = True
+            import warnings
+
+            warnings.warn(
+                "the real mlflow package is being imported in a process that uses runsite: "
+                "`import mlflow…` now means MLflow, not runsite (runs logged through it go "
+                "to MLflow's store). Import runsite's modules instead (runsite.sklearn, "
+                "runsite.tracking …) or call runsite.mlflow.install() first.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return None
+
+
+import sys as _sys  # noqa: E402
+
+if not any(isinstance(f, type) and f.__name__ == "_RealMlflowWarning" for f in _sys.meta_path):
+    _sys.meta_path.insert(0, _RealMlflowWarning)
+
+
 # MLflow scripts reach these as attributes after a bare ``import mlflow``.
-_SUBMODULES = ("sklearn", "xgboost", "pyfunc", "models", "tracking", "client", "entities")
+_SUBMODULES = ("sklearn", "xgboost", "pyfunc", "models", "tracking", "client", "entities", "mlflow")
 
 
 def __getattr__(name: str) -> Any:
