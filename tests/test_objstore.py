@@ -248,3 +248,39 @@ def test_file_url_store(tmp_path: Path) -> None:
     assert list((tmp_path / "objects" / "sha256").rglob("*"))
     os.environ["RUNSITE_CACHE_DIR"] = str(tmp_path / "fresh")
     assert runsite.load_model(f"runs:/{run.run_id}/model", store=store).native is not None
+
+
+def test_site_publishes_fetched_artifacts_and_lists_large_ones(
+    tmp_path: Path, s3: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bs4 import BeautifulSoup
+
+    store = tmp_path / "runs"
+    configure(store, s3, bucket)
+    with (store / "storage.yaml").open("a") as f:
+        f.write("public_url: https://cdn.example.com/models\n")
+    (store / "site.yaml").write_text("max_artifact_size: 1KB\n")
+    small, big = tmp_path / "notes.txt", tmp_path / "weights.bin"
+    small.write_text("small & fetched")
+    big.write_bytes(os.urandom(5000))
+    with runsite.Store(store).start_run("e") as run:
+        run.log_artifact(small)
+        run.log_artifact(big)
+    monkeypatch.setenv("RUNSITE_CACHE_DIR", str(tmp_path / "ci-cache"))  # as on CI
+    code, _, err = cli("build", str(store), "--out", str(tmp_path / "site"))
+    assert code == 0, err
+    published = tmp_path / "site" / "runs" / run.run_id / "artifacts" / "notes.txt"
+    assert published.read_text() == "small & fetched"
+    page = next((tmp_path / "site").rglob(f"{run.run_id}.html"), None) or next(
+        p
+        for p in (tmp_path / "site").rglob("*.html")
+        if run.run_id in p.read_text() and "weights.bin" in p.read_text()
+    )
+    soup = BeautifulSoup(page.read_text(), "html.parser")
+    sha = objstore.read_pointer(run.artifacts_dir / "weights.bin.pointer").sha256
+    link = soup.find("a", string="weights.bin")
+    assert link is not None
+    assert link["href"] == f"https://cdn.example.com/models/sha256/{sha[:2]}/{sha}"
+    assert f"sha256:{sha[:16]}" in soup.get_text()
+    assert not (tmp_path / "site" / "runs" / run.run_id / "artifacts" / "weights.bin").exists()
+    assert "testing" not in page.read_text()  # no credential reaches the site

@@ -146,6 +146,8 @@ def load_config(store_root: Path) -> StorageConfig | None:
     public = data.get("public_url")
     if public is not None:
         public = check_url(str(public), "public_url")
+        if not public.startswith(("https://", "http://")):
+            raise InvalidInput(f"{where}: public_url must be an http(s) URL, got {public!r}")
     retries = data.get("retries", 3)
     if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 20:
         raise InvalidInput(f"{where}: retries must be a whole number from 0 to 20")
