@@ -25,3 +25,33 @@ def test_latest_at_one_step_is_the_largest_timestamp(store: Path) -> None:
     assert runsite.get_run(r.run_id).data.metrics == {"m": 1.0}
     steps = runsite.get_run(r.run_id).metric_history("m").to_pylist()
     assert [(p["step"], p["value"]) for p in steps] == [(4, 0.5), (5, 2.0), (5, 1.0)]
+
+
+def test_unicode_experiment_names(store: Path) -> None:
+    exp = runsite.set_experiment("Эксперимент 1")
+    assert exp.experiment_id == "эксперимент-1"
+    with runsite.start_run(log_git=False) as r:
+        pass
+    assert runsite.get_run(r.run_id).info.experiment_name == "Эксперимент 1"
+    assert runsite.get_experiment_by_name("Эксперимент 1").experiment_id == "эксперимент-1"
+    assert runsite.set_experiment("实验").experiment_id == "实验"
+    assert runsite.set_experiment("Café").experiment_id == "cafe"  # unchanged for Latin
+
+
+def test_names_sharing_a_folder_are_refused(store: Path) -> None:
+    import pytest
+
+    runsite.set_experiment("NYC Taxi")
+    with runsite.start_run(log_git=False):
+        pass
+    with pytest.raises(runsite.InvalidInput, match="existing experiment 'NYC Taxi'"):
+        runsite.set_experiment("nyc-taxi")
+    runsite.set_experiment("NYC Taxi")  # the same name again is fine
+
+
+def test_server_uris_are_refused() -> None:
+    import pytest
+
+    for uri in ("databricks", "databricks-uc", "databricks://profile", "http://x:5000"):
+        with pytest.raises(runsite.InvalidInput, match="no tracking server"):
+            runsite.set_tracking_uri(uri)
