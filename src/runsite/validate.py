@@ -112,9 +112,18 @@ def check_name(name: object, what: str) -> str:
 
 
 def slugify(name: str) -> str:
-    """A path-safe folder name for an experiment: ``"NYC Taxi (v2)"`` → ``"nyc-taxi-v2"``."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9._]+", "-", text.lower()).strip("-._")
+    """A path-safe folder name for an experiment: ``"NYC Taxi (v2)"`` → ``"nyc-taxi-v2"``.
+
+    Latin letters lose their accents (``"Café"`` → ``"cafe"``, as always); a name in
+    another script keeps its letters, case-folded (``"Эксперимент 1"`` →
+    ``"эксперимент-1"``), so it is never refused or reduced to its digits."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    if bare.isascii():
+        slug = re.sub(r"[^a-z0-9._]+", "-", bare.lower()).strip("-._")
+    else:
+        text = unicodedata.normalize("NFKC", name).casefold()
+        slug = re.sub(r"[^\w.]+", "-", text).strip("-._")
     if not slug:
         raise InvalidInput(f"name {name!r} has no letters or digits to make a folder name from")
     return slug[:100]

@@ -226,10 +226,15 @@ def _check_versions(manifest: dict[str, Any], path: Path) -> None:
             )
 
 
-def load_folder(path: Path, expected_hash: str | None = None, trust: bool = False) -> Model:
+def load_folder(
+    path: Path,
+    store_root: Path | None = None,
+    expected_hash: str | None = None,
+    trust: bool = False,
+) -> Model:
     """Load a model folder: read once, every hash checked (the folder's against
     ``expected_hash`` too), every pickle scanned unless ``trust``, then unpickled."""
-    manifest, reader = open_model(path, expected_hash, trust=trust)
+    manifest, reader = open_model(path, expected_hash, trust=trust, store_root=store_root)
     fl = flavors.get(str(manifest.get("flavor")))
     conf = (manifest.get("flavors") or {}).get(fl.name)
     if not isinstance(conf, dict):
@@ -304,12 +309,13 @@ def load_model(
     anything is unpickled. A pickle that imports what its flavor does not need raises
     ``UnsafePickle`` unless ``trust=True`` (for a file you made yourself)."""
     text = os.fspath(uri)
+    root = Path(store) if store is not None else None
     if text.startswith("models:/"):
         from runsite.registry import resolve_model_version
 
         folder, digest = resolve_model_version(text, store)
-        return load_folder(folder, digest, trust=trust)
-    return load_folder(resolve(uri, store), trust=trust)
+        return load_folder(folder, root, digest, trust=trust)
+    return load_folder(resolve(uri, store), root, trust=trust)
 
 
 def log_model(

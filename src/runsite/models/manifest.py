@@ -80,8 +80,11 @@ class ModelReader:
         flavor: str = "python",
         model_class: str | None = None,
         trust: bool = False,
+        store_root: Path | None = None,
     ) -> None:
         self.folder = folder
+        self.store_root = store_root
+        self.manifest_bytes = b""
         self.files = files
         self._blobs = blobs
         self.flavor = flavor
@@ -92,10 +95,23 @@ class ModelReader:
         if self._blobs is not None:
             data = self._blobs.get(rel)
             if data is None:
-                raise NotFound(f"model file {self.folder / rel} is missing")
+                return self._remote_bytes(self.folder / rel)
             return data
         path = validate.confined(self.folder, rel, "model file")
+        if not path.exists() and not path.is_symlink():
+            return self._remote_bytes(path)
         return read_regular(path)
+
+    def _remote_bytes(self, path: Path) -> bytes:
+        """The bytes of a file kept in object storage (``<file>.pointer``); they are
+        checked against the file's hash in ``model.yaml`` like any other."""
+        from runsite import objstore
+
+        pointer = objstore.pointer_path(path)
+        if not pointer.is_file() or pointer.is_symlink():
+            raise NotFound(f"model file {path} is missing") from None
+        local = objstore.open_pointer(self.store_root or _store_of(self.folder), pointer, str(path))
+        return local.read_bytes()
 
     def read_bytes(self, name: str) -> bytes:
         expected = self.files.get(name)
@@ -174,15 +190,31 @@ def read_folder(folder: Path) -> dict[str, bytes]:
     return out
 
 
-def digest_of(blobs: dict[str, bytes]) -> str:
-    """The model hash (see ``model_hash``) of files already read."""
+def digest_of(blobs: dict[str, bytes], folder: Path) -> str:
+    """The model hash (see ``model_hash``) of files already read; a file kept in object
+    storage counts with the hash its pointer records (its bytes are checked on load)."""
+    from runsite import objstore
     from runsite.hashing import folder_digest
 
-    return "sha256:" + folder_digest({k: hashlib.sha256(v).hexdigest() for k, v in blobs.items()})
+    hashes: dict[str, str] = {}
+    for rel, data in blobs.items():
+        if rel.endswith(objstore.POINTER_SUFFIX):
+            try:
+                hashes[rel[: -len(objstore.POINTER_SUFFIX)]] = objstore.read_pointer(
+                    folder / rel
+                ).sha256
+                continue
+            except StoreFormatError:
+                pass
+        hashes[rel] = hashlib.sha256(data).hexdigest()
+    return "sha256:" + folder_digest(hashes)
 
 
 def open_model(
-    folder: Path, expected_hash: str | None = None, trust: bool = False
+    folder: Path,
+    expected_hash: str | None = None,
+    trust: bool = False,
+    store_root: Path | None = None,
 ) -> tuple[dict[str, Any], ModelReader]:
     """Read a model folder once: its manifest and a reader over the bytes just read.
 
@@ -193,7 +225,7 @@ def open_model(
     if MANIFEST not in blobs:
         raise NotFound(f"{folder} is not a model folder: {MANIFEST} is missing")
     if expected_hash is not None:
-        actual = digest_of(blobs)
+        actual = digest_of(blobs, folder)
         if actual != expected_hash:
             raise StoreFormatError(
                 f"hash {expected_hash} does not match the model folder {folder} "
@@ -211,8 +243,10 @@ def open_model(
         flavor=flavor,
         model_class=cls if isinstance(cls, str) else None,
         trust=trust,
+        store_root=store_root,
     )
     reader.verify_all()
+    reader.manifest_bytes = blobs[MANIFEST]
     return manifest, reader
 
 
@@ -257,7 +291,17 @@ def model_hash(folder: Path) -> str:
     """The content hash of a whole model folder, manifest included (what the registry
     records): ``sha256:`` + the folder hash of docs/format.md. Always computed from the
     bytes (never from the hash cache): registering and checking are trust decisions."""
-    return digest_of(read_folder(folder))
+    if not folder.is_dir():
+        raise FileNotFoundError(folder)
+    return digest_of(read_folder(folder), folder)
+
+
+def _store_of(folder: Path) -> Path:
+    """The store a model folder lies in: ``<store>/<experiment>/<run>/artifacts/…``."""
+    for parent in folder.parents:
+        if parent.name == "artifacts" and (parent.parent / "run.json").is_file():
+            return parent.parent.parent.parent
+    return Path(os.environ.get("RUNSITE_STORE") or "runs")
 
 
 def folder_size(folder: Path) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ from runsite import record, validate
 from runsite.errors import InvalidInput, NotFound, RunStateError, StoreFormatError
 from runsite.registry.manifest import (
     FILENAME,
+    STAGES,
     Manifest,
     ModelVersion,
     RegisteredModel,
@@ -84,6 +85,36 @@ class Registry:
             raise NotFound(f"model {name!r} has no version {number} (versions: {known})")
         return found
 
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """The newest version of ``name`` in each of ``stages`` (every stage when none
+        are given), in the order of ``stages`` (or none, staging, production, archived);
+        a stage with no version is left out. Stage names are case-insensitive
+        (``"Production"`` works)."""
+        model = self.get_model(name)
+        wanted = [check_stage(s) for s in stages] if stages else list(STAGES)
+        out = []
+        for stage in dict.fromkeys(wanted):
+            in_stage = model.in_stage(stage)
+            if in_stage:
+                out.append(max(in_stage, key=lambda v: v.version))
+        return out
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> list[ModelVersion]:
+        """Versions of every model matching MLflow's model-version filter
+        (``name = 'taxi'``, ``run_id IN ('…')``, ``tags.team = 'fraud'``, joined by
+        ``AND``); newest registration first unless ``order_by`` says otherwise."""
+        from runsite.registry.query import search_versions
+
+        versions = [v for m in self.list_models() for v in m.versions]
+        return search_versions(versions, filter_string, max_results, order_by)
+
     def resolve(self, spec: str) -> ModelVersion:
         """``name/3``, ``name/production`` (the newest version in that stage),
         ``name/latest`` or ``name@alias``."""
@@ -138,7 +169,7 @@ class Registry:
 
         The bytes written are the bytes verified: the folder is read once, checked against
         the registry's hash and every file hash, then written."""
-        from runsite.models.manifest import open_model, read_folder
+        from runsite.models.manifest import MANIFEST, open_model
 
         mv = self.resolve(spec)
         folder = self.model_folder(mv)
@@ -146,18 +177,17 @@ class Registry:
             raise NotFound(
                 f"{mv.name} v{mv.version}: artifact {mv.artifact!r} is missing in run {mv.run_id}"
             )
-        open_model(folder, mv.hash)
-        blobs = read_folder(folder)
-        from runsite.models.manifest import digest_of
-
-        if digest_of(blobs) != mv.hash:  # changed between the check and the copy
-            raise StoreFormatError(f"{folder} changed while it was being pulled; try again")
+        manifest, reader = open_model(folder, mv.hash, store_root=self.store.root)
         if out.exists() and any(out.iterdir()):
             raise InvalidInput(f"{out} is not empty; choose an empty or new folder")
-        for rel, data in blobs.items():
-            dest = out / rel
+        # Every byte written to ``out`` is one that was checked against its hash (files
+        # kept in object storage are fetched and checked the same way).
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MANIFEST).write_bytes(reader.manifest_bytes)
+        for name in manifest["files"]:
+            dest = out / validate.safe_relpath(name, "model file")
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(data)
+            dest.write_bytes(reader.read_bytes(name))
         return out
 
     # ------------------------------------------------------------------ editing
