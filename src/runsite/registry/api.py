@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runsite import record, validate
-from runsite.errors import InvalidInput, NotFound, RunStateError, StoreFormatError
+from runsite.errors import InvalidInput, NotFound, RunStateError
 from runsite.registry.manifest import (
     FILENAME,
     STAGES,
