@@ -257,13 +257,13 @@ def _check_versions(manifest: dict[str, Any], path: Path) -> None:
             )
 
 
-def load_folder(path: Path) -> Model:
+def load_folder(path: Path, store_root: Path | None = None) -> Model:
     manifest = read_manifest(path)
     fl = flavors.get(str(manifest.get("flavor")))
     conf = (manifest.get("flavors") or {}).get(fl.name)
     if not isinstance(conf, dict):
         raise RunsiteError(f"{path / MANIFEST} has no settings for its flavor {fl.name}")
-    reader = ModelReader(path, manifest["files"])
+    reader = ModelReader(path, manifest["files"], store_root)
     reader.verify_all()  # every hash, before anything is unpickled
     _check_versions(manifest, path)
     native = fl.load(reader, conf)
@@ -294,7 +294,7 @@ def resolve(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None = 
 
 def load_model(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None = None) -> Model:
     """Load a logged model; its file hashes are checked before anything is unpickled."""
-    return load_folder(resolve(uri, store))
+    return load_folder(resolve(uri, store), Path(store) if store is not None else None)
 
 
 def log_model(
