@@ -284,3 +284,29 @@ def test_site_publishes_fetched_artifacts_and_lists_large_ones(
     assert f"sha256:{sha[:16]}" in soup.get_text()
     assert not (tmp_path / "site" / "runs" / run.run_id / "artifacts" / "weights.bin").exists()
     assert "testing" not in page.read_text()  # no credential reaches the site
+
+
+def test_gc_lists_then_removes_only_unreferenced_objects(
+    tmp_path: Path, s3: str, bucket: str
+) -> None:
+    store = tmp_path / "runs"
+    configure(store, s3, bucket)
+    keep, drop = tmp_path / "keep.bin", tmp_path / "drop.bin"
+    keep.write_bytes(b"keep me")
+    drop.write_bytes(b"drop me")
+    with runsite.Store(store).start_run("e") as run:
+        run.log_artifact(keep)
+    with runsite.Store(store).start_run("e") as other:
+        other.log_artifact(drop)
+    drop_sha = objstore.read_pointer(other.artifacts_dir / "drop.bin.pointer").sha256
+    keep_sha = objstore.read_pointer(run.artifacts_dir / "keep.bin.pointer").sha256
+    import shutil
+
+    shutil.rmtree(other.path)  # the run was deleted (e.g. its branch was dropped)
+    code, out, _ = cli("artifacts", "gc", "--store", str(store))
+    assert code == 0 and drop_sha in out and keep_sha not in out and "--yes" in out
+    client = objstore.ObjectStore(objstore.load_config(store))  # type: ignore[arg-type]
+    assert client.exists(drop_sha)  # a dry run removes nothing
+    code, out, _ = cli("artifacts", "gc", "--yes", "--store", str(store))
+    assert code == 0 and "1 objects" in out
+    assert not client.exists(drop_sha) and client.exists(keep_sha)

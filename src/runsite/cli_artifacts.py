@@ -43,3 +43,25 @@ def push_cmd(store: str) -> None:
         raise RunsiteError(f"{len(errors)} uploads failed; they stay pending: " + "; ".join(errors))
     if not done:
         click.echo("nothing to push")
+
+
+@artifacts.command("gc")
+@click.option("--yes", is_flag=True, help="Remove the objects (default: only list them).")
+@store_option
+@json_option
+def gc_cmd(yes: bool, store: str, as_json: bool) -> None:
+    """List (or, with --yes, remove) objects in the artifact store that no run of this
+    checkout references. Merge or fetch every branch whose runs you keep first."""
+    from runsite import objstore
+
+    cfg = objstore.load_config(Path(store))
+    garbage = objstore.collect_garbage(Path(store), delete=yes)
+    if as_json:
+        echo_json([{"sha256": k, "size": v, "removed": yes} for k, v in garbage.items()])
+        return
+    for sha, size in garbage.items():
+        url = cfg.object_url(sha) if cfg else sha
+        click.echo(f"{'removed' if yes else 'unreferenced'}  {size:>12}  {url}")
+    total = sum(garbage.values())
+    verb = "removed" if yes else "would remove (run with --yes)"
+    click.echo(f"{len(garbage)} objects, {total} bytes: {verb}")

@@ -575,3 +575,36 @@ def push(store_root: Path) -> tuple[list[dict[str, Any]], list[str]]:
         except StorageError as exc:
             errors.append(f"{doc.get('path')} of run {doc.get('run_id')}: {exc}")
     return done, errors
+
+
+def referenced(store_root: Path) -> set[str]:
+    """Hashes that the pointers in this store's run folders (this checkout) and its
+    pending uploads name."""
+    root = Path(store_root)
+    out: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if name.endswith(POINTER_SUFFIX):
+                try:
+                    out.add(read_pointer(Path(dirpath) / name).sha256)
+                except StoreFormatError:
+                    continue
+    out.update(str(d.get("sha256")) for d in pending(root))
+    return out
+
+
+def collect_garbage(store_root: Path, delete: bool = False) -> dict[str, int]:
+    """Objects in the artifact store that nothing in this store references (sha256 →
+    size); removed when ``delete``. Only this checkout is seen: objects that only another
+    branch's runs name count as garbage here (see docs/storage.md)."""
+    cfg = load_config(store_root)
+    if cfg is None:
+        raise StorageError(f"store {store_root} has no artifact store ({FILENAME})")
+    client = ObjectStore(cfg)
+    keep = referenced(store_root)
+    garbage = {sha: size for sha, size in client.list().items() if sha not in keep}
+    if delete:
+        for sha in garbage:
+            client.delete(sha)
+    return garbage
