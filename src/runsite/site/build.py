@@ -174,7 +174,7 @@ def build(
     result.written = stats.written
     result.unchanged = stats.unchanged
     result.removed = stats.removed
-    result.warnings = list(dict.fromkeys(data.warnings + renderer.warnings))
+    result.warnings = list(dict.fromkeys(data.warnings + renderer.warnings + writer.warnings))
     result.seconds = time.perf_counter() - started
     return result
 
