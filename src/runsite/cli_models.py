@@ -333,3 +333,13 @@ def pull(spec: str, out: str, store: str) -> None:
     mv = reg.resolve(spec)
     reg.pull(spec, Path(out))
     click.echo(f"{mv.name} v{mv.version} ({mv.stage}) → {out}")
+
+
+def _add_deploy_commands() -> None:
+    from runsite.cli_serve import dockerfile_cmd, serve_cmd
+
+    models.add_command(serve_cmd)
+    models.add_command(dockerfile_cmd)
+
+
+_add_deploy_commands()
