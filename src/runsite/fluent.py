@@ -44,6 +44,11 @@ def set_store(path: str | os.PathLike[str]) -> None:
 
 
 def _path_from_uri(uri: str) -> Path:
+    if uri.strip().lower() in ("databricks", "databricks-uc", "uc"):  # MLflow's server names
+        raise InvalidInput(
+            f"tracking URI {uri!r}: runsite has no tracking server; give a folder path or a "
+            "file: URI (e.g. 'runs' or 'file:///home/me/project/runs')"
+        )
     parsed = urlparse(uri)
     if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and uri[1:3] in (":\\", ":/")):
         if parsed.scheme == "file":
@@ -88,9 +93,31 @@ def set_experiment(
     name = validate.check_name(name, "experiment name")
     slug = validate.slugify(name)
     folder = get_store_path() / slug
+    _refuse_shared_folder(name, folder)
     folder.mkdir(parents=True, exist_ok=True)
     _experiment = name
     return Experiment(experiment_id=slug, name=name, path=str(folder))
+
+
+def _refuse_shared_folder(name: str, folder: Path) -> None:
+    """Two names with one slug (``"NYC Taxi"``, ``"nyc-taxi"``) would merge their runs
+    into one folder without a word: refuse the second, naming the first."""
+    if not folder.is_dir():
+        return
+    recorded = (folder / record.EXPERIMENT_YAML).is_file() or any(
+        (p / record.RUN_JSON).is_file() for p in folder.iterdir() if p.is_dir()
+    )
+    if not recorded:
+        return
+    from runsite.store import Store
+
+    existing = Store(folder.parent).experiment(folder.name).name
+    if existing != name:
+        raise InvalidInput(
+            f"experiment name {name!r} would share the folder {folder} with the existing "
+            f"experiment {existing!r}; use {existing!r} or a name that differs in more "
+            "than case or punctuation"
+        )
 
 
 def get_experiment_name() -> str:

@@ -322,16 +322,17 @@ def decode_summary(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def summarize_points(points: Iterable[tuple[str, float, int, int]]) -> dict[str, dict[str, Any]]:
     """Per-key last / min / max / count / last_step.
 
-    ``last`` is the value at the highest step (the later point wins a tie); ``min`` and
-    ``max`` skip NaN (NaN when every point is NaN).
+    ``last`` is the value at the highest step; among points at that step, the largest
+    timestamp wins, as in MLflow (then the one logged later); ``min`` and ``max`` skip NaN
+    (NaN when every point is NaN).
     """
     acc: dict[str, list[Any]] = {}
-    for key, value, step, _ts in points:
+    for key, value, step, ts in points:
         a = acc.get(key)
         if a is None:
-            acc[key] = a = [value, step, math.inf, -math.inf, 0]
-        elif step >= a[1]:
-            a[0], a[1] = value, step
+            acc[key] = a = [value, step, math.inf, -math.inf, 0, ts]
+        elif step > a[1] or (step == a[1] and ts >= a[5]):
+            a[0], a[1], a[5] = value, step, ts
         if value == value:  # not NaN
             if value < a[2]:
                 a[2] = value

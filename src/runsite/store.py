@@ -75,6 +75,28 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
     return {"header": header, **state, "metrics": metrics, "warnings": warnings}
 
 
+def system_tags(rec: RunRecord) -> dict[str, str]:
+    """MLflow's ``mlflow.*`` system tags, derived from the run header (never stored):
+    ``run.data.tags``, search and the pandas frame answer them. A tag the run set itself
+    under the same key wins."""
+    h = rec._s["header"]
+    out = {"mlflow.runName": rec.run_name, "mlflow.source.type": "LOCAL"}
+    if rec.user:
+        out["mlflow.user"] = rec.user
+    if rec.parent_run_id:
+        out["mlflow.parentRunId"] = rec.parent_run_id
+    source = h.get("entry_point") or (h.get("command") or [None])[0]
+    if source:
+        out["mlflow.source.name"] = str(source)
+    git = rec.git or {}
+    for key, tag in (("commit", "commit"), ("branch", "branch"), ("remote", "repoURL")):
+        if git.get(key):
+            out[f"mlflow.source.git.{tag}"] = str(git[key])
+    if rec.notes:
+        out["mlflow.note.content"] = str(rec.notes[0].get("text", ""))
+    return out
+
+
 class RunRecord:
     """A run as recorded on disk. Cheap to create; the package list and metric history
     are read only when asked for."""
@@ -114,6 +136,11 @@ class RunRecord:
             return self._recorded_status
         h = self._s["header"]
         return record.RUNNING if _pid_alive(h.get("host"), h.get("pid")) else record.UNFINISHED
+
+    @property
+    def all_tags(self) -> dict[str, str]:
+        """The run's tags plus MLflow's derived system tags (``system_tags``)."""
+        return {**system_tags(self), **self.tags}
 
     @property
     def duration(self) -> int | None:
@@ -165,7 +192,7 @@ class RunRecord:
         return RunData(
             params={k: validate.canonical_str(v) for k, v in self.params.items()},
             metrics={k: v["last"] for k, v in self.metrics.items()},
-            tags=dict(self.tags),
+            tags=self.all_tags,
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -187,7 +214,7 @@ class RunRecord:
                 "parent_run_id": self.parent_run_id,
             },
             "params": {k: validate.canonical_str(v) for k, v in self.params.items()},
-            "tags": dict(self.tags),
+            "tags": self.all_tags,
             "metrics": self.metrics,  # per key: last, min, max, count (and last_step)
             "record": self,
         }

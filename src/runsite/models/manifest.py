@@ -69,8 +69,9 @@ class ModelReader:
     A file's bytes are read once: what was verified is what gets unpickled (reading the
     file again would let it change between the check and the use)."""
 
-    def __init__(self, folder: Path, files: dict[str, str]) -> None:
+    def __init__(self, folder: Path, files: dict[str, str], store_root: Path | None = None) -> None:
         self.folder = folder
+        self.store_root = store_root
         self.files = files
         self._verified: dict[str, bytes] = {}
 
@@ -84,7 +85,7 @@ class ModelReader:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise NotFound(f"model file {path} is missing") from None
+            data = self._remote_bytes(path)
         actual = hashlib.sha256(data).hexdigest()
         if actual != expected:
             raise StoreFormatError(
@@ -92,6 +93,16 @@ class ModelReader:
                 f"(expected sha256 {expected[:16]}…, found {actual[:16]}…); refusing to load it"
             )
         return data
+
+    def _remote_bytes(self, path: Path) -> bytes:
+        """The bytes of a file kept in object storage (``<file>.pointer``)."""
+        from runsite import objstore
+
+        pointer = objstore.pointer_path(path)
+        if not pointer.is_file():
+            raise NotFound(f"model file {path} is missing") from None
+        local = objstore.open_pointer(self.store_root or _store_of(self.folder), pointer, str(path))
+        return local.read_bytes()
 
     def read_pickle(self, name: str) -> Any:
         return pickle.loads(self.read_bytes(name))
@@ -135,10 +146,22 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 def model_hash(folder: Path) -> str:
     """The content hash of a whole model folder, manifest included (what the registry
-    records): ``sha256:`` + the folder hash of docs/format.md."""
-    from runsite.hashing import hash_path
+    records): ``sha256:`` + the folder hash of docs/format.md. A file kept in object
+    storage counts with the hash its pointer records (its bytes are checked on load)."""
+    from runsite import objstore
+    from runsite.hashing import folder_digest, sha256_file
 
-    return "sha256:" + hash_path(folder)[0]
+    if not folder.is_dir():
+        raise FileNotFoundError(folder)
+    return "sha256:" + folder_digest(objstore.file_hashes(folder, sha256_file))
+
+
+def _store_of(folder: Path) -> Path:
+    """The store a model folder lies in: ``<store>/<experiment>/<run>/artifacts/…``."""
+    for parent in folder.parents:
+        if parent.name == "artifacts" and (parent.parent / "run.json").is_file():
+            return parent.parent.parent.parent
+    return Path(os.environ.get("RUNSITE_STORE") or "runs")
 
 
 def folder_size(folder: Path) -> int:

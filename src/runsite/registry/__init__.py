@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +28,12 @@ __all__ = [
     "RegisteredModel",
     "Registry",
     "delete_model_alias",
+    "get_latest_versions",
     "get_model_version",
     "list_models",
     "register_model",
     "resolve_model_uri",
+    "search_model_versions",
     "set_model_alias",
     "set_model_stage",
 ]
@@ -75,6 +77,20 @@ def get_model_version(name: str, version: int | str) -> ModelVersion:
 def list_models() -> list[RegisteredModel]:
     """Every registered model with its versions."""
     return Registry().list_models()
+
+
+def get_latest_versions(name: str, stages: Sequence[str] | None = None) -> list[ModelVersion]:
+    """The newest version of ``name`` in each stage asked for (all stages by default)."""
+    return Registry().get_latest_versions(name, stages)
+
+
+def search_model_versions(
+    filter_string: str | None = None,
+    max_results: int | None = None,
+    order_by: Sequence[str] | None = None,
+) -> list[ModelVersion]:
+    """Versions matching MLflow's model-version filter, e.g. ``"name = 'taxi'"``."""
+    return Registry().search_model_versions(filter_string, max_results, order_by)
 
 
 def resolve_model_uri(uri: str, store: str | os.PathLike[str] | None = None) -> Path:

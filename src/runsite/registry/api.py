@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from runsite import record, validate
 from runsite.errors import InvalidInput, NotFound, RunStateError, StoreFormatError
 from runsite.registry.manifest import (
     FILENAME,
+    STAGES,
     Manifest,
     ModelVersion,
     RegisteredModel,
@@ -85,6 +86,36 @@ class Registry:
             raise NotFound(f"model {name!r} has no version {number} (versions: {known})")
         return found
 
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """The newest version of ``name`` in each of ``stages`` (every stage when none
+        are given), in the order of ``stages`` (or none, staging, production, archived);
+        a stage with no version is left out. Stage names are case-insensitive
+        (``"Production"`` works)."""
+        model = self.get_model(name)
+        wanted = [check_stage(s) for s in stages] if stages else list(STAGES)
+        out = []
+        for stage in dict.fromkeys(wanted):
+            in_stage = model.in_stage(stage)
+            if in_stage:
+                out.append(max(in_stage, key=lambda v: v.version))
+        return out
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> list[ModelVersion]:
+        """Versions of every model matching MLflow's model-version filter
+        (``name = 'taxi'``, ``run_id IN ('…')``, ``tags.team = 'fraud'``, joined by
+        ``AND``); newest registration first unless ``order_by`` says otherwise."""
+        from runsite.registry.query import search_versions
+
+        versions = [v for m in self.list_models() for v in m.versions]
+        return search_versions(versions, filter_string, max_results, order_by)
+
     def resolve(self, spec: str) -> ModelVersion:
         """``name/3``, ``name/production`` (the newest version in that stage),
         ``name/latest`` or ``name@alias``."""
@@ -140,10 +171,18 @@ class Registry:
         src = self.verified_folder(mv)
         if out.exists() and any(out.iterdir()):
             raise InvalidInput(f"{out} is not empty; choose an empty or new folder")
-        shutil.copytree(src, out, dirs_exist_ok=True, symlinks=False)
-        from runsite.models.manifest import ModelReader, read_manifest
+        from runsite.models.manifest import MANIFEST, ModelReader, read_manifest
 
-        ModelReader(out, read_manifest(out)["files"]).verify_all()  # the copy, file by file
+        # File by file through the verifying reader: files kept in object storage are
+        # fetched, and every byte written to ``out`` has been checked against its hash.
+        files = read_manifest(src)["files"]
+        reader = ModelReader(src, files, self.store.root)
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src / MANIFEST, out / MANIFEST)
+        for name in files:
+            dest = out / validate.safe_relpath(name, "model file")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(reader.read_bytes(name))
         return out
 
     # ------------------------------------------------------------------ editing

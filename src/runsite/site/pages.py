@@ -69,6 +69,8 @@ class Renderer:
         self.cfg = cfg
         self.built_at = built_at
         self.warnings: list[str] = []
+        self._fetch_memo: dict[str, Path | None] = {}
+        self._storage: Any = False  # the store's object storage settings, read when needed
         self.env = theme.environment(
             dirs,
             {
@@ -359,6 +361,8 @@ class Renderer:
             return None
         src = run.artifacts_dir / rel
         if not src.is_file():
+            if art.get("url") and int(art.get("size") or 0) <= self.cfg.max_artifact_bytes:
+                return self._fetched(run, rel, art)
             return None
         if not validate.inside(self.data.store.root, src):
             self.warnings.append(
@@ -368,6 +372,48 @@ class Renderer:
         if src.stat().st_size > self.cfg.max_artifact_bytes:
             return None
         return src
+
+    def _fetched(self, run: RunRecord, rel: str, art: dict[str, Any]) -> Path | None:
+        """A file kept in object storage, fetched into the local cache and checked against
+        its recorded hash; ``None`` (with a warning) when that fails."""
+        import hashlib
+
+        from runsite import objstore
+        from runsite.errors import RunsiteError
+
+        key = f"{run.run_id}/{rel}"
+        if key in self._fetch_memo:
+            return self._fetch_memo[key]
+        pointer = objstore.pointer_path(run.artifacts_dir / rel)
+        got: Path | None = None
+        try:
+            if not validate.inside(self.data.store.root, pointer) or pointer.is_symlink():
+                raise RunsiteError(f"pointer {pointer} leads outside the store")
+            local = objstore.open_pointer(self.data.store.root, pointer, f"artifact {key}")
+            with local.open("rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            if digest != art.get("sha256"):
+                raise RunsiteError(f"{local} does not match the recorded sha256")
+            got = local
+        except (RunsiteError, OSError) as exc:
+            self.warnings.append(f"run {run.run_id}: artifact {rel} not published: {exc}")
+        self._fetch_memo[key] = got
+        return got
+
+    def _public_link(self, art: dict[str, Any]) -> str | None:
+        from runsite import objstore
+        from runsite.errors import RunsiteError
+
+        if self._storage is False:
+            try:
+                self._storage = objstore.load_config(self.data.store.root)
+            except RunsiteError as exc:
+                self.warnings.append(str(exc))
+                self._storage = None
+        sha = str(art.get("sha256") or "")
+        if self._storage is None or not art.get("url"):
+            return None
+        return self._storage.public_link(sha)
 
     def artifact_files(self, run: RunRecord) -> list[tuple[str, Path]]:
         """(output path, source file) of every artifact this run publishes."""
@@ -391,6 +437,8 @@ class Renderer:
                 "url": f"{run.run_id}/artifacts/{quote(path)}" if src else None,
                 "truncated": False,
                 "system": bool(art.get("system")),
+                "sha256": art.get("sha256") if art.get("url") else None,
+                "link": None if src else self._public_link(art),
                 "model": any(path.startswith(m["name"] + "/") for m in run.models),
                 "text": None,
                 "table": None,
