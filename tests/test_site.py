@@ -1091,7 +1091,8 @@ def test_theme_static_file_overrides_the_default(store: Path, tmp_path: Path) ->
     theme = _theme(
         tmp_path, {}, {"css/site.css": "body { color: rebeccapurple; }\n", "img/logo.txt": "x"}
     )
-    (store / "site.yaml").write_text(f"theme: {theme}\n")  # from site.yaml this time
+    shutil.move(theme, store / ".theme")  # site.yaml names a folder inside the store
+    (store / "site.yaml").write_text("theme: .theme\n")  # from site.yaml this time
     site = tmp_path / "site"
     build(store, site)
     default_static = default_theme_dir() / "static"

@@ -167,3 +167,164 @@ def test_a_symlinked_staging_folder_is_not_followed(store: Path, tmp_path: Path)
     build(store, tmp_path / "site")
     assert (outside / "keep.txt").read_text() == "keep"
     assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
+
+
+# --------------------------------------------------------------------------- item 1:
+# a theme named by the store's site.yaml is data, not code
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "example_runs"
+
+# Each payload tries to run a command, read a file or reach Python internals from a
+# template. ``PWNED`` is the marker file a successful escape would create.
+ESCAPES = [
+    "{{ cycler.__init__.__globals__.os.system('touch PWNED') }}",
+    "{{ joiner.__init__.__globals__.os.system('touch PWNED') }}",
+    "{{ namespace.__init__.__globals__.os.system('touch PWNED') }}",
+    "{{ lipsum.__globals__['os'].system('touch PWNED') }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ run_path.__globals__['os'].system('touch PWNED') }}",
+    "{{ self._TemplateReference__context }}",
+    "{{ site.__class__.__init__ }}",
+    "{{ experiments.__class__.__base__.__subclasses__() }}",
+    "{{ '{0.__class__.__init__.__globals__}'.format(cycler) }}",
+    "{{ 'x' | attr('__class__') }}",
+    "{% set d = {} %}{{ d.update({'a': 1}) }}",
+    "{% set l = [] %}{{ l.append(1) }}",
+    "{{ 'a' * 100000000 }}",
+    "{{ [1] * 100000000 }}",
+    "{{ 10 ** 100000000 }}",
+]
+
+
+def store_theme(store: Path, templates: dict[str, str], name: str = ".theme") -> Path:
+    theme = store / name
+    for rel, text in templates.items():
+        (theme / "templates" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (theme / "templates" / rel).write_text(text)
+    (theme / "static").mkdir(parents=True, exist_ok=True)
+    (store / "site.yaml").write_text(f"theme: {name}\n")
+    return theme
+
+
+@pytest.mark.parametrize("payload", ESCAPES)
+def test_a_theme_from_site_yaml_cannot_run_code(store: Path, tmp_path: Path, payload: str) -> None:
+    one_run(store)
+    store_theme(
+        store,
+        {
+            "home.html": '{% extends "default:home.html" %}{% block main %}'
+            + payload
+            + "{% endblock %}"
+        },
+    )
+    code, out, err = cli("build", str(store), "--out", str(tmp_path / "site"))
+    assert code == 1, out
+    assert "refused by the sandbox" in err or "unsafe" in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "PWNED").exists()
+    assert not (tmp_path / "site" / "index.html").exists()  # nothing written
+
+
+def test_the_same_template_named_on_the_command_line_is_trusted(
+    store: Path, tmp_path: Path
+) -> None:
+    """``--theme`` is the repository owner's choice: the workflow file, not the store."""
+    one_run(store)
+    theme = tmp_path / "owner-theme"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "templates" / "home.html").write_text(
+        "{{ cycler.__init__.__globals__.os.path.basename('/a/trusted') }}"
+    )
+    code, _, err = cli("build", str(store), "--out", str(tmp_path / "site"), "--theme", str(theme))
+    assert code == 0, err
+    assert (tmp_path / "site" / "index.html").read_text() == "trusted"
+
+
+@pytest.mark.parametrize(
+    "theme",
+    [
+        "../outside-theme",
+        "ABSOLUTE",
+        "linked",  # a symlink inside the store to the theme outside it
+        "exp/../../outside-theme",
+    ],
+)
+def test_site_yaml_cannot_name_a_theme_outside_the_store(
+    store: Path, tmp_path: Path, theme: str
+) -> None:
+    one_run(store)
+    outside = tmp_path / "outside-theme"
+    (outside / "templates").mkdir(parents=True)
+    (outside / "templates" / "home.html").write_text("{{ cycler.__init__.__globals__ }}")
+    (store / "linked").symlink_to(outside)
+    theme = str(outside) if theme == "ABSOLUTE" else theme
+    (store / "site.yaml").write_text(f"theme: {json.dumps(theme)}\n")
+    code, _, err = cli("build", str(store), "--out", str(tmp_path / "site"))
+    assert code == 1
+    assert "theme" in err and "must be a folder inside the store" in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("where", ["templates/home.html", "static/leak.txt", "static"])
+def test_a_store_theme_with_a_symlink_is_refused(store: Path, tmp_path: Path, where: str) -> None:
+    """A linked template would be rendered (and a linked static file published) from
+    wherever it points: ``~/.ssh/id_rsa`` on the CI machine."""
+    one_run(store)
+    secret = tmp_path / "id_rsa"
+    secret.write_text("PRIVATE KEY\n")
+    theme = store_theme(store, {})
+    link = theme / where
+    if link.is_dir():
+        link.rmdir()
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(secret if "." in where else tmp_path)
+    code, _, err = cli("build", str(store), "--out", str(tmp_path / "site"))
+    assert code == 1 and "symlink" in err, err
+    assert not (tmp_path / "site").exists()
+
+
+def test_an_include_cannot_leave_the_theme(store: Path, tmp_path: Path) -> None:
+    one_run(store)
+    (tmp_path / "secret.html").write_text("PRIVATE")
+    for target in ("../../../secret.html", str(tmp_path / "secret.html"), "default:../../x"):
+        store_theme(store, {"home.html": "{% include " + json.dumps(target) + " %}"})
+        code, _, err = cli("build", str(store), "--out", str(tmp_path / "site"))
+        assert code == 1 and "not found" in err, err
+        assert "Traceback" not in err
+
+
+def test_the_default_theme_renders_the_same_in_the_sandbox(tmp_path: Path) -> None:
+    """A store theme that overrides one template extends the default's, so the default
+    theme's templates must all work sandboxed: the example store builds byte for byte
+    the same, but for the one overridden page."""
+    import shutil
+
+    from site_helpers import files, link_problems, parse, script_problems
+
+    store = tmp_path / "store"
+    shutil.copytree(EXAMPLES, store)
+    (store / "site.yaml").unlink(missing_ok=True)
+    build(store, tmp_path / "plain")
+    store_theme(
+        store,
+        {
+            "run.html": '{% extends "default:run.html" %}{% block main %}{{ super() }}'
+            '<p id="themed">{{ run.run_name }}</p>{% endblock %}',
+        },
+    )
+    result = build(store, tmp_path / "sandboxed")
+    assert result.warnings == []
+    plain, sandboxed = files(tmp_path / "plain"), files(tmp_path / "sandboxed")
+    assert sorted(plain) == sorted(sandboxed)
+    differ = sorted(rel for rel in plain if plain[rel] != sandboxed[rel])
+    run_pages = sorted(
+        rel
+        for rel in plain
+        if rel.startswith("runs/") and rel.endswith(".html") and "/artifacts/" not in rel
+    )
+    assert run_pages and differ == sorted([MANIFEST, *run_pages])
+    page = parse(tmp_path / "sandboxed" / run_pages[0])
+    assert page.find(id="themed") is not None and page.find("table") is not None
+    assert link_problems(tmp_path / "sandboxed") == []
+    assert script_problems(tmp_path / "sandboxed") == []

@@ -451,3 +451,13 @@ def evaluate_cmd(
             click.echo("nothing to propose")
     if not ev.ok:
         raise SystemExit(1)
+
+
+def _add_deploy_commands() -> None:
+    from runsite.cli_serve import dockerfile_cmd, serve_cmd
+
+    models.add_command(serve_cmd)
+    models.add_command(dockerfile_cmd)
+
+
+_add_deploy_commands()

@@ -64,7 +64,7 @@ def _kind(path: str) -> str:
 
 class Renderer:
     def __init__(
-        self, data: SiteData, cfg: SiteConfig, dirs: list[Path], built_at: int | None
+        self, data: SiteData, cfg: SiteConfig, theme_info: theme.Theme, built_at: int | None
     ) -> None:
         self.data = data
         self.cfg = cfg
@@ -73,7 +73,7 @@ class Renderer:
         self._fetch_memo: dict[str, Path | None] = {}
         self._storage: Any = False  # the store's object storage settings, read when needed
         self.env = theme.environment(
-            dirs,
+            theme_info.dirs,
             {
                 "dt": fmt.time,
                 "dur": fmt.duration,
@@ -83,6 +83,7 @@ class Renderer:
                 "short": lambda sha: (sha or "")[:8],
                 "anchor": lambda h: _anchor(str(h)),
             },
+            sandboxed=theme_info.sandboxed,
         )
         self.children: dict[str, list[str]] = {}
         for run in data.runs.values():
@@ -120,7 +121,7 @@ class Renderer:
 
     def _render(self, template: str, path: str, origin: str, **ctx: Any) -> PageContext:
         root = "../" * path.count("/")
-        html = self.env.get_template(template).render(
+        context = dict(
             root=root,
             site={
                 "title": self.data.title,
@@ -136,7 +137,7 @@ class Renderer:
             nav="",
             **ctx,
         )
-        return PageContext(path, html, origin)
+        return PageContext(path, theme.render(self.env, template, context), origin)
 
     # ------------------------------------------------------------------ index pages
 
