@@ -84,6 +84,7 @@ __all__ = [
     "delete_model_alias",
     "delete_tag",
     "end_run",
+    "evaluate",
     "get_artifact_uri",
     "get_experiment_by_name",
     "get_experiment_name",
@@ -201,6 +202,33 @@ def load_model(uri: str, store: str | None = None, trust: bool = False) -> Any:
     from runsite.models.api import load_model as _load
 
     return _load(uri, store, trust=trust)
+
+
+def evaluate(
+    model: str,
+    data: Any,
+    *,
+    targets: str,
+    model_type: str | None = None,
+    evaluator_config: dict[str, Any] | None = None,
+    store: str | None = None,
+    experiment: str | None = None,
+) -> Any:
+    """Evaluate a registered version (``models:/NAME/VERSION``, a stage or ``@alias``) on
+    a CSV/Parquet path or a DataFrame with a ``targets`` column, as
+    ``mlflow.models.evaluate`` does; records one evaluation run (metrics, latency, size,
+    drift against its training data) and returns a result with ``.metrics``."""
+    from runsite.registry.evaluate import evaluate as _evaluate
+
+    return _evaluate(
+        model,
+        data,
+        targets=targets,
+        model_type=model_type,
+        evaluator_config=evaluator_config,
+        store=store,
+        experiment=experiment,
+    )
 
 
 def infer_signature(model_input: Any, model_output: Any = None) -> dict[str, Any]:

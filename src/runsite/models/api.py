@@ -166,21 +166,27 @@ def _infer(
     return signature
 
 
-def _predict(fl: flavors.Flavor, native: Any, pre: Any, manifest: dict[str, Any], data: Any) -> Any:
+def _prepare(pre: Any, manifest: dict[str, Any], data: Any) -> Any:
+    """The model's input from the caller's data: signature enforced, preprocessor applied."""
+    data = sig.enforce_signature(data, manifest.get("signature"))
     if pre is not None:
         if manifest.get("preprocessor", {}).get("input") == "records":
             data = sig.to_records(data)
-        data = pre.transform(data)
-    else:
-        data = sig.to_table(data, manifest.get("signature"))
-    return fl.predict(native, data)
+        return pre.transform(data)
+    return sig.to_table(data, manifest.get("signature"))
+
+
+def _predict(fl: flavors.Flavor, native: Any, pre: Any, manifest: dict[str, Any], data: Any) -> Any:
+    return fl.predict(native, _prepare(pre, manifest, data))
 
 
 class Model:
     """A loaded model: ``predict`` applies the preprocessor, then the model.
 
     ``native`` is the underlying object (the estimator, the Booster); ``metadata`` the
-    manifest; ``preprocessor`` the fitted preprocessor or ``None``."""
+    manifest; ``preprocessor`` the fitted preprocessor or ``None``. Loaded through the
+    registry (``models:/…``), ``registered_name``, ``version`` and ``stage`` say which
+    registered version it is (else they are ``None``)."""
 
     def __init__(
         self, path: Path, metadata: dict[str, Any], native: Any, preprocessor: Any
@@ -190,10 +196,23 @@ class Model:
         self.native = native
         self.preprocessor = preprocessor
         self.flavor = flavors.get(metadata["flavor"])
+        self.registered_name: str | None = None
+        self.version: int | None = None
+        self.stage: str | None = None
+        self.aliases: list[str] = []
 
     def __repr__(self) -> str:
+        if self.registered_name is not None:
+            return (
+                f"<runsite Model {self.registered_name} v{self.version} ({self.stage}) "
+                f"flavor={self.flavor.name}>"
+            )
         name = self.metadata.get("name")
         return f"<runsite Model {name!r} flavor={self.flavor.name} at {self.path}>"
+
+    @property
+    def size_bytes(self) -> int:
+        return int(self.metadata.get("size_bytes") or 0)
 
     @property
     def signature(self) -> dict[str, Any] | None:
@@ -210,8 +229,20 @@ class Model:
         return sig.example_from_json(json.loads(reader.read_bytes(name)))
 
     def predict(self, data: Any) -> Any:
-        """Predict on a DataFrame, a list of dicts (or one dict) or an array."""
+        """Predict on a DataFrame, a list of dicts (or one dict) or an array. A logged
+        signature is enforced first (``runsite.models.signature.enforce_signature``):
+        missing columns or types that cannot be converted safely are an error."""
         return _predict(self.flavor, self.native, self.preprocessor, self.metadata, data)
+
+    @property
+    def has_predict_proba(self) -> bool:
+        return callable(getattr(self.native, "predict_proba", None))
+
+    def predict_proba(self, data: Any) -> Any:
+        """Class probabilities, for a model that gives them (a scikit-learn classifier)."""
+        if not self.has_predict_proba:
+            raise InvalidInput(f"{self!r} gives no probabilities (it has no predict_proba)")
+        return self.native.predict_proba(_prepare(self.preprocessor, self.metadata, data))
 
 
 def _check_versions(manifest: dict[str, Any], path: Path) -> None:

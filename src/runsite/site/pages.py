@@ -29,6 +29,7 @@ from runsite.store import RunRecord
 
 TEXT_PREVIEW_BYTES = 100_000
 CHART_RUNS = 2_000  # runs drawn in an experiment's overview charts (the newest)
+CHARTS_SHOWN = 6  # charts drawn at once on a page; the rest behind "N more metrics"
 FALLBACK_ROWS = 500  # rows of the no-JavaScript runs table
 TABLE_PREVIEW_ROWS = 50
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
@@ -63,7 +64,7 @@ def _kind(path: str) -> str:
 
 class Renderer:
     def __init__(
-        self, data: SiteData, cfg: SiteConfig, dirs: list[Path], built_at: int | None
+        self, data: SiteData, cfg: SiteConfig, theme_info: theme.Theme, built_at: int | None
     ) -> None:
         self.data = data
         self.cfg = cfg
@@ -72,7 +73,7 @@ class Renderer:
         self._fetch_memo: dict[str, Path | None] = {}
         self._storage: Any = False  # the store's object storage settings, read when needed
         self.env = theme.environment(
-            dirs,
+            theme_info.dirs,
             {
                 "dt": fmt.time,
                 "dur": fmt.duration,
@@ -82,6 +83,7 @@ class Renderer:
                 "short": lambda sha: (sha or "")[:8],
                 "anchor": lambda h: _anchor(str(h)),
             },
+            sandboxed=theme_info.sandboxed,
         )
         self.children: dict[str, list[str]] = {}
         for run in data.runs.values():
@@ -119,7 +121,7 @@ class Renderer:
 
     def _render(self, template: str, path: str, origin: str, **ctx: Any) -> PageContext:
         root = "../" * path.count("/")
-        html = self.env.get_template(template).render(
+        context = dict(
             root=root,
             site={
                 "title": self.data.title,
@@ -135,7 +137,7 @@ class Renderer:
             nav="",
             **ctx,
         )
-        return PageContext(path, html, origin)
+        return PageContext(path, theme.render(self.env, template, context), origin)
 
     # ------------------------------------------------------------------ index pages
 
@@ -226,7 +228,7 @@ class Renderer:
         chart_list: list[dict[str, Any]] = []
         # Overview charts: the newest runs only, so a 10,000-run page stays quick to draw.
         charted = view.runs[:CHART_RUNS]
-        for metric in metrics[:4]:
+        for metric in metrics:
             rows = [
                 {
                     "run": r.run_name,
@@ -240,7 +242,17 @@ class Renderer:
             ]
             if rows:
                 payload = Markup(charts.to_json(charts.runs_chart(metric, rows)))
-                chart_list.append({"id": f"chart-{len(chart_list)}", "json": payload})
+                chart_list.append(
+                    {
+                        "id": f"chart-{len(chart_list)}",
+                        "json": payload,
+                        "key": metric,
+                        "controls": False,
+                        "notes": [],
+                        # past the first few, a chart is drawn when its section is opened
+                        "defer": len(chart_list) >= CHARTS_SHOWN,
+                    }
+                )
         return self._render(
             "experiment.html",
             self.experiment_path(view.slug),
@@ -306,16 +318,26 @@ class Renderer:
         )
 
     def run_page(self, run: RunRecord, made: dict[str, dict[str, Any]]) -> PageContext:
-        chart_list = [
-            {
-                "id": f"chart-{i}",
-                "key": key,
-                "json": Markup(charts.to_json(chart)),
-                "points": chart["points"],
-                "shown": chart["shown"],
-            }
-            for i, (key, chart) in enumerate(made.items())
-        ]
+        # Curves only where there are steps; a value logged once is a number in the table.
+        curves = [k for k, c in made.items() if c["points"] > 1]
+        chart_list: list[dict[str, Any]] = []
+        for keys in charts.related_groups(curves):
+            chart = charts.curve_chart(keys, made)
+            chart_list.append(
+                {
+                    "id": f"chart-{len(chart_list)}",
+                    "key": " · ".join(keys),
+                    "json": Markup(charts.to_json(chart)),
+                    "controls": chart["controls"],
+                    "defer": len(chart_list) >= CHARTS_SHOWN,
+                    "notes": [
+                        f"{k}: {made[k]['shown']} of {made[k]['points']} points shown "
+                        "(minimum and maximum of every stretch kept)"
+                        for k in keys
+                        if made[k]["shown"] < made[k]["points"]
+                    ],
+                }
+            )
         try:
             packages = run.packages
         except Exception:  # a run.json readable enough for the summary but not fully
