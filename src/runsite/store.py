@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("runsite")
 
-_CACHE_NAME = "runs-v2.json"  # v2: summaries of runs that pass the type checks
+_CACHE_NAME = "runs-v3.json"  # v2: summaries of runs that pass the type checks; v3: error
 _OPEN_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.METRICS_PARQUET)
 # An ended run is immutable and its summary comes from run.json and the end event.
 _ENDED_STAMPED = (record.RUN_JSON, record.EVENTS)
@@ -120,6 +120,8 @@ class RunRecord:
         self.inputs: list[dict[str, Any]] = list(summary["inputs"])
         self.artifacts: list[dict[str, Any]] = list(summary["artifacts"])
         self.notes: list[dict[str, Any]] = list(summary["notes"])
+        # A FAILED run's exception: {"exc_type", "message", "traceback"}, or None.
+        self.error: dict[str, str] | None = summary.get("error")
         self.models: list[dict[str, Any]] = list(summary.get("models", []))
         self.metrics: dict[str, dict[str, Any]] = dict(summary["metrics"])
         self.warnings: list[str] = list(summary["warnings"])
