@@ -57,6 +57,7 @@ from runsite.fluent import (
     set_tags,
     set_tracking_uri,
     start_run,
+    update_experiment,
 )
 from runsite.run import Run
 
@@ -82,6 +83,7 @@ __all__ = [
     "active_run",
     "add_note",
     "delete_model_alias",
+    "delete_runs",
     "delete_tag",
     "end_run",
     "evaluate",
@@ -122,6 +124,7 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "update_experiment",
 ]
 
 
@@ -130,6 +133,7 @@ _REGISTRY_API = (
     "set_model_stage",
     "set_model_alias",
     "delete_model_alias",
+    "delete_runs",
     "get_model_version",
     "get_latest_versions",
     "list_models",

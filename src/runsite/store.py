@@ -420,6 +420,40 @@ class Store:
         """An experiment by name or folder name."""
         return self._experiment(self._experiment_dir(name))
 
+    def update_experiment(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        key_metric: str | None = None,
+        display_name: str | None = None,
+    ) -> Experiment:
+        """Set the description (markdown) and/or the key metric of an existing experiment
+        in its ``experiment.yaml``, keeping the file's comments and other keys. An empty
+        string removes the key. Writing what is already there changes nothing on disk."""
+        exp_dir = self._experiment_dir(name)
+        changes: dict[str, Any] = {}
+        if description is not None:
+            if not isinstance(description, str):
+                raise InvalidInput(
+                    f"description must be a string, not {type(description).__name__}"
+                )
+            changes["description"] = (
+                validate.check_text(description, 100_000, "description") or None
+            )
+        if key_metric is not None:
+            changes["key_metric"] = (
+                validate.check_key(key_metric, "key metric") if key_metric else None
+            )
+        if display_name is not None:
+            changes["name"] = validate.check_name(display_name, "experiment name")
+        if not changes:
+            raise InvalidInput("nothing to change: give a description or a key metric")
+        from runsite import yamlio
+
+        yamlio.edit_mapping(exp_dir / record.EXPERIMENT_YAML, changes)
+        return self._experiment(exp_dir)
+
     # ------------------------------------------------------------------ runs
 
     def runs(self, experiment: str | Iterable[str] | None = None) -> list[RunRecord]:

@@ -18,6 +18,7 @@ from runsite.registry.manifest import STAGES, ModelVersion, RegisteredModel
 if TYPE_CHECKING:
     from runsite.models.api import ModelInfo
     from runsite.run import Run
+    from runsite.store import RunRecord
 
 log = logging.getLogger("runsite")
 
@@ -28,6 +29,7 @@ __all__ = [
     "RegisteredModel",
     "Registry",
     "delete_model_alias",
+    "delete_runs",
     "get_latest_versions",
     "get_model_version",
     "list_models",
@@ -67,6 +69,15 @@ def set_model_alias(name: str, alias: str, version: int | str) -> Change:
 def delete_model_alias(name: str, alias: str) -> Change:
     """Remove ``alias`` from model ``name``."""
     return Registry().set_model_alias(name, alias, None)
+
+
+def delete_runs(
+    run_ids: Sequence[str], store: str | os.PathLike[str] | None = None, *, dry_run: bool = False
+) -> list[RunRecord]:
+    """Delete run folders (``runsite runs delete``); refuses runs that are running or
+    that a registered version comes from, naming the versions. See
+    ``Registry.delete_runs``."""
+    return Registry(store).delete_runs(run_ids, dry_run=dry_run)
 
 
 def get_model_version(name: str, version: int | str) -> ModelVersion:
