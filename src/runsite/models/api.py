@@ -344,8 +344,11 @@ def load_model(
     if text.startswith("models:/"):
         from runsite.registry import resolve_model_version
 
-        folder, digest = resolve_model_version(text, store)
-        return load_folder(folder, root, digest, trust=trust)
+        folder, mv = resolve_model_version(text, store)
+        model = load_folder(folder, root, mv.hash, trust=trust)
+        model.registered_name, model.version = mv.name, mv.version
+        model.stage, model.aliases = mv.stage, list(mv.aliases)
+        return model
     return load_folder(resolve(uri, store), root, trust=trust)
 
 

@@ -113,12 +113,13 @@ def resolve_model_uri(uri: str, store: str | os.PathLike[str] | None = None) -> 
 
 def resolve_model_version(
     uri: str, store: str | os.PathLike[str] | None = None
-) -> tuple[Path, str]:
-    """The model folder of a ``models:/`` URI and the hash the registry records for it
-    (``load_model`` checks the bytes it loads against that hash, reading them once)."""
+) -> tuple[Path, ModelVersion]:
+    """The model folder of a ``models:/`` URI and the version it names, whose ``hash``
+    is the one the registry records (``load_model`` checks the bytes it loads against
+    it, reading them once, and tells the loaded model its name, version and stage)."""
     reg = Registry(store)
     mv = reg.resolve(uri[len("models:/") :].strip("/"))
-    return reg.model_folder(mv), mv.hash
+    return reg.model_folder(mv), mv
 
 
 def register_logged_model(run: Run, info: ModelInfo, name: str) -> None:

@@ -361,6 +361,8 @@ class Registry:
                     if other is not node and str(other.get("stage") or "none").lower() == new:
                         other["stage"] = "archived"
                         details.append(f"{name} v{other.get('version')} {new} → archived")
+            if new == "production":
+                _refuse_over_limit(m, name, number)
             return Change(name, number, f"{name} v{number} {old} → {new}", reason, details)
 
         return apply
@@ -438,6 +440,21 @@ class Registry:
             )
 
         return self._edit(apply)
+
+
+def _refuse_over_limit(m: Manifest, name: str, number: int) -> None:
+    """A promotion that would leave more production versions than the policy allows
+    (what ``runsite models check`` rejects) is refused, naming the fix."""
+    model = m.models()[name]
+    limit = int(model.policy.get("max_production_versions") or 1)
+    prod = model.in_stage("production")
+    if len(prod) > limit:
+        others = ", ".join(f"v{v.version}" for v in prod if v.version != number)
+        raise InvalidInput(
+            f"{name} v{number} → production would leave {len(prod)} production versions "
+            f"({others} already there); the policy allows {limit}. Add --archive-existing "
+            f"to archive {others} in the same change (archive_existing=True in Python)"
+        )
 
 
 def _version_number(version: int | str) -> int:
