@@ -233,6 +233,7 @@ def runs_search(
 
 def _add_groups() -> None:
     from runsite.cli_artifacts import artifacts
+    from runsite.cli_import import import_group
     from runsite.cli_init import init_cmd
     from runsite.cli_models import models
     from runsite.cli_site import build_cmd, serve_cmd
@@ -242,6 +243,7 @@ def _add_groups() -> None:
     main.add_command(build_cmd)
     main.add_command(serve_cmd)
     main.add_command(init_cmd)
+    main.add_command(import_group)
 
 
 _add_groups()

@@ -82,9 +82,9 @@ class MlflowClient:
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         from runsite import fluent
 
-        if tracking_uri:
-            fluent.set_tracking_uri(tracking_uri)  # checks the URI (no servers)
-        self._store = Store(fluent.get_store_path())
+        # As in MLflow, a client's URI is its own: the process's active store stays.
+        path = fluent._path_from_uri(os.fspath(tracking_uri)) if tracking_uri else None
+        self._store = Store(path or fluent.get_store_path())
         self._registry = Registry(self._store)
 
     # ------------------------------------------------------------------ experiments
