@@ -128,7 +128,10 @@ def source(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 def _by_mlflow_id(store: Path) -> dict[str, Any]:
     runsite.set_store(store)
-    return {r.tags[RUN_ID_TAG]: r for r in runsite.search_runs("", max_results=1000)}
+    return {
+        r.tags[RUN_ID_TAG]: r
+        for r in runsite.search_runs("", max_results=1000, search_all_experiments=True)
+    }
 
 
 def test_import_matches_mlflow(source: tuple[str, dict[str, Any]], tmp_path: Path) -> None:
@@ -156,10 +159,18 @@ def test_import_matches_mlflow(source: tuple[str, dict[str, Any]], tmp_path: Pat
     sweep = got[want["ids"]["sweep"]]
     assert sweep.data.tags["mlflow.note.content"] == "the sweep"
     assert sweep.inputs[0]["name"] == "train" and sweep.inputs[0]["context"] == "training"
-    children = runsite.search_runs(f"tags.mlflow.parentRunId = '{sweep.run_id}'")
+    trained = runsite.search_runs(
+        "datasets.name = 'train' and datasets.context = 'training'", search_all_experiments=True
+    )
+    assert [t.run_id for t in trained] == [sweep.run_id]
+    children = runsite.search_runs(
+        f"tags.mlflow.parentRunId = '{sweep.run_id}'", search_all_experiments=True
+    )
     assert sorted(c.run_name for c in children) == ["legacy", "ridge-0.1", "ridge-1.0"]
     # the MLflow run id is searchable
-    found = runsite.search_runs(f"tags.{RUN_ID_TAG} = '{want['ids']['sweep']}'")
+    found = runsite.search_runs(
+        f"tags.{RUN_ID_TAG} = '{want['ids']['sweep']}'", search_all_experiments=True
+    )
     assert [f.run_id for f in found] == [sweep.run_id]
     child = got[want["ids"]["ridge-0.1"]]
     assert (child.artifacts_dir / "notes" / "readme.txt").read_text() == "hello"

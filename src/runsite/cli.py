@@ -233,6 +233,7 @@ def runs_search(
 
 def _add_groups() -> None:
     from runsite.cli_artifacts import artifacts
+    from runsite.cli_exec import exec_cmd
     from runsite.cli_import import import_group
     from runsite.cli_init import init_cmd
     from runsite.cli_models import models
@@ -244,6 +245,7 @@ def _add_groups() -> None:
     main.add_command(serve_cmd)
     main.add_command(init_cmd)
     main.add_command(import_group)
+    main.add_command(exec_cmd)
 
 
 _add_groups()
