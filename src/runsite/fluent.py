@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from runsite import location, record, run, validate
@@ -60,9 +61,31 @@ def set_experiment(
     name = validate.check_name(name, "experiment name")
     slug = validate.slugify(name)
     folder = get_store_path() / slug
+    _refuse_shared_folder(name, folder)
     folder.mkdir(parents=True, exist_ok=True)
     _experiment = name
     return Experiment(experiment_id=slug, name=name, path=str(folder))
+
+
+def _refuse_shared_folder(name: str, folder: Path) -> None:
+    """Two names with one slug (``"NYC Taxi"``, ``"nyc-taxi"``) would merge their runs
+    into one folder without a word: refuse the second, naming the first."""
+    if not folder.is_dir():
+        return
+    recorded = (folder / record.EXPERIMENT_YAML).is_file() or any(
+        (p / record.RUN_JSON).is_file() for p in folder.iterdir() if p.is_dir()
+    )
+    if not recorded:
+        return
+    from runsite.store import Store
+
+    existing = Store(folder.parent).experiment(folder.name).name
+    if existing != name:
+        raise InvalidInput(
+            f"experiment name {name!r} would share the folder {folder} with the existing "
+            f"experiment {existing!r}; use {existing!r} or a name that differs in more "
+            "than case or punctuation"
+        )
 
 
 def get_experiment_name() -> str:

@@ -11,6 +11,13 @@ if TYPE_CHECKING:
     from runsite.store import RunRecord
 
 
+def have_pandas() -> bool:
+    """Whether pandas can be imported (the MLflow façade falls back to a list without it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("pandas") is not None
+
+
 def runs_frame(runs: Sequence[RunRecord]) -> Any:
     try:
         import pandas as pd
@@ -31,6 +38,6 @@ def runs_frame(runs: Sequence[RunRecord]) -> Any:
         }
         row.update({f"metrics.{k}": v["last"] for k, v in r.metrics.items()})
         row.update({f"params.{k}": str(v) for k, v in r.params.items()})
-        row.update({f"tags.{k}": v for k, v in r.tags.items()})
+        row.update({f"tags.{k}": v for k, v in r.all_tags.items()})
         rows.append(row)
     return pd.DataFrame(rows)

@@ -17,9 +17,11 @@ from runsite.errors import RunsiteError
 
 ModelLogger = Callable[..., Any]
 UriResolver = Callable[[str, "str | os.PathLike[str] | None"], Path]
+VersionResolver = Callable[[str, "str | os.PathLike[str] | None"], tuple[Path, str]]
 
 _model_logger: ModelLogger | None = None
 _uri_resolvers: dict[str, UriResolver] = {}
+_version_resolvers: dict[str, VersionResolver] = {}
 
 
 def set_model_logger(fn: ModelLogger) -> None:
@@ -35,10 +37,17 @@ def model_logger() -> ModelLogger:
     return _model_logger
 
 
-def set_uri_resolver(scheme: str, fn: UriResolver) -> None:
-    """Install the resolver of ``<scheme>:/…`` model URIs (``fn(uri, store) -> folder``)."""
+def set_uri_resolver(scheme: str, fn: UriResolver, version_fn: VersionResolver) -> None:
+    """Install the resolvers of ``<scheme>:/…`` model URIs: ``fn(uri, store)`` gives the
+    verified folder, ``version_fn(uri, store)`` the folder and the hash recorded for it
+    (``load_model`` checks the bytes against that hash while reading them once)."""
     _uri_resolvers[scheme] = fn
+    _version_resolvers[scheme] = version_fn
 
 
 def uri_resolver(scheme: str) -> UriResolver | None:
     return _uri_resolvers.get(scheme)
+
+
+def version_resolver(scheme: str) -> VersionResolver | None:
+    return _version_resolvers.get(scheme)

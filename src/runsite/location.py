@@ -26,6 +26,11 @@ def set_store(path: str | os.PathLike[str] | None) -> None:
 
 def path_from_uri(uri: str) -> Path:
     """The folder a tracking URI names: a path or a ``file:`` URI (no servers)."""
+    if uri.strip().lower() in ("databricks", "databricks-uc", "uc"):  # MLflow's server names
+        raise InvalidInput(
+            f"tracking URI {uri!r}: runsite has no tracking server; give a folder path or a "
+            "file: URI (e.g. 'runs' or 'file:///home/me/project/runs')"
+        )
     parsed = urlparse(uri)
     if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and uri[1:3] in (":\\", ":/")):
         if parsed.scheme == "file":

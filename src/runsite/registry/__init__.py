@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,12 +28,14 @@ __all__ = [
     "RegisteredModel",
     "Registry",
     "delete_model_alias",
+    "get_latest_versions",
     "get_model_version",
     "list_models",
     "log_registered_model",
     "register_logged_model",
     "register_model",
     "resolve_model_uri",
+    "search_model_versions",
     "set_model_alias",
     "set_model_stage",
 ]
@@ -79,6 +81,20 @@ def list_models() -> list[RegisteredModel]:
     return Registry().list_models()
 
 
+def get_latest_versions(name: str, stages: Sequence[str] | None = None) -> list[ModelVersion]:
+    """The newest version of ``name`` in each stage asked for (all stages by default)."""
+    return Registry().get_latest_versions(name, stages)
+
+
+def search_model_versions(
+    filter_string: str | None = None,
+    max_results: int | None = None,
+    order_by: Sequence[str] | None = None,
+) -> list[ModelVersion]:
+    """Versions matching MLflow's model-version filter, e.g. ``"name = 'taxi'"``."""
+    return Registry().search_model_versions(filter_string, max_results, order_by)
+
+
 def resolve_model_uri(uri: str, store: str | os.PathLike[str] | None = None) -> Path:
     """The verified model folder of ``models:/name/3``, ``models:/name/production``,
     ``models:/name/latest`` or ``models:/name@alias``."""
@@ -98,6 +114,16 @@ def log_registered_model(
     info = log_model(run, model, name, **kwargs)
     register_logged_model(run, info, registered_model_name)
     return info
+
+
+def resolve_model_version(
+    uri: str, store: str | os.PathLike[str] | None = None
+) -> tuple[Path, str]:
+    """The model folder of a ``models:/`` URI and the hash the registry records for it
+    (``load_model`` checks the bytes it loads against that hash, reading them once)."""
+    reg = Registry(store)
+    mv = reg.resolve(uri[len("models:/") :].strip("/"))
+    return reg.model_folder(mv), mv.hash
 
 
 def register_logged_model(run: Run, info: ModelInfo, name: str) -> None:
