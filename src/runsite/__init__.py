@@ -58,6 +58,7 @@ from runsite.fluent import (
     set_tags,
     set_tracking_uri,
     start_run,
+    update_experiment,
 )
 from runsite.run import Run
 from runsite.version import __version__
@@ -84,6 +85,7 @@ __all__ = [
     "active_run",
     "add_note",
     "delete_model_alias",
+    "delete_runs",
     "delete_tag",
     "end_run",
     "evaluate",
@@ -124,6 +126,7 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "update_experiment",
 ]
 
 
@@ -132,6 +135,7 @@ _REGISTRY_API = (
     "set_model_stage",
     "set_model_alias",
     "delete_model_alias",
+    "delete_runs",
     "get_model_version",
     "get_latest_versions",
     "list_models",
@@ -218,7 +222,7 @@ def _resolve_models_uri(uri: str, store: str | os.PathLike[str] | None) -> Path:
     return resolve_model_uri(uri, store)
 
 
-def _resolve_models_version(uri: str, store: str | os.PathLike[str] | None) -> tuple[Path, str]:
+def _resolve_models_version(uri: str, store: str | os.PathLike[str] | None) -> tuple[Path, Any]:
     from runsite.registry import resolve_model_version
 
     return resolve_model_version(uri, store)

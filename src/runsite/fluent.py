@@ -88,6 +88,44 @@ def _refuse_shared_folder(name: str, folder: Path) -> None:
         )
 
 
+def update_experiment(
+    experiment_name: str | None = None,
+    *,
+    description: str | None = None,
+    key_metric: str | None = None,
+) -> Experiment:
+    """Set an experiment's description (markdown) and/or key metric (the one the site
+    ranks runs by), in ``<store>/<experiment>/experiment.yaml``::
+
+        runsite.update_experiment("nyc-taxi", description="Trip durations.", key_metric="rmse")
+
+    The experiment defaults to the active one and is created when missing. The file
+    keeps its comments and other keys; an empty string removes a key. Writing what is
+    already there leaves the file untouched, so a training script may call it on every
+    branch without making a merge conflict.
+    """
+    from runsite.store import Store
+
+    if description is None and key_metric is None:
+        raise InvalidInput("update_experiment: give a description or a key_metric")
+    name = validate.check_name(
+        experiment_name if experiment_name is not None else get_experiment_name(),
+        "experiment name",
+    )
+    slug = validate.slugify(name)
+    folder = get_store_path() / slug
+    _refuse_shared_folder(name, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    # a new file keeps a display name the folder's slug would lose
+    fresh = not (folder / record.EXPERIMENT_YAML).exists() and name != slug
+    return Store(folder.parent).update_experiment(
+        slug,
+        description=description,
+        key_metric=key_metric,
+        display_name=name if fresh else None,
+    )
+
+
 def get_experiment_name() -> str:
     return _experiment or os.environ.get("RUNSITE_EXPERIMENT") or DEFAULT_EXPERIMENT
 

@@ -17,7 +17,7 @@ from runsite.errors import RunsiteError
 
 ModelLogger = Callable[..., Any]
 UriResolver = Callable[[str, "str | os.PathLike[str] | None"], Path]
-VersionResolver = Callable[[str, "str | os.PathLike[str] | None"], tuple[Path, str]]
+VersionResolver = Callable[[str, "str | os.PathLike[str] | None"], tuple[Path, Any]]
 
 _model_logger: ModelLogger | None = None
 _uri_resolvers: dict[str, UriResolver] = {}
@@ -39,8 +39,8 @@ def model_logger() -> ModelLogger:
 
 def set_uri_resolver(scheme: str, fn: UriResolver, version_fn: VersionResolver) -> None:
     """Install the resolvers of ``<scheme>:/…`` model URIs: ``fn(uri, store)`` gives the
-    verified folder, ``version_fn(uri, store)`` the folder and the hash recorded for it
-    (``load_model`` checks the bytes against that hash while reading them once)."""
+    verified folder, ``version_fn(uri, store)`` the folder and the registry's ``ModelVersion``
+    (``load_model`` checks the bytes against its hash while reading them once)."""
     _uri_resolvers[scheme] = fn
     _version_resolvers[scheme] = version_fn
 

@@ -510,7 +510,21 @@ class Run:
             status = record.KILLED
         else:
             status = record.FAILED
+            if exc is not None:
+                self.record_error(exc)
         self.end(status)
+
+    def record_error(self, exc: BaseException) -> None:
+        """Record ``exc`` (type, message, traceback) as the run's ``error`` event; the run
+        page shows it. Leaving a ``with`` block on an exception does this before ending
+        the run FAILED. Never raises: bookkeeping must not mask the original error."""
+        try:
+            fields = record.error_fields(exc)
+            with self._lock:
+                if not self._closed:
+                    self._event("error", **fields)
+        except Exception as why:
+            log.warning("runsite: could not record the error of run %s: %s", self.run_id, why)
 
 
 def _check_status(status: str) -> str:
@@ -548,6 +562,10 @@ def _end_at_exit() -> None:
         status = record.KILLED
     elif last is not None and not isinstance(last, SystemExit):
         status = record.FAILED
+        with _open_lock:
+            runs = list(_open_runs)
+        for run in runs:
+            run.record_error(last)
     else:
         status = record.FINISHED
     end_open_runs(status)

@@ -346,8 +346,11 @@ def load_model(
         resolver = hooks.version_resolver("models")
         if resolver is None:
             raise InvalidInput(f"model URI {text!r}: no registry is installed to resolve it")
-        folder, digest = resolver(text, store)
-        return load_folder(folder, root, digest, trust=trust)
+        folder, mv = resolver(text, store)
+        model = load_folder(folder, root, mv.hash, trust=trust)
+        model.registered_name, model.version = mv.name, mv.version
+        model.stage, model.aliases = mv.stage, list(mv.aliases)
+        return model
     return load_folder(resolve(uri, store), root, trust=trust)
 
 

@@ -18,6 +18,7 @@ from runsite.registry.manifest import STAGES, ModelVersion, RegisteredModel
 if TYPE_CHECKING:
     from runsite.models.api import ModelInfo
     from runsite.run import Run
+    from runsite.store import RunRecord
 
 log = logging.getLogger("runsite")
 
@@ -28,6 +29,7 @@ __all__ = [
     "RegisteredModel",
     "Registry",
     "delete_model_alias",
+    "delete_runs",
     "get_latest_versions",
     "get_model_version",
     "list_models",
@@ -69,6 +71,15 @@ def set_model_alias(name: str, alias: str, version: int | str) -> Change:
 def delete_model_alias(name: str, alias: str) -> Change:
     """Remove ``alias`` from model ``name``."""
     return Registry().set_model_alias(name, alias, None)
+
+
+def delete_runs(
+    run_ids: Sequence[str], store: str | os.PathLike[str] | None = None, *, dry_run: bool = False
+) -> list[RunRecord]:
+    """Delete run folders (``runsite runs delete``); refuses runs that are running or
+    that a registered version comes from, naming the versions. See
+    ``Registry.delete_runs``."""
+    return Registry(store).delete_runs(run_ids, dry_run=dry_run)
 
 
 def get_model_version(name: str, version: int | str) -> ModelVersion:
@@ -118,12 +129,13 @@ def log_registered_model(
 
 def resolve_model_version(
     uri: str, store: str | os.PathLike[str] | None = None
-) -> tuple[Path, str]:
-    """The model folder of a ``models:/`` URI and the hash the registry records for it
-    (``load_model`` checks the bytes it loads against that hash, reading them once)."""
+) -> tuple[Path, ModelVersion]:
+    """The model folder of a ``models:/`` URI and the version it names, whose ``hash``
+    is the one the registry records (``load_model`` checks the bytes it loads against
+    it, reading them once, and tells the loaded model its name, version and stage)."""
     reg = Registry(store)
     mv = reg.resolve(uri[len("models:/") :].strip("/"))
-    return reg.model_folder(mv), mv.hash
+    return reg.model_folder(mv), mv
 
 
 def register_logged_model(run: Run, info: ModelInfo, name: str) -> None:
