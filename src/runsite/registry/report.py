@@ -11,7 +11,48 @@ if TYPE_CHECKING:
     from runsite.registry.api import Registry
     from runsite.registry.check import CheckResult, GateResult
     from runsite.registry.manifest import ModelVersion, RegisteredModel
+    from runsite.registry.runs_check import RunsCheckResult
     from runsite.store import RunRecord
+
+
+_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def md_text(value: Any, limit: int | None = None) -> str:
+    """Text from data, safe in markdown and in a table cell: every ASCII punctuation
+    character is backslash-escaped (CommonMark allows it for all of them), so no link,
+    image, autolink, emphasis, HTML tag or entity can come from data, and line breaks and
+    other control characters become spaces. ``limit`` shortens it (with ``…``)."""
+    text = str(value)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    out = []
+    for ch in text:
+        if ch in _PUNCT:
+            out.append("\\" + ch)
+        elif ch < " " or "\x7f" <= ch < "\xa0" or ch in "\u2028\u2029":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def md_code(value: Any, table: bool = True) -> str:
+    """``value`` as a code span that nothing in it can close: the fence is one backtick
+    longer than the longest run of backticks inside. In a table cell a ``|`` is escaped
+    (GitHub removes the backslash inside code spans in tables)."""
+    text = "".join(" " if ch < " " or ch in "\x7f\u2028\u2029" else ch for ch in str(value))
+    if not text:
+        return ""
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    if table:
+        text = text.replace("|", "\\|")
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _cell(text: Any) -> str:
@@ -56,7 +97,10 @@ def _model_size(reg: Registry, mv: ModelVersion, rec: RunRecord | None) -> int |
 
 def _comparison(reg: Registry, gate: GateResult) -> list[str]:
     cand, inc = gate.candidate, gate.incumbent
-    rc, ri = _run(reg, cand), _run(reg, inc)
+    # The runs the gate read (from the base where it holds them), so the table shows
+    # the evidence that decided, not what the pull request's copy of a run says.
+    rc = gate.candidate_run or _run(reg, cand)
+    ri = gate.incumbent_run if inc is not None else None
     head_inc = f"v{inc.version} (production)" if inc else "current production"
     lines = [
         f"### {_cell(gate.model)}: v{cand.version} (candidate) vs {head_inc}",
@@ -129,4 +173,50 @@ def markdown_report(
         lines.append("")
     for gate in result.gates:
         lines += _comparison(reg, gate)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_MAX_ROWS = 200
+
+
+def runs_report(result: RunsCheckResult) -> str:
+    """The markdown report of ``runsite runs check``: the runs the change adds, modifies
+    or deletes, and each rule's problems."""
+    status = "✅ passed" if result.ok else f"❌ {len(result.problems)} problem(s)"
+    counts = {k: sum(c.kind == k for c in result.changes) for k in ("added", "modified", "deleted")}
+    lines = [
+        f"## runsite runs check: {status}",
+        "",
+        f"Against {md_code(result.base_ref, table=False)} (commit `{result.base_commit[:8]}`): "
+        + ", ".join(f"{n} run(s) {k}" for k, n in counts.items())
+        + ".",
+        "",
+    ]
+    if result.changes:
+        lines += [
+            "| run | name | experiment | change | at the base | files |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in result.changes[:_MAX_ROWS]:
+            rec = c.head or c.base
+            at_base = "–" if c.kind == "added" else (c.base.status if c.base else "unreadable")
+            if c.closed_at_base:
+                at_base += " (closed)"
+            files = ", ".join(c.files[:4]) + (f" +{len(c.files) - 4}" if len(c.files) > 4 else "")
+            lines.append(
+                f"| {md_code(c.run_id)} | {md_text(rec.run_name, 60) if rec else ''} | "
+                f"{md_text(c.experiment, 60)} | {c.kind} | {at_base} | {md_text(files, 120)} |"
+            )
+        if len(result.changes) > _MAX_ROWS:
+            lines.append(f"| … {len(result.changes) - _MAX_ROWS} more | | | | | |")
+        lines.append("")
+    if result.problems:
+        lines += ["### Problems", ""]
+        lines += [
+            f"- {md_code(p.folder, table=False)} ({p.rule}): {md_text(p.message)}"
+            for p in result.problems
+        ]
+        lines.append("")
+    for w in result.warnings:
+        lines += [f"> {md_text(w)}", ""]
     return "\n".join(lines).rstrip() + "\n"
