@@ -14,19 +14,17 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-from runsite import record, run, validate
+from runsite import location, record, run, validate
 from runsite.entities import Experiment
 from runsite.errors import InvalidInput, RunStateError
+from runsite.location import get_store_path
 from runsite.run import Run
 
 log = logging.getLogger("runsite")
 
-DEFAULT_STORE = "runs"
 DEFAULT_EXPERIMENT = "Default"
 
-_store: Path | None = None
 _experiment: str | None = None
 _stack: list[Run] = []
 _stack_lock = threading.RLock()
@@ -39,42 +37,12 @@ _sigterm_installed = False
 
 def set_store(path: str | os.PathLike[str]) -> None:
     """Use the store at ``path`` (a directory; created when the first run starts)."""
-    global _store
-    _store = Path(path)
-
-
-def _path_from_uri(uri: str) -> Path:
-    if uri.strip().lower() in ("databricks", "databricks-uc", "uc"):  # MLflow's server names
-        raise InvalidInput(
-            f"tracking URI {uri!r}: runsite has no tracking server; give a folder path or a "
-            "file: URI (e.g. 'runs' or 'file:///home/me/project/runs')"
-        )
-    parsed = urlparse(uri)
-    if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and uri[1:3] in (":\\", ":/")):
-        if parsed.scheme == "file":
-            if parsed.netloc not in ("", "localhost"):
-                raise InvalidInput(
-                    f"tracking URI {uri!r}: file URIs on another host are not supported"
-                )
-            return Path(unquote(parsed.path))
-        return Path(uri)
-    raise InvalidInput(
-        f"tracking URI {uri!r}: runsite has no tracking server; give a folder path or a "
-        "file: URI (e.g. 'runs' or 'file:///home/me/project/runs')"
-    )
+    location.set_store(path)
 
 
 def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
     """MLflow's name for ``set_store``; accepts a path or a ``file:`` URI."""
-    set_store(_path_from_uri(os.fspath(uri)))
-
-
-def get_store_path() -> Path:
-    """The store in use: ``set_store()``, else ``$RUNSITE_STORE``, else ``./runs``."""
-    if _store is not None:
-        return _store
-    env = os.environ.get("RUNSITE_STORE")
-    return _path_from_uri(env) if env else Path(DEFAULT_STORE)
+    location.set_store(location.path_from_uri(os.fspath(uri)))
 
 
 def get_tracking_uri() -> str:

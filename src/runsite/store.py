@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runsite import record, validate
+from runsite import location, record, validate
 from runsite.cache import store_cache_dir
 from runsite.entities import Experiment, RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
@@ -256,9 +256,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         if path is None:
-            from runsite.fluent import get_store_path
-
-            path = get_store_path()
+            path = location.get_store_path()
         self.root = Path(path)
         self.warnings: list[str] = []
         self._duplicates: dict[str, list[str]] | None = None

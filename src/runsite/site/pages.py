@@ -20,12 +20,13 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from runsite import __version__, fmt, validate
+from runsite import fmt, validate
 from runsite.site import charts, markup, theme
 from runsite.site import data as data_files
 from runsite.site.collect import ExperimentView, SiteData
 from runsite.site.config import SiteConfig
 from runsite.store import RunRecord
+from runsite.version import __version__
 
 TEXT_PREVIEW_BYTES = 100_000
 CHART_RUNS = 2_000  # runs drawn in an experiment's overview charts (the newest)
