@@ -9,9 +9,8 @@ from runsite.errors import RunsiteError
 
 if TYPE_CHECKING:
     from runsite.registry.api import Registry
-    from runsite.registry.check import CheckResult, GateResult
     from runsite.registry.manifest import ModelVersion, RegisteredModel
-    from runsite.registry.runs_check import RunsCheckResult
+    from runsite.registry.results import CheckResult, GateResult
     from runsite.store import RunRecord
 
 
@@ -175,48 +174,3 @@ def markdown_report(
         lines += _comparison(reg, gate)
     return "\n".join(lines).rstrip() + "\n"
 
-
-_MAX_ROWS = 200
-
-
-def runs_report(result: RunsCheckResult) -> str:
-    """The markdown report of ``runsite runs check``: the runs the change adds, modifies
-    or deletes, and each rule's problems."""
-    status = "✅ passed" if result.ok else f"❌ {len(result.problems)} problem(s)"
-    counts = {k: sum(c.kind == k for c in result.changes) for k in ("added", "modified", "deleted")}
-    lines = [
-        f"## runsite runs check: {status}",
-        "",
-        f"Against {md_code(result.base_ref, table=False)} (commit `{result.base_commit[:8]}`): "
-        + ", ".join(f"{n} run(s) {k}" for k, n in counts.items())
-        + ".",
-        "",
-    ]
-    if result.changes:
-        lines += [
-            "| run | name | experiment | change | at the base | files |",
-            "|---|---|---|---|---|---|",
-        ]
-        for c in result.changes[:_MAX_ROWS]:
-            rec = c.head or c.base
-            at_base = "–" if c.kind == "added" else (c.base.status if c.base else "unreadable")
-            if c.closed_at_base:
-                at_base += " (closed)"
-            files = ", ".join(c.files[:4]) + (f" +{len(c.files) - 4}" if len(c.files) > 4 else "")
-            lines.append(
-                f"| {md_code(c.run_id)} | {md_text(rec.run_name, 60) if rec else ''} | "
-                f"{md_text(c.experiment, 60)} | {c.kind} | {at_base} | {md_text(files, 120)} |"
-            )
-        if len(result.changes) > _MAX_ROWS:
-            lines.append(f"| … {len(result.changes) - _MAX_ROWS} more | | | | | |")
-        lines.append("")
-    if result.problems:
-        lines += ["### Problems", ""]
-        lines += [
-            f"- {md_code(p.folder, table=False)} ({p.rule}): {md_text(p.message)}"
-            for p in result.problems
-        ]
-        lines.append("")
-    for w in result.warnings:
-        lines += [f"> {md_text(w)}", ""]
-    return "\n".join(lines).rstrip() + "\n"

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from runsite import gitio, record
 from runsite.errors import InvalidInput, StoreFormatError
+from runsite.registry.report import md_code, md_text
 from runsite.store import RunRecord, read_summary
 
 # The files that make a run's record; artifacts are compared by hash, never read.
@@ -307,8 +308,6 @@ def check_runs(
                     f"{len(pending)} uncommitted change(s) under {store_root} are not checked "
                     "(the check reads commits, as a pull request carries them)"
                 )
-        from runsite.registry.report import runs_report
-
         result.report = runs_report(result)
     return result
 
@@ -319,3 +318,49 @@ def base_commit(store_root: Path, base_ref: str) -> str:
     if sha is None:
         raise InvalidInput(f"unknown git revision {base_ref!r}")
     return sha
+
+
+_MAX_ROWS = 200
+
+
+def runs_report(result: RunsCheckResult) -> str:
+    """The markdown report of ``runsite runs check``: the runs the change adds, modifies
+    or deletes, and each rule's problems."""
+    status = "✅ passed" if result.ok else f"❌ {len(result.problems)} problem(s)"
+    counts = {k: sum(c.kind == k for c in result.changes) for k in ("added", "modified", "deleted")}
+    lines = [
+        f"## runsite runs check: {status}",
+        "",
+        f"Against {md_code(result.base_ref, table=False)} (commit `{result.base_commit[:8]}`): "
+        + ", ".join(f"{n} run(s) {k}" for k, n in counts.items())
+        + ".",
+        "",
+    ]
+    if result.changes:
+        lines += [
+            "| run | name | experiment | change | at the base | files |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in result.changes[:_MAX_ROWS]:
+            rec = c.head or c.base
+            at_base = "–" if c.kind == "added" else (c.base.status if c.base else "unreadable")
+            if c.closed_at_base:
+                at_base += " (closed)"
+            files = ", ".join(c.files[:4]) + (f" +{len(c.files) - 4}" if len(c.files) > 4 else "")
+            lines.append(
+                f"| {md_code(c.run_id)} | {md_text(rec.run_name, 60) if rec else ''} | "
+                f"{md_text(c.experiment, 60)} | {c.kind} | {at_base} | {md_text(files, 120)} |"
+            )
+        if len(result.changes) > _MAX_ROWS:
+            lines.append(f"| … {len(result.changes) - _MAX_ROWS} more | | | | | |")
+        lines.append("")
+    if result.problems:
+        lines += ["### Problems", ""]
+        lines += [
+            f"- {md_code(p.folder, table=False)} ({p.rule}): {md_text(p.message)}"
+            for p in result.problems
+        ]
+        lines.append("")
+    for w in result.warnings:
+        lines += [f"> {md_text(w)}", ""]
+    return "\n".join(lines).rstrip() + "\n"
