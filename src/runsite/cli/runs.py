@@ -282,4 +282,3 @@ def runs_check(base_ref: str, summary: str | None, store: str, as_json: bool) ->
             click.echo(f"{store}: ok")
     if not result.ok:
         raise SystemExit(1)
-

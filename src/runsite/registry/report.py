@@ -173,4 +173,3 @@ def markdown_report(
     for gate in result.gates:
         lines += _comparison(reg, gate)
     return "\n".join(lines).rstrip() + "\n"
-
