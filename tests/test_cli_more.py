@@ -35,7 +35,7 @@ def test_runs_delete_asks_and_a_no_keeps_everything(store: Path) -> None:
     assert a.run_id in out and "Delete 1 run" in out
     assert a.path.is_dir()
     code, out, _ = invoke(
-        "runs", "delete", a.run_id[:8], b.run_id, "--store", str(store), stdin="y\n"
+        "runs", "delete", a.run_id[:20], b.run_id, "--store", str(store), stdin="y\n"
     )
     assert code == 0, out
     assert "deleted 2 runs" in out
