@@ -314,11 +314,18 @@ def check_cmd(base_ref: str | None, summary: str | None, store: str, as_json: bo
 
     reg = _registry(store)
     base_text = None
+    base_runs = None
     if base_ref:
         from runsite.registry.branch import manifest_at
+        from runsite.registry.runs_check import GitRuns, base_commit
 
         base_text = manifest_at(reg, base_ref)
-    result = check(reg, base_text, has_base=base_ref is not None)
+        base_runs = GitRuns(reg.store.root, base_commit(reg.store.root, base_ref))
+    try:
+        result = check(reg, base_text, has_base=base_ref is not None, base_runs=base_runs)
+    finally:
+        if base_runs is not None:
+            base_runs.close()
     if summary and result.report:
         with open(summary, "a", encoding="utf-8") as f:
             f.write(result.report + "\n")

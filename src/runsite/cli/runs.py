@@ -274,3 +274,66 @@ def runs_search(
     )
     _runs_output(found, as_json)
     _warn(st)
+
+
+@runs.command("check")
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="REF",
+    required=True,
+    help="The branch the change goes into (e.g. origin/main); the check covers the commits "
+    "since HEAD left it.",
+)
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False),
+    help="Append the markdown report to this file ($GITHUB_STEP_SUMMARY).",
+)
+@store_option
+@json_option
+def runs_check(base_ref: str, summary: str | None, store: str, as_json: bool) -> None:
+    """Check the runs a branch adds, changes or deletes (what CI runs on a pull request):
+    closed runs unchanged, run ids equal to their folders and unique, records readable.
+
+    Both sides are read from git objects, not the working tree. Exits 1 on any problem."""
+    from pathlib import Path
+
+    from runsite.registry.runs_check import check_runs
+
+    result = check_runs(Path(store), base_ref)
+    if summary:
+        with open(summary, "a", encoding="utf-8") as f:
+            f.write(result.report + "\n")
+    if as_json:
+        echo_json(
+            {
+                "ok": result.ok,
+                "base": result.base_commit,
+                "head": result.head_commit,
+                "changes": [
+                    {"run": c.folder, "change": c.kind, "closed_at_base": c.closed_at_base}
+                    for c in result.changes
+                ],
+                "problems": [
+                    {"run": p.folder, "rule": p.rule, "message": p.message} for p in result.problems
+                ],
+                "warnings": result.warnings,
+            }
+        )
+    else:
+        counts = {
+            k: sum(c.kind == k for c in result.changes) for k in ("added", "modified", "deleted")
+        }
+        click.echo(
+            f"{store}: {', '.join(f'{n} run(s) {k}' for k, n in counts.items())} "
+            f"since {base_ref} ({result.base_commit[:8]})"
+        )
+        for p in result.problems:
+            click.echo(f"{p.format()} [{p.rule}]", err=True)
+        for w in result.warnings:
+            click.echo(f"warning: {w}", err=True)
+        if result.ok:
+            click.echo(f"{store}: ok")
+    if not result.ok:
+        raise SystemExit(1)
