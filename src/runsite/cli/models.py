@@ -46,7 +46,7 @@ def _apply(
             f"merged: until then {reg.path.name} here is unchanged."
         )
     else:
-        done = reg._edit(change)
+        done = reg.apply_change(change)
         click.echo(
             f"{_summary(done)}\n{reg.path} updated. Commit it with:\n"
             f"  git commit -m {_shell_quote(done.commit_message().strip())} {reg.path}"
@@ -95,7 +95,7 @@ def register(
         tag_map[key] = value
     reg = _registry(store)
     change = reg.register_change(run_ref, name, description, tag_map)
-    rec, _ = reg._run_model(run_ref)
+    rec, _ = reg.run_model(run_ref)
     _apply(reg, change, branch, [rec.path])
 
 
