@@ -241,6 +241,7 @@ class RunRecord:
             "artifacts": self.artifacts,
             "notes": self.notes,
             "models": self.models,
+            "error": self.error,
             "warnings": self.warnings,
             "path": str(self.path),
         }

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runsite.cli.common import echo_json, json_option, store_option, table
+from runsite.cli.common import Group, echo_json, json_option, store_option, table
 
 if TYPE_CHECKING:
     from runsite.registry.api import Change, Registry
@@ -61,7 +61,7 @@ def _shell_quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-@click.group()
+@click.group(cls=Group)
 def models() -> None:
     """The model registry: register, stage, alias, check, history, pull."""
 
