@@ -51,17 +51,19 @@ def download_artifacts(
             raise InvalidInput(f"artifact URI {uri!r} names no run (runs:/<run-id>/<path>)")
         return client.download_artifacts(rid, path, _dst(dst_path))
     if uri.startswith("models:/"):
+        from runsite import location
         from runsite.registry import Registry
 
-        reg = Registry(client._store)
+        root = location.path_from_uri(tracking_uri) if tracking_uri else None
+        reg = Registry(root or location.get_store_path())
         folder = reg.verified_folder(reg.resolve(uri[len("models:/") :]))
         out = Path(_dst(dst_path))
         out.mkdir(parents=True, exist_ok=True)
         shutil.copytree(folder, out, dirs_exist_ok=True, symlinks=False)
         return str(out.resolve())
-    from runsite.fluent import _path_from_uri
+    from runsite.location import path_from_uri
 
-    src = _path_from_uri(uri)
+    src = path_from_uri(uri)
     if not src.exists():
         raise NotFound(f"no artifact at {uri!r}")
     return _copy(src, _dst(dst_path))

@@ -80,11 +80,11 @@ class MlflowClient:
     """MLflow's client over a store: ``MlflowClient(tracking_uri="runs")``."""
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
-        from runsite import fluent
+        from runsite import location
 
         # As in MLflow, a client's URI is its own: the process's active store stays.
-        path = fluent._path_from_uri(os.fspath(tracking_uri)) if tracking_uri else None
-        self._store = Store(path or fluent.get_store_path())
+        path = location.path_from_uri(os.fspath(tracking_uri)) if tracking_uri else None
+        self._store = Store(path or location.get_store_path())
         self._registry = Registry(self._store)
 
     # ------------------------------------------------------------------ experiments
@@ -191,7 +191,7 @@ class MlflowClient:
         return str(target.resolve())
 
     def _open_run(self, run_id: str) -> run.Run:
-        for r in list(run._open_runs):
+        for r in run.open_runs():
             if r.run_id == run_id or r.run_id.startswith(str(run_id)):
                 return r
         try:

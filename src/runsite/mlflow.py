@@ -61,11 +61,10 @@ def search_runs(
     experiments give no runs; a DataFrame unless ``output_format="list"``."""
     if output_format not in ("pandas", "list"):
         raise InvalidInput(f"output_format must be 'pandas' or 'list', got {output_format!r}")
-    if output_format == "pandas":
-        try:
-            import pandas  # noqa: F401
-        except ImportError:
-            output_format = "list"
+    from runsite.frames import have_pandas
+
+    if output_format == "pandas" and not have_pandas():
+        output_format = "list"
     return runsite.search_runs(
         filter_string,
         list(order_by) if order_by else None,

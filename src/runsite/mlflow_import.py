@@ -167,7 +167,7 @@ def import_mlflow(
 
 
 def _active_store() -> Path:
-    from runsite.fluent import get_store_path
+    from runsite.location import get_store_path
 
     return get_store_path()
 

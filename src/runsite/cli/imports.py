@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from runsite.cli_common import store_option
+from runsite.cli.common import store_option
 
 
 @click.group("import")
