@@ -190,9 +190,56 @@ class Registry:
             dest.write_bytes(reader.read_bytes(name))
         return out
 
+    # ------------------------------------------------------------------ deleting runs
+
+    def delete_runs(self, run_ids: Sequence[str], *, dry_run: bool = False) -> list[RunRecord]:
+        """Remove the folders of ``run_ids`` (ids or unambiguous prefixes) from the store.
+
+        Refuses, deleting nothing, when any of them is still running, or is the source of
+        a registered version (the error names the versions: delete those from
+        ``registry.yaml`` first). With ``dry_run`` only the checks run. Returns the runs
+        (deleted, or that would be). Objects the runs kept in object storage stay there.
+        """
+        import shutil
+
+        if isinstance(run_ids, str):
+            run_ids = [run_ids]
+        if not run_ids:
+            raise InvalidInput("no run ids given")
+        found: dict[str, RunRecord] = {}
+        for rid in run_ids:
+            rec = self.store.run(rid)
+            found[rec.run_id] = rec
+        running = [r for r in found.values() if r.status == record.RUNNING]
+        if running:
+            raise RunStateError(
+                "refusing to delete running runs: "
+                + ", ".join(f"{r.run_id} ({r.run_name})" for r in running)
+            )
+        manifest = self.manifest()
+        if manifest.exists:
+            manifest.require_valid()
+        used: list[str] = []
+        for model in manifest.models().values():
+            for mv in model.versions:
+                if mv.run_id in found:
+                    used.append(f"run {mv.run_id} is {model.name} v{mv.version} ({mv.stage})")
+        if used:
+            raise InvalidInput(
+                "refusing to delete runs the registry refers to: "
+                + "; ".join(used)
+                + f". Remove those versions from {self.path.name} first (by pull request)"
+            )
+        if not dry_run:
+            for rec in found.values():
+                if not validate.inside(self.store.root, rec.path) or rec.path.is_symlink():
+                    raise InvalidInput(f"run folder {rec.path} is not inside the store; refused")
+                shutil.rmtree(rec.path)
+        return list(found.values())
+
     # ------------------------------------------------------------------ editing
 
-    def _edit(
+    def apply_change(
         self,
         change: Callable[[Manifest], Change],
         manifest: Manifest | None = None,
@@ -208,7 +255,7 @@ class Registry:
             m.save()
         return result
 
-    def _run_model(self, ref: str) -> tuple[RunRecord, str]:
+    def run_model(self, ref: str) -> tuple[RunRecord, str]:
         """A run and a model artifact from ``runs:/ID/NAME``, ``ID/NAME`` or ``ID``."""
         text = ref[len("runs:/") :] if ref.startswith("runs:/") else ref
         run_id, _, artifact = text.strip("/").partition("/")
@@ -236,7 +283,7 @@ class Registry:
         from runsite.models.manifest import model_hash
 
         check_model_name(name)
-        rec, artifact = self._run_model(ref)
+        rec, artifact = self.run_model(ref)
         if rec.status not in record.END_STATUSES:
             raise RunStateError(
                 f"run {rec.run_id} is {rec.status}: register a model once its run has ended"
@@ -287,7 +334,7 @@ class Registry:
         description: str | None = None,
         tags: Mapping[str, Any] | None = None,
     ) -> ModelVersion:
-        change = self._edit(self.register_change(ref, name, description, tags))
+        change = self.apply_change(self.register_change(ref, name, description, tags))
         result: ModelVersion = change.result
         return result
 
@@ -328,7 +375,7 @@ class Registry:
         reason: str | None = None,
         archive_existing: bool = False,
     ) -> Change:
-        return self._edit(self.stage_change(name, version, stage, reason, archive_existing))
+        return self.apply_change(self.stage_change(name, version, stage, reason, archive_existing))
 
     def alias_change(
         self, name: str, alias: str, version: int | str | None, reason: str | None = None
@@ -356,7 +403,7 @@ class Registry:
     def set_model_alias(
         self, name: str, alias: str, version: int | str | None, reason: str | None = None
     ) -> Change:
-        return self._edit(self.alias_change(name, alias, version, reason))
+        return self.apply_change(self.alias_change(name, alias, version, reason))
 
     def describe(self, name: str, description: str, version: int | str | None = None) -> Change:
         def apply(m: Manifest) -> Change:
@@ -369,7 +416,7 @@ class Registry:
             what = name if version is None else f"{name} v{version}"
             return Change(name, None, f"describe {what}")
 
-        return self._edit(apply)
+        return self.apply_change(apply)
 
     def tag(
         self, name: str, key: str, value: str | None, version: int | str | None = None
@@ -392,7 +439,7 @@ class Registry:
                 f"tag {what} {key}={value}" if value is not None else f"untag {what} {key}",
             )
 
-        return self._edit(apply)
+        return self.apply_change(apply)
 
 
 def _refuse_over_limit(m: Manifest, name: str, number: int) -> None:
