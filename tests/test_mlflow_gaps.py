@@ -216,3 +216,13 @@ def test_exec_usage() -> None:
     assert res.exit_code == 2
     res = CliRunner().invoke(main, ["exec", "--", "no-such-command-xyz"])
     assert res.exit_code == 1 and "no such command" in res.output
+
+
+def test_a_client_uri_leaves_the_active_store_alone(store: Path, tmp_path: Path) -> None:
+    runsite.set_store(store)
+    other = tmp_path / "other"
+    with runsite.Store(other).start_run(run_name="there", log_git=False):
+        pass
+    client = runsite.MlflowClient(tracking_uri=str(other))
+    assert [r.info.run_name for r in client.search_runs(["default"])] == ["there"]
+    assert runsite.get_store_path() == store  # as in MLflow: the client's URI is its own
