@@ -21,7 +21,7 @@ from urllib.parse import quote
 from runsite import fmt, validate
 from runsite.site import charts, markup, theme
 from runsite.site import data as data_files
-from runsite.site.collect import ExperimentView, SiteData
+from runsite.site.collect import ExperimentView, SiteData, dataset_groups
 from runsite.site.config import SiteConfig
 from runsite.store import RunRecord
 from runsite.version import __version__
@@ -164,7 +164,11 @@ class Renderer:
                 metrics=self._version_metrics(),
             ),
             self._render(
-                "datasets.html", "datasets.html", "the datasets page", datasets=d.datasets
+                "datasets.html",
+                "datasets.html",
+                "the datasets page",
+                datasets=d.datasets,
+                groups=dataset_groups(d.datasets),
             ),
             self._render("404.html", "404.html", "the 404 page"),
         ]
