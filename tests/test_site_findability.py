@@ -157,12 +157,12 @@ def test_datasets_page_groups_versions_of_a_path_with_contexts_and_model_version
     assert "latest" in cells[0][0] and "stale for reg v1" in cells[1][0]
     assert cells[0][4] == "training, evaluation" and cells[1][4] == "training"
     assert cells[0][3] == "3" and cells[1][3] == "2"
-    assert cells[0][6] == "–" and cells[1][6].startswith("reg v1")
-    assert rows[1].find_all("td")[6].find("a")["href"] == "models/reg.html"
+    assert cells[0][6] == "–" and cells[1][6] == "Trained: reg v1"
+    assert rows[1].find_all("td")[6].find("a")["href"] == "models/reg/v1.html"
     assert rows[0].find("span", title=True)["title"] == new_hash
     vrow = by_key["data/val.csv"].select_one("tbody tr")
     vcells = [text_of(td) for td in vrow.find_all("td")]
-    assert vcells[4] == "validation" and vcells[6] == "reg v1 none (validation)"
+    assert vcells[4] == "validation" and vcells[6] == "Trained: reg v1 (validation)"
     # every data-input link of a run page lands on its version's row
     for rid in (old.run_id, new.run_id):
         for a in parse(out / f"runs/{rid}.html").select('a[href^="../datasets.html#"]'):
