@@ -81,28 +81,31 @@ def read_metrics_jsonl(path: Path, warnings: list[str]) -> pa.Table:
         # "NaN" / "Infinity" / "-Infinity": Arrow's string cast reads exactly these.
         # (Compute kernels only: building arrays from Python lists would import pandas,
         # which fails when the exit hook ends a run during interpreter shutdown.)
-        values = pc.if_else(pc.is_null(special), values, pc.cast(special, pa.float64()))
-    bad = pc.sum(
-        pc.or_(pc.or_(pc.is_null(raw.column("k")), pc.is_null(raw.column("s"))), pc.is_null(values))
-    ).as_py()
+        try:
+            values = pc.if_else(pc.is_null(special), values, pc.cast(special, pa.float64()))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # an "x" that is not one of those
+            return _from_points(list(record.iter_metric_points(path, warnings)))
+    ts = raw.column("t")
+    span = pc.min_max(ts).as_py()  # (no Python scalars in kernels: they import pandas)
+    if (span["min"] is not None and span["min"] < record.MIN_TIME_MS) or (
+        span["max"] is not None and span["max"] > record.MAX_TIME_MS
+    ):  # a time out of range somewhere: the slow path skips and reports it
+        return _from_points(list(record.iter_metric_points(path, warnings)))
+    invalid = pc.or_(
+        pc.or_(pc.is_null(raw.column("k")), pc.is_null(raw.column("s"))), pc.is_null(values)
+    )
+    bad = pc.sum(invalid).as_py()
     table = pa.table(
         {
             "key": raw.column("k"),
             "step": raw.column("s"),
-            "timestamp": raw.column("t"),
+            "timestamp": ts,
             "value": values,
         },
     )
     if bad:
         warnings.append(f"{path}: {bad} records are not metric points; skipped")
-        table = table.filter(
-            pc.invert(
-                pc.or_(
-                    pc.or_(pc.is_null(table["key"]), pc.is_null(table["step"])),
-                    pc.is_null(table["value"]),
-                )
-            )
-        )
+        table = table.filter(pc.invert(invalid))
     return table.cast(METRIC_SCHEMA)
 
 

@@ -213,6 +213,7 @@ def metric_point(rec: dict[str, Any]) -> tuple[str, float, int, int] | None:
             or not isinstance(step, int)
             or not isinstance(ts, int)
             or True in (value is True, value is False, step is True, step is False)
+            or not MIN_TIME_MS <= ts <= MAX_TIME_MS
         ):
             return None
         return key, float(value), step, ts
@@ -262,6 +263,9 @@ def read_header(run_dir: Path) -> dict[str, Any]:
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_JSONL_BYTES = 1024 * 1024 * 1024
 MAX_DEPTH = 32
+# Times are integer milliseconds since 1970; outside this range datetime cannot show them.
+MIN_TIME_MS = 0
+MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 _OPT_STR = (str, type(None))
 _HEADER_TYPES: dict[str, tuple[type, ...]] = {
@@ -323,6 +327,12 @@ def check_header(header: dict[str, Any], path: Path) -> None:
                 f"{path}: 'git.{key}' must be {' or '.join(_type_name_of(t) for t in types)}, "
                 f"not {_type_name(git[key])}; the run is skipped"
             )
+    start = header.get("start_time")
+    if isinstance(start, int) and not MIN_TIME_MS <= start <= MAX_TIME_MS:
+        raise StoreFormatError(
+            f"{path}: 'start_time' {start} is not a time between 1970 and 9999 (milliseconds "
+            "since 1970); the run is skipped"
+        )
     if not _depth_ok(header, MAX_DEPTH):
         raise StoreFormatError(f"{path}: nested more than {MAX_DEPTH} levels; the run is skipped")
     folder = path.parent.name
@@ -350,6 +360,10 @@ def _event_problem(rec: dict[str, Any]) -> str | None:
         return f"'type' must be a string, not {_type_name(kind)}"
     if "t" in rec and (not isinstance(rec["t"], int | float | type(None)) or rec["t"] is True):
         return f"'t' must be a number, not {_type_name(rec['t'])}"
+    for key in ("t", "end_time"):
+        value = rec.get(key)
+        if isinstance(value, int | float) and not MIN_TIME_MS <= value <= MAX_TIME_MS:
+            return f"{key!r} {value} is not a time between 1970 and 9999"
     if not _depth_ok(rec, MAX_DEPTH):
         return f"nested more than {MAX_DEPTH} levels"
     need: dict[str, tuple[type, ...]] = {}
