@@ -18,6 +18,7 @@ from runsite.registry.manifest import STAGES, ModelVersion, RegisteredModel
 if TYPE_CHECKING:
     from runsite.models.api import ModelInfo
     from runsite.run import Run
+    from runsite.store import RunRecord
 
 log = logging.getLogger("runsite")
 
@@ -28,9 +29,12 @@ __all__ = [
     "RegisteredModel",
     "Registry",
     "delete_model_alias",
+    "delete_runs",
     "get_latest_versions",
     "get_model_version",
     "list_models",
+    "log_registered_model",
+    "register_logged_model",
     "register_model",
     "resolve_model_uri",
     "search_model_versions",
@@ -69,6 +73,15 @@ def delete_model_alias(name: str, alias: str) -> Change:
     return Registry().set_model_alias(name, alias, None)
 
 
+def delete_runs(
+    run_ids: Sequence[str], store: str | os.PathLike[str] | None = None, *, dry_run: bool = False
+) -> list[RunRecord]:
+    """Delete run folders (``runsite runs delete``); refuses runs that are running or
+    that a registered version comes from, naming the versions. See
+    ``Registry.delete_runs``."""
+    return Registry(store).delete_runs(run_ids, dry_run=dry_run)
+
+
 def get_model_version(name: str, version: int | str) -> ModelVersion:
     """One registered version (stage, aliases, source run, hash)."""
     return Registry().get_model_version(name, version)
@@ -98,6 +111,20 @@ def resolve_model_uri(uri: str, store: str | os.PathLike[str] | None = None) -> 
     ``models:/name/latest`` or ``models:/name@alias``."""
     reg = Registry(store)
     return reg.verified_folder(reg.resolve(uri[len("models:/") :].strip("/")))
+
+
+def log_registered_model(
+    run: Run, model: Any, name: str, registered_model_name: str, **kwargs: Any
+) -> ModelInfo:
+    """``log_model(registered_model_name=...)``: log the model into ``run`` now and
+    register it as the next version of ``registered_model_name`` when the run ends."""
+    from runsite.models.api import log_model
+    from runsite.registry.manifest import check_model_name
+
+    check_model_name(registered_model_name)  # before anything is written
+    info = log_model(run, model, name, **kwargs)
+    register_logged_model(run, info, registered_model_name)
+    return info
 
 
 def resolve_model_version(

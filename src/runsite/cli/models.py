@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runsite.cli_common import echo_json, json_option, store_option, table
+from runsite.cli.common import echo_json, json_option, store_option, table
 
 if TYPE_CHECKING:
     from runsite.registry.api import Change, Registry
@@ -481,13 +481,3 @@ def evaluate_cmd(
             click.echo("nothing to propose")
     if not ev.ok:
         raise SystemExit(1)
-
-
-def _add_deploy_commands() -> None:
-    from runsite.cli_serve import dockerfile_cmd, serve_cmd
-
-    models.add_command(serve_cmd)
-    models.add_command(dockerfile_cmd)
-
-
-_add_deploy_commands()
