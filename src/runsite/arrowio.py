@@ -18,6 +18,7 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from runsite import record
+from runsite.errors import StoreFormatError
 
 METRIC_SCHEMA = pa.schema(
     [
@@ -53,8 +54,11 @@ def _from_points(points: list[tuple[str, float, int, int]]) -> pa.Table:
 def read_metrics_jsonl(path: Path, warnings: list[str]) -> pa.Table:
     """Read ``metrics.jsonl`` into a table; a torn last line is skipped and reported."""
     try:
-        data = path.read_bytes()
+        data = record.read_run_file(path, 1 << 62)  # (a regular file; any size)
     except FileNotFoundError:
+        return empty_metrics()
+    except StoreFormatError as exc:
+        warnings.append(f"{exc}; not read")
         return empty_metrics()
     cut = data.rfind(b"\n") + 1
     if data[cut:].strip():
@@ -156,6 +160,15 @@ def write_metrics_parquet(table: pa.Table, path: Path) -> None:
     together so zstd finds the repetition in smooth training curves.
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        _write_parquet(table, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # (disk full: give the space back; JSONL is kept)
+        raise
+    os.replace(tmp, path)
+
+
+def _write_parquet(table: pa.Table, tmp: Path) -> None:
     pq.write_table(
         table,
         tmp,
@@ -170,13 +183,12 @@ def write_metrics_parquet(table: pa.Table, path: Path) -> None:
         write_statistics=["key", "step"],
         row_group_size=1 << 20,
     )
-    os.replace(tmp, path)
 
 
 def compact(run_dir: Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
     """Turn ``metrics.jsonl`` into ``metrics.parquet``; returns the metric summary."""
     jsonl = run_dir / record.METRICS_JSONL
-    if not jsonl.exists():
+    if jsonl.is_symlink() or not jsonl.is_file():  # (never written by runsite: left alone)
         return {}
     table = sort_metrics(read_metrics_jsonl(jsonl, warnings))
     if table.num_rows:
@@ -189,7 +201,9 @@ def compact(run_dir: Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
 def read_metrics(run_dir: Path, warnings: list[str]) -> pa.Table:
     """The full metric history of a run, whichever form it is in."""
     parquet = run_dir / record.METRICS_PARQUET
-    if parquet.exists():
+    if parquet.is_symlink() or (parquet.exists() and not parquet.is_file()):
+        warnings.append(f"{parquet} is not a regular file; not read")
+    elif parquet.exists():
         try:
             return pq.read_table(parquet).cast(METRIC_SCHEMA)
         except (pa.ArrowInvalid, OSError) as exc:

@@ -164,6 +164,11 @@ def check(reg: Registry, base_text: str | None = None, has_base: bool = False) -
     ``base_text`` (the manifest at the base ref, ``None`` when it did not exist)."""
     result = CheckResult()
     try:
+        reg.store.require_store()
+    except NotFound as exc:  # a mistyped --store is not an empty success
+        result.problems.append(Problem(str(exc)))
+        return result
+    try:
         manifest = Manifest.load(reg.path)
     except StoreFormatError as exc:
         result.problems.append(Problem(str(exc)))
