@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fs_support import fill, tmpfs
 
 import runsite
+from fs_support import fill, tmpfs
 from runsite import record
 from runsite.cli import main
 from runsite.errors import InvalidInput, WriteError

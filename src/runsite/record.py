@@ -270,7 +270,9 @@ def read_run_file(path: Path, limit: int) -> bytes:
     ``metrics.jsonl`` linked to /dev/zero would be read forever), at most ``limit`` bytes
     (``StoreFormatError`` otherwise). ``FileNotFoundError`` when it does not exist."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise StoreFormatError(f"{path} is a symlink; runsite never writes one") from None

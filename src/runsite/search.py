@@ -261,7 +261,7 @@ class _Parser:
         self.i = 0
         self.depth = 0
 
-    def enter(self, tok: _Tok) -> None:
+    def enter(self, tok: Token) -> None:
         """Count one more level of nesting (a '(' or a NOT at ``tok``)."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
