@@ -250,6 +250,11 @@ def check(
     runs the base already holds."""
     result = CheckResult()
     try:
+        reg.store.require_store()
+    except NotFound as exc:  # a mistyped --store is not an empty success
+        result.problems.append(Problem(str(exc)))
+        return result
+    try:
         manifest = Manifest.load(reg.path)
     except StoreFormatError as exc:
         result.problems.append(Problem(str(exc)))
