@@ -236,12 +236,15 @@ def _add_groups() -> None:
     from runsite.cli_init import init_cmd
     from runsite.cli_models import models
     from runsite.cli_site import build_cmd, serve_cmd
+    from runsite.cli_sql import export, sql_cmd
 
     main.add_command(models)
     main.add_command(artifacts)
     main.add_command(build_cmd)
     main.add_command(serve_cmd)
     main.add_command(init_cmd)
+    main.add_command(sql_cmd)
+    main.add_command(export)
 
 
 _add_groups()
