@@ -174,10 +174,15 @@ def udf(
 
     names = _input_names(read_manifest(copy))
     archive = copy.parent / f"runsite-model-{digest[7:23]}.zip"
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+    # The same bytes for the same model: Spark refuses a second addFile of one name
+    # with other contents (a second UDF of the same model, another result_type).
+    with zipfile.ZipFile(archive, "w") as zf:
         for path in sorted(copy.rglob("*")):
             if path.is_file():
-                zf.write(path, path.relative_to(copy).as_posix())
+                info = zipfile.ZipInfo(path.relative_to(copy).as_posix(), (1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, path.read_bytes())
     spark.sparkContext.addFile(str(archive))
     archive_name = archive.name
     shutil.rmtree(copy)
