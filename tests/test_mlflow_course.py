@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,16 @@ def _with_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     # A local sqlite store, no telemetry: the MLflow run never touches the network.
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("DO_NOT_TRACK", "true")
+    # mlflow.set_experiment exports MLFLOW_EXPERIMENT_ID into os.environ: snapshot the
+    # MLflow variables so monkeypatch restores them for the tests that follow.
+    for name in [k for k in os.environ if k.startswith("MLFLOW_")] + [
+        "MLFLOW_EXPERIMENT_ID",
+        "MLFLOW_EXPERIMENT_NAME",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_RUN_ID",
+    ]:
+        monkeypatch.setenv(name, "")  # records the old value (or its absence) for undo
+        monkeypatch.delenv(name)
     work = tmp_path / "mlflow"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -29,15 +29,17 @@ def test_system_tags_match_mlflow(tmp_path: Path, store: Path) -> None:
     import json
     import os
 
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+    # A clean MLflow environment: no MLFLOW_* variable left by another test or the shell.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     out = subprocess.run(
         [sys.executable, "-c", _MLFLOW, str(tmp_path)],
         capture_output=True,
         text=True,
-        check=True,
         cwd=tmp_path,
         env=env,
     )
+    assert out.returncode == 0, out.stderr
     theirs = json.loads(out.stdout.strip().splitlines()[-1])
     with (
         runsite.start_run(run_name="p", description="d", log_git=False) as p,

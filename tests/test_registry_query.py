@@ -27,6 +27,11 @@ def registry(store: Path) -> Registry:
         runsite.register_model(uri, "taxi")
     runsite.register_model(uris[3], "fraud")
     reg = Registry(store)
+    # Two production versions (a policy allowing them): the newest is the latest.
+    text = reg.path.read_text()
+    reg.path.write_text(
+        text.replace("format: 1", "format: 1\npolicy:\n  max_production_versions: 2")
+    )
     reg.set_model_stage("taxi", 1, "production")
     reg.set_model_stage("taxi", 2, "production")
     reg.set_model_stage("taxi", 3, "staging")

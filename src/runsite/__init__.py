@@ -17,10 +17,11 @@ them.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
+from runsite import hooks
 from runsite.entities import Experiment, RunData, RunInfo
 from runsite.errors import (
     InvalidInput,
@@ -57,8 +58,10 @@ from runsite.fluent import (
     set_tags,
     set_tracking_uri,
     start_run,
+    update_experiment,
 )
 from runsite.run import Run
+from runsite.version import __version__
 
 if TYPE_CHECKING:
     from runsite.client import MlflowClient
@@ -82,6 +85,7 @@ __all__ = [
     "active_run",
     "add_note",
     "delete_model_alias",
+    "delete_runs",
     "delete_tag",
     "end_run",
     "evaluate",
@@ -122,6 +126,7 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "update_experiment",
 ]
 
 
@@ -130,6 +135,7 @@ _REGISTRY_API = (
     "set_model_stage",
     "set_model_alias",
     "delete_model_alias",
+    "delete_runs",
     "get_model_version",
     "get_latest_versions",
     "list_models",
@@ -191,6 +197,39 @@ def __getattr__(name: str) -> Any:
 
         return MlflowClient
     raise AttributeError(f"module 'runsite' has no attribute {name!r}")
+
+
+# The package façade wires the layers together: ``Run.log_model`` (runs layer) and
+# ``models:/`` URIs (models layer) reach the models and the registry through these, so no
+# lower module imports a higher one. Loaded on first use, like the rest.
+
+
+def _log_model(
+    run: Run, model: Any, name: str, *, registered_model_name: str | None = None, **kwargs: Any
+) -> Any:
+    if registered_model_name is not None:
+        from runsite.registry import log_registered_model
+
+        return log_registered_model(run, model, name, registered_model_name, **kwargs)
+    from runsite.models.api import log_model as _log
+
+    return _log(run, model, name, **kwargs)
+
+
+def _resolve_models_uri(uri: str, store: str | os.PathLike[str] | None) -> Path:
+    from runsite.registry import resolve_model_uri
+
+    return resolve_model_uri(uri, store)
+
+
+def _resolve_models_version(uri: str, store: str | os.PathLike[str] | None) -> tuple[Path, Any]:
+    from runsite.registry import resolve_model_version
+
+    return resolve_model_version(uri, store)
+
+
+hooks.set_model_logger(_log_model)
+hooks.set_uri_resolver("models", _resolve_models_uri, _resolve_models_version)
 
 
 def load_model(uri: str, store: str | None = None, trust: bool = False) -> Any:

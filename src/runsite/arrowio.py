@@ -318,14 +318,12 @@ def predictions_table(preds: Any) -> pa.Table:
         return pa.Table.from_pandas(preds, preserve_index=False)
     if hasattr(preds, "to_numpy"):  # a pandas Series
         preds = preds.to_numpy()
-    import numpy as np
-
-    arr = np.asarray(preds)
-    if arr.ndim == 2:
-        return pa.table({f"prediction_{i}": arr[:, i] for i in range(arr.shape[1])})
-    if arr.ndim != 1:
-        return pa.table({"prediction": [np.asarray(row).tolist() for row in arr]})
-    return pa.table({"prediction": arr})
+    ndim = getattr(preds, "ndim", None)  # a numpy array (pyarrow reads it as it is)
+    if ndim == 2:
+        return pa.table({f"prediction_{i}": preds[:, i] for i in range(preds.shape[1])})
+    if ndim is not None and ndim > 2:
+        return pa.table({"prediction": [row.tolist() for row in preds]})
+    return pa.table({"prediction": preds if ndim == 1 else list(preds)})
 
 
 def write_table(table: pa.Table, path: Path) -> None:

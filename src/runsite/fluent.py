@@ -14,19 +14,17 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-from runsite import record, run, validate
+from runsite import location, record, run, validate
 from runsite.entities import Experiment
 from runsite.errors import InvalidInput, RunStateError
+from runsite.location import get_store_path
 from runsite.run import Run
 
 log = logging.getLogger("runsite")
 
-DEFAULT_STORE = "runs"
 DEFAULT_EXPERIMENT = "Default"
 
-_store: Path | None = None
 _experiment: str | None = None
 _stack: list[Run] = []
 _stack_lock = threading.RLock()
@@ -39,42 +37,12 @@ _sigterm_installed = False
 
 def set_store(path: str | os.PathLike[str]) -> None:
     """Use the store at ``path`` (a directory; created when the first run starts)."""
-    global _store
-    _store = Path(path)
-
-
-def _path_from_uri(uri: str) -> Path:
-    if uri.strip().lower() in ("databricks", "databricks-uc", "uc"):  # MLflow's server names
-        raise InvalidInput(
-            f"tracking URI {uri!r}: runsite has no tracking server; give a folder path or a "
-            "file: URI (e.g. 'runs' or 'file:///home/me/project/runs')"
-        )
-    parsed = urlparse(uri)
-    if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and uri[1:3] in (":\\", ":/")):
-        if parsed.scheme == "file":
-            if parsed.netloc not in ("", "localhost"):
-                raise InvalidInput(
-                    f"tracking URI {uri!r}: file URIs on another host are not supported"
-                )
-            return Path(unquote(parsed.path))
-        return Path(uri)
-    raise InvalidInput(
-        f"tracking URI {uri!r}: runsite has no tracking server; give a folder path or a "
-        "file: URI (e.g. 'runs' or 'file:///home/me/project/runs')"
-    )
+    location.set_store(path)
 
 
 def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
     """MLflow's name for ``set_store``; accepts a path or a ``file:`` URI."""
-    set_store(_path_from_uri(os.fspath(uri)))
-
-
-def get_store_path() -> Path:
-    """The store in use: ``set_store()``, else ``$RUNSITE_STORE``, else ``./runs``."""
-    if _store is not None:
-        return _store
-    env = os.environ.get("RUNSITE_STORE")
-    return _path_from_uri(env) if env else Path(DEFAULT_STORE)
+    location.set_store(location.path_from_uri(os.fspath(uri)))
 
 
 def get_tracking_uri() -> str:
@@ -118,6 +86,44 @@ def _refuse_shared_folder(name: str, folder: Path) -> None:
             f"experiment {existing!r}; use {existing!r} or a name that differs in more "
             "than case or punctuation"
         )
+
+
+def update_experiment(
+    experiment_name: str | None = None,
+    *,
+    description: str | None = None,
+    key_metric: str | None = None,
+) -> Experiment:
+    """Set an experiment's description (markdown) and/or key metric (the one the site
+    ranks runs by), in ``<store>/<experiment>/experiment.yaml``::
+
+        runsite.update_experiment("nyc-taxi", description="Trip durations.", key_metric="rmse")
+
+    The experiment defaults to the active one and is created when missing. The file
+    keeps its comments and other keys; an empty string removes a key. Writing what is
+    already there leaves the file untouched, so a training script may call it on every
+    branch without making a merge conflict.
+    """
+    from runsite.store import Store
+
+    if description is None and key_metric is None:
+        raise InvalidInput("update_experiment: give a description or a key_metric")
+    name = validate.check_name(
+        experiment_name if experiment_name is not None else get_experiment_name(),
+        "experiment name",
+    )
+    slug = validate.slugify(name)
+    folder = get_store_path() / slug
+    _refuse_shared_folder(name, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    # a new file keeps a display name the folder's slug would lose
+    fresh = not (folder / record.EXPERIMENT_YAML).exists() and name != slug
+    return Store(folder.parent).update_experiment(
+        slug,
+        description=description,
+        key_metric=key_metric,
+        display_name=name if fresh else None,
+    )
 
 
 def get_experiment_name() -> str:

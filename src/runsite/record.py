@@ -1,7 +1,7 @@
 """The run record: the one module that knows the bytes on disk (see docs/format.md).
 
 A run folder holds ``run.json`` (header, written once at start), ``events.jsonl``
-(append-only: params, tags, inputs, artifacts, notes, status), ``metrics.jsonl``
+(append-only: params, tags, inputs, artifacts, notes, error, status), ``metrics.jsonl``
 (append-only points while the run is open) which becomes ``metrics.parquet`` when the
 run ends, and ``artifacts/``.
 """
@@ -367,6 +367,8 @@ def _event_problem(rec: dict[str, Any]) -> str | None:
         need = {"name": _OPT_STR, "path": _OPT_STR, "hash": _OPT_STR, "size": (int, type(None))}
     elif kind == "note":
         need = {"text": (str,)}
+    elif kind == "error":
+        need = {"exc_type": (str,), "message": (str,), "traceback": (str,)}
     elif kind == "status":
         need = {"status": (str,), "end_time": (int, type(None)), "metrics": (dict, type(None))}
     for key, types in need.items():
@@ -396,6 +398,32 @@ def _event_problem(rec: dict[str, Any]) -> str | None:
     return None
 
 
+# The traceback an ``error`` event keeps: the innermost frames matter most, so a longer
+# one loses its middle.
+MAX_TRACEBACK = 32_000
+
+
+def error_fields(exc: BaseException) -> dict[str, str]:
+    """The ``error`` event of a run that failed with ``exc``: type (module-qualified
+    unless a builtin), message and formatted traceback."""
+    import traceback
+
+    cls = type(exc)
+    name = cls.__qualname__
+    if cls.__module__ != "builtins":
+        name = f"{cls.__module__}.{name}"
+    text = "".join(traceback.format_exception(exc))
+    if len(text) > MAX_TRACEBACK:
+        half = MAX_TRACEBACK // 2
+        gap = len(text) - MAX_TRACEBACK
+        text = f"{text[:half]}\n... ({gap} characters left out) ...\n{text[-half:]}"
+    try:
+        message = str(exc)
+    except Exception:  # a broken __str__ must not lose the run
+        message = f"<{name}: str() failed>"
+    return {"exc_type": name, "message": message[:MAX_TRACEBACK], "traceback": text}
+
+
 def event(kind: str, /, **fields: Any) -> str:
     return dumps({"type": kind, "t": now_ms(), **fields}) + "\n"
 
@@ -415,6 +443,7 @@ def fold_events(
         "status": None,
         "end_time": None,
         "metrics": None,
+        "error": None,
     }
     for number, rec in enumerate(records, 1):
         why = _event_problem(rec)
@@ -441,6 +470,8 @@ def fold_events(
             state["models"].append(model)
         elif kind == "note":
             state["notes"].append({"text": rec.get("text", ""), "time": rec.get("t")})
+        elif kind == "error":
+            state["error"] = {k: rec[k] for k in ("exc_type", "message", "traceback")}
         elif kind == "status":
             state["status"] = rec.get("status")
             state["end_time"] = rec.get("end_time", rec.get("t"))

@@ -22,10 +22,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from runsite import artifacts, record, validate
+from runsite import artifacts, hooks, record, validate
 from runsite.entities import RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, RunStateError
 from runsite.ids import new_run_id, random_run_name
+from runsite.version import __version__
 
 log = logging.getLogger("runsite")
 
@@ -95,7 +96,7 @@ class Run:
             "parent_run_id": parent_run_id,
             **{k: env[k] for k in ("user", "host", "pid", "command", "entry_point", "python")},
             "git": git_info,
-            "runsite_version": _version(),
+            "runsite_version": __version__,
             "packages": env["packages"],
         }
         self.user = env["user"]
@@ -420,11 +421,9 @@ class Run:
 
     def log_model(self, model: Any, name: str = "model", **kwargs: Any) -> Any:
         """Log a model folder into this run's artifacts; see ``runsite.log_model``."""
-        from runsite.models.api import log_model
-
         if "artifact_path" in kwargs:  # MLflow 2's name for it
             name = kwargs.pop("artifact_path")
-        return log_model(self, model, name, **kwargs)
+        return hooks.model_logger()(self, model, name, **kwargs)
 
     # ------------------------------------------------------------------ data inputs
 
@@ -511,7 +510,21 @@ class Run:
             status = record.KILLED
         else:
             status = record.FAILED
+            if exc is not None:
+                self.record_error(exc)
         self.end(status)
+
+    def record_error(self, exc: BaseException) -> None:
+        """Record ``exc`` (type, message, traceback) as the run's ``error`` event; the run
+        page shows it. Leaving a ``with`` block on an exception does this before ending
+        the run FAILED. Never raises: bookkeeping must not mask the original error."""
+        try:
+            fields = record.error_fields(exc)
+            with self._lock:
+                if not self._closed:
+                    self._event("error", **fields)
+        except Exception as why:
+            log.warning("runsite: could not record the error of run %s: %s", self.run_id, why)
 
 
 def _check_status(status: str) -> str:
@@ -549,12 +562,10 @@ def _end_at_exit() -> None:
         status = record.KILLED
     elif last is not None and not isinstance(last, SystemExit):
         status = record.FAILED
+        with _open_lock:
+            runs = list(_open_runs)
+        for run in runs:
+            run.record_error(last)
     else:
         status = record.FINISHED
     end_open_runs(status)
-
-
-def _version() -> str:
-    from runsite import __version__
-
-    return __version__

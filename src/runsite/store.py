@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runsite import record, validate
+from runsite import location, record, validate
 from runsite.cache import store_cache_dir
 from runsite.entities import Experiment, RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("runsite")
 
-_CACHE_NAME = "runs-v2.json"  # v2: summaries of runs that pass the type checks
+_CACHE_NAME = "runs-v3.json"  # v2: summaries of runs that pass the type checks; v3: error
 _OPEN_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.METRICS_PARQUET)
 # An ended run is immutable and its summary comes from run.json and the end event.
 _ENDED_STAMPED = (record.RUN_JSON, record.EVENTS)
@@ -120,6 +120,8 @@ class RunRecord:
         self.inputs: list[dict[str, Any]] = list(summary["inputs"])
         self.artifacts: list[dict[str, Any]] = list(summary["artifacts"])
         self.notes: list[dict[str, Any]] = list(summary["notes"])
+        # A FAILED run's exception: {"exc_type", "message", "traceback"}, or None.
+        self.error: dict[str, str] | None = summary.get("error")
         self.models: list[dict[str, Any]] = list(summary.get("models", []))
         self.metrics: dict[str, dict[str, Any]] = dict(summary["metrics"])
         self.warnings: list[str] = list(summary["warnings"])
@@ -254,9 +256,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         if path is None:
-            from runsite.fluent import get_store_path
-
-            path = get_store_path()
+            path = location.get_store_path()
         self.root = Path(path)
         self.warnings: list[str] = []
         self._duplicates: dict[str, list[str]] | None = None
@@ -417,6 +417,40 @@ class Store:
     def experiment(self, name: str) -> Experiment:
         """An experiment by name or folder name."""
         return self._experiment(self._experiment_dir(name))
+
+    def update_experiment(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        key_metric: str | None = None,
+        display_name: str | None = None,
+    ) -> Experiment:
+        """Set the description (markdown) and/or the key metric of an existing experiment
+        in its ``experiment.yaml``, keeping the file's comments and other keys. An empty
+        string removes the key. Writing what is already there changes nothing on disk."""
+        exp_dir = self._experiment_dir(name)
+        changes: dict[str, Any] = {}
+        if description is not None:
+            if not isinstance(description, str):
+                raise InvalidInput(
+                    f"description must be a string, not {type(description).__name__}"
+                )
+            changes["description"] = (
+                validate.check_text(description, 100_000, "description") or None
+            )
+        if key_metric is not None:
+            changes["key_metric"] = (
+                validate.check_key(key_metric, "key metric") if key_metric else None
+            )
+        if display_name is not None:
+            changes["name"] = validate.check_name(display_name, "experiment name")
+        if not changes:
+            raise InvalidInput("nothing to change: give a description or a key metric")
+        from runsite import yamlio
+
+        yamlio.edit_mapping(exp_dir / record.EXPERIMENT_YAML, changes)
+        return self._experiment(exp_dir)
 
     # ------------------------------------------------------------------ runs
 

@@ -77,3 +77,45 @@ def loads(text: str, source: object) -> Any:
         raise StoreFormatError(f"{source}: invalid YAML at {where}: {exc.problem}") from None
     except YAMLError as exc:
         raise StoreFormatError(f"{source}: invalid YAML: {exc}") from None
+
+
+def edit_mapping(path: Path, changes: dict[str, Any]) -> bool:
+    """Set top-level keys of the YAML mapping in ``path`` (created when missing), keeping
+    its comments, key order and the keys not named; a value of ``None`` removes its key.
+    Multi-line strings are written as ``|`` blocks. Returns False when nothing changed
+    (the file is then left untouched, so calling it twice cannot make a git conflict)."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    yaml = YAML()  # round-trip
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    old = path.read_text("utf-8") if path.is_file() else ""
+    if len(old) > MAX_BYTES:
+        raise StoreFormatError(f"{path}: {len(old):,} characters; the limit is {MAX_BYTES:,}")
+    try:
+        doc = yaml.load(old) if old.strip() else None
+    except YAMLError as exc:
+        raise StoreFormatError(f"{path}: invalid YAML, not changed: {exc}") from None
+    if doc is None:
+        doc = CommentedMap()
+    if not isinstance(doc, dict):
+        raise StoreFormatError(f"{path}: not a mapping of keys to values; not changed")
+    check_shape(doc, path)
+    for key, value in changes.items():
+        if value is None:
+            doc.pop(key, None)
+        elif isinstance(value, str) and "\n" in value:
+            doc[key] = LiteralScalarString(value if value.endswith("\n") else value + "\n")
+        else:
+            doc[key] = value
+    buf = io.StringIO()
+    yaml.dump(doc, buf)
+    new = buf.getvalue() if doc else ""
+    if new == old:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(new, "utf-8")
+    tmp.replace(path)
+    return True

@@ -18,6 +18,7 @@ from runsite.registry.manifest import STAGES, ModelVersion, RegisteredModel
 if TYPE_CHECKING:
     from runsite.models.api import ModelInfo
     from runsite.run import Run
+    from runsite.store import RunRecord
 
 log = logging.getLogger("runsite")
 
@@ -28,9 +29,12 @@ __all__ = [
     "RegisteredModel",
     "Registry",
     "delete_model_alias",
+    "delete_runs",
     "get_latest_versions",
     "get_model_version",
     "list_models",
+    "log_registered_model",
+    "register_logged_model",
     "register_model",
     "resolve_model_uri",
     "search_model_versions",
@@ -69,6 +73,15 @@ def delete_model_alias(name: str, alias: str) -> Change:
     return Registry().set_model_alias(name, alias, None)
 
 
+def delete_runs(
+    run_ids: Sequence[str], store: str | os.PathLike[str] | None = None, *, dry_run: bool = False
+) -> list[RunRecord]:
+    """Delete run folders (``runsite runs delete``); refuses runs that are running or
+    that a registered version comes from, naming the versions. See
+    ``Registry.delete_runs``."""
+    return Registry(store).delete_runs(run_ids, dry_run=dry_run)
+
+
 def get_model_version(name: str, version: int | str) -> ModelVersion:
     """One registered version (stage, aliases, source run, hash)."""
     return Registry().get_model_version(name, version)
@@ -100,14 +113,29 @@ def resolve_model_uri(uri: str, store: str | os.PathLike[str] | None = None) -> 
     return reg.verified_folder(reg.resolve(uri[len("models:/") :].strip("/")))
 
 
+def log_registered_model(
+    run: Run, model: Any, name: str, registered_model_name: str, **kwargs: Any
+) -> ModelInfo:
+    """``log_model(registered_model_name=...)``: log the model into ``run`` now and
+    register it as the next version of ``registered_model_name`` when the run ends."""
+    from runsite.models.api import log_model
+    from runsite.registry.manifest import check_model_name
+
+    check_model_name(registered_model_name)  # before anything is written
+    info = log_model(run, model, name, **kwargs)
+    register_logged_model(run, info, registered_model_name)
+    return info
+
+
 def resolve_model_version(
     uri: str, store: str | os.PathLike[str] | None = None
-) -> tuple[Path, str]:
-    """The model folder of a ``models:/`` URI and the hash the registry records for it
-    (``load_model`` checks the bytes it loads against that hash, reading them once)."""
+) -> tuple[Path, ModelVersion]:
+    """The model folder of a ``models:/`` URI and the version it names, whose ``hash``
+    is the one the registry records (``load_model`` checks the bytes it loads against
+    it, reading them once, and tells the loaded model its name, version and stage)."""
     reg = Registry(store)
     mv = reg.resolve(uri[len("models:/") :].strip("/"))
-    return reg.model_folder(mv), mv.hash
+    return reg.model_folder(mv), mv
 
 
 def register_logged_model(run: Run, info: ModelInfo, name: str) -> None:

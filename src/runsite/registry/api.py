@@ -190,6 +190,53 @@ class Registry:
             dest.write_bytes(reader.read_bytes(name))
         return out
 
+    # ------------------------------------------------------------------ deleting runs
+
+    def delete_runs(self, run_ids: Sequence[str], *, dry_run: bool = False) -> list[RunRecord]:
+        """Remove the folders of ``run_ids`` (ids or unambiguous prefixes) from the store.
+
+        Refuses, deleting nothing, when any of them is still running, or is the source of
+        a registered version (the error names the versions: delete those from
+        ``registry.yaml`` first). With ``dry_run`` only the checks run. Returns the runs
+        (deleted, or that would be). Objects the runs kept in object storage stay there.
+        """
+        import shutil
+
+        if isinstance(run_ids, str):
+            run_ids = [run_ids]
+        if not run_ids:
+            raise InvalidInput("no run ids given")
+        found: dict[str, RunRecord] = {}
+        for rid in run_ids:
+            rec = self.store.run(rid)
+            found[rec.run_id] = rec
+        running = [r for r in found.values() if r.status == record.RUNNING]
+        if running:
+            raise RunStateError(
+                "refusing to delete running runs: "
+                + ", ".join(f"{r.run_id} ({r.run_name})" for r in running)
+            )
+        manifest = self.manifest()
+        if manifest.exists:
+            manifest.require_valid()
+        used: list[str] = []
+        for model in manifest.models().values():
+            for mv in model.versions:
+                if mv.run_id in found:
+                    used.append(f"run {mv.run_id} is {model.name} v{mv.version} ({mv.stage})")
+        if used:
+            raise InvalidInput(
+                "refusing to delete runs the registry refers to: "
+                + "; ".join(used)
+                + f". Remove those versions from {self.path.name} first (by pull request)"
+            )
+        if not dry_run:
+            for rec in found.values():
+                if not validate.inside(self.store.root, rec.path) or rec.path.is_symlink():
+                    raise InvalidInput(f"run folder {rec.path} is not inside the store; refused")
+                shutil.rmtree(rec.path)
+        return list(found.values())
+
     # ------------------------------------------------------------------ editing
 
     def _edit(
@@ -314,6 +361,8 @@ class Registry:
                     if other is not node and str(other.get("stage") or "none").lower() == new:
                         other["stage"] = "archived"
                         details.append(f"{name} v{other.get('version')} {new} → archived")
+            if new == "production":
+                _refuse_over_limit(m, name, number)
             return Change(name, number, f"{name} v{number} {old} → {new}", reason, details)
 
         return apply
@@ -391,6 +440,21 @@ class Registry:
             )
 
         return self._edit(apply)
+
+
+def _refuse_over_limit(m: Manifest, name: str, number: int) -> None:
+    """A promotion that would leave more production versions than the policy allows
+    (what ``runsite models check`` rejects) is refused, naming the fix."""
+    model = m.models()[name]
+    limit = int(model.policy.get("max_production_versions") or 1)
+    prod = model.in_stage("production")
+    if len(prod) > limit:
+        others = ", ".join(f"v{v.version}" for v in prod if v.version != number)
+        raise InvalidInput(
+            f"{name} v{number} → production would leave {len(prod)} production versions "
+            f"({others} already there); the policy allows {limit}. Add --archive-existing "
+            f"to archive {others} in the same change (archive_existing=True in Python)"
+        )
 
 
 def _version_number(version: int | str) -> int:

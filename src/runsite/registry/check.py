@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,35 +26,11 @@ from runsite.registry.manifest import (
     parse,
     problem,
 )
+from runsite.registry.results import CheckResult, GateResult
 
 if TYPE_CHECKING:
     from runsite.registry.api import Registry
     from runsite.store import RunRecord
-
-
-@dataclass
-class GateResult:
-    model: str
-    candidate: ModelVersion
-    incumbent: ModelVersion | None
-    metric: str | None
-    goal: str | None
-    candidate_value: float | None = None
-    incumbent_value: float | None = None
-    passed: bool = True
-    reason: str = ""
-
-
-@dataclass
-class CheckResult:
-    problems: list[Problem] = field(default_factory=list)
-    gates: list[GateResult] = field(default_factory=list)
-    transitions: list[Any] = field(default_factory=list)
-    report: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 def _version_node(doc: Any, name: str, number: int) -> Any:

@@ -9,8 +9,8 @@ from runsite.errors import RunsiteError
 
 if TYPE_CHECKING:
     from runsite.registry.api import Registry
-    from runsite.registry.check import CheckResult, GateResult
     from runsite.registry.manifest import ModelVersion, RegisteredModel
+    from runsite.registry.results import CheckResult, GateResult
     from runsite.store import RunRecord
 
 

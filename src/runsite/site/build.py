@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runsite import __version__
 from runsite.cache import store_cache_dir
 from runsite.site import collect as collect_mod
 from runsite.site import config as config_mod
@@ -31,6 +30,7 @@ from runsite.site import theme as theme_mod
 from runsite.site.pages import PageContext, Renderer, published_bytes
 from runsite.site.writer import Writer, check_output_folder
 from runsite.store import Store
+from runsite.version import __version__
 
 log = logging.getLogger("runsite")
 

@@ -20,12 +20,13 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from runsite import __version__, fmt, validate
+from runsite import fmt, validate
 from runsite.site import charts, markup, theme
 from runsite.site import data as data_files
 from runsite.site.collect import ExperimentView, SiteData
 from runsite.site.config import SiteConfig
 from runsite.store import RunRecord
+from runsite.version import __version__
 
 TEXT_PREVIEW_BYTES = 100_000
 CHART_RUNS = 2_000  # runs drawn in an experiment's overview charts (the newest)
@@ -469,6 +470,8 @@ class Renderer:
                 "table": None,
                 "html": None,
             }
+            if src is not None and kind == "file" and _looks_like_text(src):
+                kind = view["kind"] = "text"  # MLmodel, LICENSE, … : text without a suffix
             if src is not None and kind in ("text", "json", "yaml", "markdown", "table"):
                 raw = src.read_bytes()[:TEXT_PREVIEW_BYTES]
                 text = raw.decode("utf-8", "replace")
@@ -502,6 +505,22 @@ def published_bytes(path: Path) -> bytes | None:
     if path.suffix.lower() in (".html", ".htm"):
         return ARTIFACT_CSP + path.read_bytes()
     return None
+
+
+def _looks_like_text(path: Path) -> bool:
+    """UTF-8 without NUL bytes in its first 4 KB (how git and most viewers decide)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    if not head or b"\0" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:  # a multi-byte character cut at the 4 KB edge is fine
+        return exc.start >= len(head) - 3
+    return True
 
 
 def _csv_preview(text: str, delimiter: str) -> list[list[str]] | None:

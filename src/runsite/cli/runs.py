@@ -1,8 +1,4 @@
-"""The ``runsite`` command: a thin translation of the library into click commands.
-
-Library errors (``RunsiteError``) become one line on stderr and exit code 1; usage
-errors are click's (exit code 2). No traceback for a user's mistake.
-"""
+"""``runsite experiments …`` and ``runsite runs …``: the store on the command line."""
 
 from __future__ import annotations
 
@@ -11,8 +7,8 @@ from typing import Any
 
 import click
 
-from runsite import __version__, fmt
-from runsite.cli_common import Group, echo_json, json_option, store_option, table
+from runsite import fmt
+from runsite.cli.common import echo_json, json_option, store_option, table
 
 
 def _open_store(path: str) -> Any:
@@ -34,16 +30,10 @@ def _warn(store: Any) -> None:
         click.echo(f"warning: {w}", err=True)
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="runsite")
-def main() -> None:
-    """runsite: experiment tracking and a model registry with no server."""
-
-
 # ---------------------------------------------------------------------- experiments
 
 
-@main.group()
+@click.group()
 def experiments() -> None:
     """List the experiments of a store."""
 
@@ -78,7 +68,7 @@ def experiments_list(store: str, as_json: bool) -> None:
 # ---------------------------------------------------------------------- runs
 
 
-@main.group()
+@click.group()
 def runs() -> None:
     """List, show and search runs."""
 
@@ -229,25 +219,3 @@ def runs_search(
     )
     _runs_output(found, as_json)
     _warn(st)
-
-
-def _add_groups() -> None:
-    from runsite.cli_artifacts import artifacts
-    from runsite.cli_init import init_cmd
-    from runsite.cli_models import models
-    from runsite.cli_site import build_cmd, serve_cmd
-    from runsite.cli_sql import export, sql_cmd
-
-    main.add_command(models)
-    main.add_command(artifacts)
-    main.add_command(build_cmd)
-    main.add_command(serve_cmd)
-    main.add_command(init_cmd)
-    main.add_command(sql_cmd)
-    main.add_command(export)
-
-
-_add_groups()
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from runsite import fmt
-from runsite.cli_common import echo_json, store_option, table
+from runsite.cli.common import echo_json, store_option, table
 
 
 def _json_value(v: Any) -> Any:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from runsite.cli_common import echo_json, json_option, store_option, table
+from runsite.cli.common import echo_json, json_option, store_option, table
 
 
 @click.group()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runsite.cli_common import echo_json, json_option, store_option, table
+from runsite.cli.common import echo_json, json_option, store_option, table
 
 if TYPE_CHECKING:
     from runsite.registry.api import Change, Registry
@@ -41,15 +41,20 @@ def _apply(
 
         done, sha = apply_on_branch(reg, change, branch, include or [])
         click.echo(
-            f"{done.summary}\ncommitted on branch {branch} ({sha[:10]}): "
-            "push it and open a pull request"
+            f"{_summary(done)}\ncommitted on branch {branch} ({sha[:10]}): "
+            "push it and open a pull request.\nIt takes effect when the pull request is "
+            f"merged: until then {reg.path.name} here is unchanged."
         )
     else:
         done = reg._edit(change)
         click.echo(
-            f"{done.summary}\n{reg.path} updated. Commit it with:\n"
+            f"{_summary(done)}\n{reg.path} updated. Commit it with:\n"
             f"  git commit -m {_shell_quote(done.commit_message().strip())} {reg.path}"
         )
+
+
+def _summary(done: Change) -> str:
+    return "\n".join([done.summary, *done.details])
 
 
 def _shell_quote(text: str) -> str:
@@ -195,25 +200,50 @@ def list_(store: str, as_json: bool) -> None:
 @json_option
 def show(name: str, store: str, as_json: bool) -> None:
     """Show model NAME: every version with stage, aliases and source run."""
-    m = _registry(store).get_model(name)
+    from runsite.registry.evidence import version_summaries
+
+    reg = _registry(store)
+    m = reg.get_model(name)
+    summaries = version_summaries(reg, m)
     if as_json:
-        echo_json(m.to_dict())
+        doc = m.to_dict()
+        for v, s in zip(doc["versions"], summaries, strict=True):
+            v.update(s.to_dict())
+        echo_json(doc)
         return
     click.echo(f"model {m.name}")
     if m.description:
         click.echo(m.description.rstrip())
+    metric = summaries[0].metric if summaries else None
     rows = [
         [
             f"v{v.version}",
             v.stage,
             ", ".join(f"@{a}" for a in v.aliases) or "-",
             v.run_id,
-            v.artifact,
+            s.run_name or "-",
+            _fmt(s.training_value),
+            _fmt(s.evaluation_value) + (f" ({s.evaluation_data})" if s.evaluation_data else ""),
             v.registered or "-",
         ]
-        for v in m.versions
+        for v, s in zip(m.versions, summaries, strict=True)
     ]
-    click.echo(table(["VERSION", "STAGE", "ALIASES", "RUN", "ARTIFACT", "REGISTERED"], rows))
+    key = metric or "METRIC"
+    click.echo(
+        table(
+            [
+                "VERSION",
+                "STAGE",
+                "ALIASES",
+                "RUN",
+                "RUN NAME",
+                f"{key} (TRAINING)",
+                f"{key} (LATEST EVALUATION)",
+                "REGISTERED",
+            ],
+            rows,
+        )
+    )
 
 
 @models.command("history")
@@ -476,13 +506,3 @@ def evaluate_cmd(
             click.echo("nothing to propose")
     if not ev.ok:
         raise SystemExit(1)
-
-
-def _add_deploy_commands() -> None:
-    from runsite.cli_serve import dockerfile_cmd, serve_cmd
-
-    models.add_command(serve_cmd)
-    models.add_command(dockerfile_cmd)
-
-
-_add_deploy_commands()
