@@ -65,7 +65,8 @@ def spark_udf(
     if text.startswith("models:/"):
         from runsite.registry import resolve_model_version
 
-        folder, expected = resolve_model_version(text, store)
+        folder, version = resolve_model_version(text, store)
+        expected = version.hash
     else:
         folder = resolve(text, store)
     root = Path(store) if store is not None else None

@@ -3,7 +3,8 @@
 One module per command group (``runs``: experiments and runs, ``models``: the registry,
 ``serve``: ``models serve``/``models dockerfile``, ``artifacts``: object-storage uploads,
 ``site``: build and serve, ``sql``: ``sql`` and ``export``, ``init``); ``common`` holds
-the shared options, the JSON and table output and the one place where library errors become a line on stderr.
+the shared options, the JSON and table output and the one place where library errors
+become a line on stderr.
 Library errors (``RunsiteError``) become one line on stderr and exit code 1; usage
 errors are click's (exit code 2). No traceback for a user's mistake. The commands call
 only public library functions.
@@ -34,7 +35,15 @@ def main() -> None:
 models.add_command(model_serve_cmd)
 models.add_command(dockerfile_cmd)
 for _command in (
-    experiments, runs, models, artifacts, build_cmd, serve_cmd, init_cmd, sql_cmd, export
+    experiments,
+    runs,
+    models,
+    artifacts,
+    build_cmd,
+    serve_cmd,
+    init_cmd,
+    sql_cmd,
+    export,
 ):
     main.add_command(_command)
 
