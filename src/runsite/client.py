@@ -171,10 +171,15 @@ class MlflowClient:
         temporary folder); returns the local path of the copy."""
         import tempfile
 
+        from runsite import objstore
+
         rec = self._store.run(run_id)
         rel = validate.safe_relpath(path) if path else ""
         src = rec.artifacts_dir / rel if rel else rec.artifacts_dir
-        if not src.exists() or src.is_symlink():
+        pointer = objstore.pointer_path(src)
+        if rel and not src.exists() and pointer.is_file() and not pointer.is_symlink():
+            src = pointer  # a file kept in object storage
+        elif not src.exists() or src.is_symlink():
             raise NotFound(f"run {rec.run_id} has no artifact {path!r}")
         dst = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="runsite-"))
         dst.mkdir(parents=True, exist_ok=True)
@@ -183,6 +188,10 @@ class MlflowClient:
             shutil.copytree(src, target, dirs_exist_ok=True, symlinks=False)
         else:
             shutil.copyfile(src, target)
+        # Files kept in object storage: fetched by hash, checked, then in place of the pointer.
+        objstore.resolve_pointers(self._store.root, target, src)
+        if target.name.endswith(objstore.POINTER_SUFFIX):
+            target = target.with_name(target.name[: -len(objstore.POINTER_SUFFIX)])
         return str(target.resolve())
 
     def _open_run(self, run_id: str) -> run.Run:
