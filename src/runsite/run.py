@@ -22,7 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from runsite import artifacts, hooks, record, validate
+from runsite import artifact_files as artifacts
+from runsite import hooks, record, validate
 from runsite.entities import RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, RunStateError
 from runsite.ids import new_run_id, random_run_name
@@ -533,6 +534,29 @@ def _check_status(status: str) -> str:
             f"end status must be one of {', '.join(record.END_STATUSES)}, got {status!r}"
         )
     return status.upper()
+
+
+def open_runs() -> list[Run]:
+    """The runs of this process that have started and not ended."""
+    with _open_lock:
+        return list(_open_runs)
+
+
+def any_open_runs() -> bool:
+    """Whether a run of this process is open. Takes no lock: safe in a signal handler."""
+    return bool(_open_runs)
+
+
+def check_open(run: Run) -> None:
+    """Raise ``RunStateError`` if ``run`` has ended (the models layer asks before it
+    writes a model folder into the run)."""
+    run._check_open()
+
+
+def record_model(run: Run, rel: str, manifest: dict[str, Any], digest: str) -> None:
+    """Record the model folder just written at ``rel`` (artifacts-relative) in ``run``:
+    an event per file, then the model with its manifest and hash."""
+    run._record_model(rel, manifest, digest)
 
 
 def end_open_runs(status: str) -> None:

@@ -25,8 +25,7 @@ from runsite.entities import Experiment, RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
+    from runsite.arrowio import Table
     from runsite.run import Run
 
 log = logging.getLogger("runsite")
@@ -46,7 +45,7 @@ _MEMO_MAX = 500_000
 
 def _memo_stamp(run_dir: str, ended: bool) -> Any:
     if not ended:
-        return _stamp(run_dir, False)
+        return run_stamp(run_dir, False)
     try:
         st = os.stat(f"{run_dir}/{record.EVENTS}")
     except FileNotFoundError:
@@ -54,7 +53,7 @@ def _memo_stamp(run_dir: str, ended: bool) -> Any:
     return (st.st_size, st.st_mtime_ns)
 
 
-def _stamp(run_dir: str, ended: bool) -> list[Any]:
+def run_stamp(run_dir: str, ended: bool) -> list[Any]:
     out: list[Any] = []
     for name in _ENDED_STAMPED if ended else _OPEN_STAMPED:
         try:
@@ -162,6 +161,19 @@ class RunRecord:
         return {**system_tags(self), **self.tags}
 
     @property
+    def datasets(self) -> list[dict[str, str | None]]:
+        """The data inputs as MLflow's ``datasets.*`` filters see them: ``name``,
+        ``digest`` (MLflow's digest of an imported dataset, else the content hash without
+        its ``sha256:`` prefix) and ``context``."""
+        out = []
+        for i in self.inputs:
+            digest = i.get("digest") or i.get("hash")
+            if isinstance(digest, str):
+                digest = digest.removeprefix("sha256:")
+            out.append({"name": i.get("name"), "digest": digest, "context": i.get("context")})
+        return out
+
+    @property
     def duration(self) -> int | None:
         return self.end_time - self.start_time if self.end_time is not None else None
 
@@ -182,7 +194,7 @@ class RunRecord:
     def packages(self) -> dict[str, str]:
         return dict(self.header.get("packages") or {})
 
-    def metrics_table(self) -> pa.Table:
+    def metrics_table(self) -> Table:
         """Every metric point: columns key, step, timestamp (ms), value; sorted by key, step."""
         from runsite import arrowio
 
@@ -192,11 +204,10 @@ class RunRecord:
             log.warning("runsite: %s", w)
         return table
 
-    def metric_history(self, key: str) -> pa.Table:
-        import pyarrow.compute as pc
+    def metric_history(self, key: str) -> Table:
+        from runsite import arrowio
 
-        table = self.metrics_table()
-        return table.filter(pc.equal(table["key"], key))
+        return arrowio.metric_rows(self.metrics_table(), key)
 
     @property
     def artifacts_dir(self) -> Path:
@@ -245,6 +256,7 @@ class RunRecord:
             "params": {k: validate.canonical_str(v) for k, v in self.params.items()},
             "tags": self.all_tags,
             "metrics": self.metrics,  # per key: last, min, max, count (and last_step)
+            "datasets": self.datasets,
             "record": self,
         }
 
@@ -270,6 +282,7 @@ class RunRecord:
             "artifacts": self.artifacts,
             "notes": self.notes,
             "models": self.models,
+            "error": self.error,
             "warnings": self.warnings,
             "path": str(self.path),
         }
@@ -348,7 +361,7 @@ class Store:
         cache = self._load_cache()
         hit = cache.get(key)
         summary = None
-        if hit is not None and hit.get("stamp") == _stamp(run_dir, bool(hit.get("ended"))):
+        if hit is not None and hit.get("stamp") == run_stamp(run_dir, bool(hit.get("ended"))):
             summary = hit["summary"]
         if summary is None:
             try:
@@ -357,7 +370,7 @@ class Store:
                 self._warn(str(exc))
                 return None
             ended = summary.get("status") is not None
-            cache[key] = {"stamp": _stamp(run_dir, ended), "ended": ended, "summary": summary}
+            cache[key] = {"stamp": run_stamp(run_dir, ended), "ended": ended, "summary": summary}
             self._cache_dirty = True
         rec = RunRecord(Path(run_dir), summary)
         ended = rec._recorded_status is not None

@@ -2,9 +2,10 @@
 
 One module per command group (``runs``: experiments and runs, ``models``: the registry,
 ``serve``: ``models serve``/``models dockerfile``, ``artifacts``: object-storage uploads,
-``site``: build and serve, ``sql``: ``sql`` and ``export``, ``init``); ``common`` holds
-the shared options, the JSON and table output and the one place where library errors
-become a line on stderr.
+``site``: build and serve, ``sql``: ``sql`` and ``export``, ``init``, ``imports``:
+``import mlflow``, ``exec``: run a command with ``import mlflow`` meaning runsite);
+``common`` holds the shared options, the JSON and table output and the one place where
+library errors become a line on stderr.
 Library errors (``RunsiteError``) become one line on stderr and exit code 1; usage
 errors are click's (exit code 2). No traceback for a user's mistake. The commands call
 only public library functions.
@@ -15,7 +16,9 @@ from __future__ import annotations
 import click
 
 from runsite.cli.artifacts import artifacts
-from runsite.cli.common import Group
+from runsite.cli.common import Group, remember_store
+from runsite.cli.exec import exec_cmd
+from runsite.cli.imports import import_group
 from runsite.cli.init import init_cmd
 from runsite.cli.models import models
 from runsite.cli.runs import experiments, runs
@@ -28,6 +31,14 @@ from runsite.version import __version__
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="runsite")
+@click.option(
+    "--store",
+    type=click.Path(file_okay=False),
+    expose_value=False,
+    is_eager=True,
+    callback=remember_store,
+    help="The store folder for the command that follows (its own --store wins).",
+)
 def main() -> None:
     """runsite: experiment tracking and a model registry with no server."""
 
@@ -44,8 +55,11 @@ for _command in (
     init_cmd,
     sql_cmd,
     export,
+    import_group,
+    exec_cmd,
 ):
     main.add_command(_command)
+main.add_command(serve_cmd, "ui")  # MLflow's `mlflow ui`
 
 if __name__ == "__main__":  # pragma: no cover
     main()

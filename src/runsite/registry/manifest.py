@@ -6,18 +6,15 @@ The schema is documented in docs/registry.md.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
+from runsite import yamlio
 from runsite.errors import InvalidInput, StoreFormatError
+from runsite.yamlio import CommentedMap, CommentedSeq
 
 FILENAME = "registry.yaml"
 FORMAT_VERSION = 1
@@ -83,39 +80,14 @@ def check_stage(stage: object) -> str:
     return text
 
 
-def _yaml() -> YAML:
-    yaml = YAML()  # round-trip: comments, order and quoting survive
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    return yaml
-
-
 def parse(text: str, source: str = FILENAME) -> Any:
     """Parse manifest text; a YAML error names the line and column. Size, nesting and
     alias expansion are limited (``yamlio.check_shape``): a hostile file is an error."""
-    from runsite import yamlio
-
-    if len(text) > yamlio.MAX_BYTES:
-        raise StoreFormatError(
-            f"{source}: {len(text):,} characters; the limit is {yamlio.MAX_BYTES:,}"
-        )
-    try:
-        return yamlio.check_shape(_yaml().load(text), source)
-    except RecursionError:
-        raise StoreFormatError(f"{source}: nested too deeply to read; refused") from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        raise StoreFormatError(f"{source}: invalid YAML at {where}: {exc.problem}") from None
-    except YAMLError as exc:
-        raise StoreFormatError(f"{source}: invalid YAML: {exc}") from None
+    return yamlio.roundtrip_loads(text, source)
 
 
 def dump(doc: Any) -> str:
-    buf = io.StringIO()
-    _yaml().dump(doc, buf)
-    return buf.getvalue()
+    return yamlio.roundtrip_dumps(doc)
 
 
 @dataclass(frozen=True)
@@ -506,19 +478,26 @@ class Manifest:
         known = ", ".join(str(v.get("version")) for v in model.get("versions") or []) or "none"
         raise InvalidInput(f"model {name!r} has no version {version!r} (versions: {known})")
 
-    def add_version(self, name: str, entry: dict[str, Any]) -> int:
+    def add_version(self, name: str, entry: dict[str, Any], number: int | None = None) -> int:
+        """Append a version: the next number, or ``number`` (an import keeps MLflow's),
+        kept in version order."""
         model = self.model_node(name, create=True)
         versions = model.get("versions")
         if not isinstance(versions, CommentedSeq):
             versions = CommentedSeq()
             model["versions"] = versions
-        number = max((v.get("version", 0) for v in versions if isinstance(v, dict)), default=0) + 1
+        numbers = [v.get("version", 0) for v in versions if isinstance(v, dict)]
+        if number is None:
+            number = max(numbers, default=0) + 1
+        elif number in numbers:
+            raise InvalidInput(f"model {name!r} already has a version {number}")
         node = CommentedMap()
         node["version"] = number
         for k, v in entry.items():
             if v is not None:
                 node[k] = _to_node(v)
-        versions.append(node)
+        at = sum(1 for n in numbers if isinstance(n, int) and n < number)
+        versions.insert(at, node)
         return number
 
     def set_map_value(self, node: CommentedMap, key: str, sub: str, value: Any) -> None:

@@ -7,9 +7,12 @@ checker and the checker can write the report: no cycle between the two.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runsite.registry.manifest import ModelVersion, Problem
+
+if TYPE_CHECKING:
+    from runsite.store import RunRecord
 
 
 @dataclass
@@ -23,6 +26,9 @@ class GateResult:
     incumbent_value: float | None = None
     passed: bool = True
     reason: str = ""
+    # The runs the values come from (with a base: as the base recorded them, if there).
+    candidate_run: RunRecord | None = None
+    incumbent_run: RunRecord | None = None
 
 
 @dataclass
