@@ -42,6 +42,14 @@ def init_cmd(path: str, store: str, github: bool) -> None:
             "  3. Require a review for registry changes: add this line to .github/CODEOWNERS",
             f"       {codeowners_line(store)}",
             "     (and protect the default branch: require review from code owners)",
+            "",
+            "The Pages site is public (even for a private repository, unless your plan has",
+            "private Pages). It shows every run's name, params, tags, metrics, notes, inputs,",
+            "artifacts up to max_artifact_size (model files included), the command line, user,",
+            "host, installed packages and git commit, branch and remote, and the registry.",
+            "Values named like secrets (api_key, token, password, …) and secret-looking",
+            "command-line arguments are masked; the uncommitted-changes diff is not published.",
+            f"Leave out more in {store}/site.yaml (exclude:, hide:); docs/security.md has the rule.",
         ]
     else:
         steps.append(
