@@ -30,24 +30,16 @@ more requests per second than MLflow.
 
 from __future__ import annotations
 
-import os
-import sys
-
-# Python puts this file's folder first on sys.path, and bench/logging.py there would
-# shadow the standard library's ``logging``. Drop it.
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
-    os.path.abspath(__file__)
-):
-    del sys.path[0]
-
 import argparse
 import http.client
 import json
 import multiprocessing as mp
+import os
 import platform
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -196,7 +188,13 @@ def main() -> None:
         cmd, env = runsite_server(tmp)
         servers.append(("runsite", cmd, env))
         if opts.mlflow_python:
-            servers.append(("mlflow", mlflow_server(tmp, opts.mlflow_python), {}))
+            # MLflow's serve runs `uvicorn` from PATH: put its interpreter's bin first.
+            mlflow_env = {
+                "PATH": os.pathsep.join([str(Path(opts.mlflow_python).parent), os.environ["PATH"]]),
+                "MLFLOW_DISABLE_TELEMETRY": "true",
+                "DO_NOT_TRACK": "true",
+            }
+            servers.append(("mlflow", mlflow_server(tmp, opts.mlflow_python), mlflow_env))
         for label, cmd, env in servers:
             port = free_port()
             full_env = {**os.environ, **env}

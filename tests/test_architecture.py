@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,14 +124,9 @@ SEAMS: dict[str, set[str]] = {
 # (importer, imported) -> why. At most one entry, and only with a reason.
 EXCEPTIONS: dict[tuple[str, str], str] = {}
 
-# Leaks still being removed (issue 13, phase 2): (importer, library) -> why.
-SEAM_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("runsite.store", "pyarrow"): "being moved into arrowio",
-    ("runsite.tables", "pyarrow"): "being moved into arrowio",
-    ("runsite.site.charts", "pyarrow"): "being moved into arrowio",
-    ("runsite.registry.manifest", "ruamel"): "being moved into yamlio",
-    ("runsite.site.pages", "markupsafe"): "being moved into site.theme",
-}
+# Third-party imports outside their owner: (importer, library) -> why. Empty; together
+# with EXCEPTIONS at most one entry, and only with a reason.
+SEAM_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -350,7 +346,7 @@ def test_each_library_has_its_owner() -> None:
 
 
 def test_the_exception_lists_are_short_and_justified() -> None:
-    assert len(EXCEPTIONS) <= 1, "at most one named exception to the layers"
+    assert len(EXCEPTIONS) + len(SEAM_EXCEPTIONS) <= 1, "at most one named exception"
     for key, why in EXCEPTIONS.items():
         assert why.strip(), f"exception {key} needs its reason"
     for key, why in SEAM_EXCEPTIONS.items():
@@ -379,3 +375,82 @@ def test_the_checker_sees_a_function_level_upward_import(tmp_path: Path) -> None
     path.write_text(source)
     found = list(imports_of("runsite.store", path, all_modules()))
     assert [(i.target, i.line) for i in found] == [("runsite.registry", 2)]
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _private_definitions(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Private name -> the modules that define it (functions, classes, module variables,
+    attributes assigned on ``self``)."""
+    defined: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            found: list[str] = []
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                found.append(node.name)
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            if isinstance(node, ast.AnnAssign):
+                targets = [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    found.append(t.id)
+                elif isinstance(t, ast.Attribute):
+                    found.append(t.attr)
+            for n in found:
+                if _private(n):
+                    defined.setdefault(n, set()).add(name)
+    return defined
+
+
+def private_crossings() -> list[str]:
+    """Uses of a private name (``_x``) outside the module that defines it:
+    ``from runsite.m import _x`` and ``something._x`` (``self._x``/``cls._x`` aside).
+    Private modules (``runsite._flavor_api``) may be imported; their names are public."""
+    modules = all_modules()
+    defined = _private_definitions(modules)
+    bad = []
+    for name, path in modules.items():
+        rel = path.relative_to(SRC.parent)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("runsite"):
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    if _private(alias.name) and sub not in modules:
+                        bad.append(f"{rel}:{node.lineno}: from {node.module} import {alias.name}")
+            elif isinstance(node, ast.Attribute) and _private(node.attr):
+                if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                    continue
+                owners = defined.get(node.attr, set())
+                if owners and name not in owners:
+                    bad.append(
+                        f"{rel}:{node.lineno}: {ast.unparse(node)} (private to "
+                        f"{', '.join(sorted(owners))})"
+                    )
+    return bad
+
+
+def test_no_private_name_crosses_a_module_boundary() -> None:
+    bad = private_crossings()
+    assert not bad, "\n".join(
+        f"{b}. A name used by another module is public: rename it without the leading "
+        "underscore (with a docstring), or add a public function that the other module "
+        "calls; see docs/architecture.md, 'The rule'."
+        for b in bad
+    )
+
+
+def test_the_private_name_check_sees_a_crossing(tmp_path: Path, monkeypatch: Any) -> None:
+    # The checker itself: a module reaching into another's private helper is found.
+    pkg = tmp_path / "runsite"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("def _helper():\n    return 1\n")
+    (pkg / "b.py").write_text("from runsite import a\n\nx = a._helper()\n")
+    monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", pkg)
+    found = private_crossings()
+    assert [f.rpartition("runsite/")[2] for f in found] == [
+        "b.py:3: a._helper (private to runsite.a)"
+    ]

@@ -334,9 +334,9 @@ def get_experiment_by_name(name: str) -> Experiment | None:
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     """The ``file:`` URI of the active run's artifacts folder (or of a path inside it)."""
-    from runsite.fluent import _current
+    from runsite.fluent import current_run
 
-    run = _current()
+    run = current_run()
     base = run.artifacts_dir.resolve()
     if artifact_path:
         from runsite.validate import safe_relpath
@@ -351,9 +351,9 @@ def log_batch(
     """Log params, metrics and tags into the active run at once. Each argument is a
     mapping, or a sequence of objects with ``.key`` / ``.value`` (MLflow's ``Metric``,
     ``Param``, ``RunTag``; a ``Metric``'s ``step`` and ``timestamp`` are kept)."""
-    from runsite.fluent import _current
+    from runsite.fluent import current_run
 
-    run = _current()
+    run = current_run()
 
     def items(arg: Any) -> list[Any]:
         if hasattr(arg, "items"):

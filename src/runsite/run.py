@@ -535,6 +535,29 @@ def _check_status(status: str) -> str:
     return status.upper()
 
 
+def open_runs() -> list[Run]:
+    """The runs of this process that have started and not ended."""
+    with _open_lock:
+        return list(_open_runs)
+
+
+def any_open_runs() -> bool:
+    """Whether a run of this process is open. Takes no lock: safe in a signal handler."""
+    return bool(_open_runs)
+
+
+def check_open(run: Run) -> None:
+    """Raise ``RunStateError`` if ``run`` has ended (the models layer asks before it
+    writes a model folder into the run)."""
+    run._check_open()
+
+
+def record_model(run: Run, rel: str, manifest: dict[str, Any], digest: str) -> None:
+    """Record the model folder just written at ``rel`` (artifacts-relative) in ``run``:
+    an event per file, then the model with its manifest and hash."""
+    run._record_model(rel, manifest, digest)
+
+
 def end_open_runs(status: str) -> None:
     with _open_lock:
         runs = sorted(_open_runs, key=lambda r: r.start_time, reverse=True)

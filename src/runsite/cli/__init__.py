@@ -14,7 +14,7 @@ from __future__ import annotations
 import click
 
 from runsite.cli.artifacts import artifacts
-from runsite.cli.common import Group
+from runsite.cli.common import Group, remember_store
 from runsite.cli.init import init_cmd
 from runsite.cli.models import models
 from runsite.cli.runs import experiments, runs
@@ -26,6 +26,14 @@ from runsite.version import __version__
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="runsite")
+@click.option(
+    "--store",
+    type=click.Path(file_okay=False),
+    expose_value=False,
+    is_eager=True,
+    callback=remember_store,
+    help="The store folder for the command that follows (its own --store wins).",
+)
 def main() -> None:
     """runsite: experiment tracking and a model registry with no server."""
 
@@ -34,6 +42,7 @@ models.add_command(model_serve_cmd)
 models.add_command(dockerfile_cmd)
 for _command in (experiments, runs, models, artifacts, build_cmd, serve_cmd, init_cmd):
     main.add_command(_command)
+main.add_command(serve_cmd, "ui")  # MLflow's `mlflow ui`
 
 if __name__ == "__main__":  # pragma: no cover
     main()

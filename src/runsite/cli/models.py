@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runsite.cli.common import echo_json, json_option, store_option, table
+from runsite.cli.common import Group, echo_json, json_option, store_option, table
 
 if TYPE_CHECKING:
     from runsite.registry.api import Change, Registry
@@ -68,7 +68,7 @@ def _apply(
             f"merged: until then {reg.path.name} here is unchanged."
         )
     else:
-        done = reg._edit(change)
+        done = reg.apply_change(change)
         click.echo(
             f"{_summary(done)}\n{reg.path} updated. Commit it with:\n"
             f"  git commit -m {_shell_quote(done.commit_message().strip())} {reg.path}"
@@ -83,7 +83,7 @@ def _shell_quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-@click.group()
+@click.group(cls=Group)
 def models() -> None:
     """The model registry: register, stage, alias, check, history, pull."""
 
@@ -117,7 +117,7 @@ def register(
         tag_map[key] = value
     reg = _registry(store)
     change = reg.register_change(run_ref, name, description, tag_map)
-    rec, _ = reg._run_model(run_ref)
+    rec, _ = reg.run_model(run_ref)
     _apply(reg, change, branch, [rec.path])
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from runsite import fmt
-from runsite.cli.common import echo_json, json_option, store_option, table
+from runsite.cli.common import Group, echo_json, json_option, store_option, table
 
 
 def _open_store(path: str) -> Any:
@@ -33,9 +33,9 @@ def _warn(store: Any) -> None:
 # ---------------------------------------------------------------------- experiments
 
 
-@click.group()
+@click.group(cls=Group)
 def experiments() -> None:
-    """List the experiments of a store."""
+    """List the experiments of a store and set their description and key metric."""
 
 
 @experiments.command("list")
@@ -65,12 +65,46 @@ def experiments_list(store: str, as_json: bool) -> None:
     _warn(st)
 
 
+@experiments.command("set")
+@click.argument("experiment")
+@click.option("--description", help="Markdown shown on the experiment's page ('' removes it).")
+@click.option(
+    "--description-file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read it from a file ('-': stdin).",
+)
+@click.option("--key-metric", help="The metric the site ranks runs by ('' removes it).")
+@store_option
+def experiments_set(
+    experiment: str,
+    description: str | None,
+    description_file: Any,
+    key_metric: str | None,
+    store: str,
+) -> None:
+    """Set EXPERIMENT's description and/or key metric (in its experiment.yaml, keeping
+    the file's comments)."""
+    if description is not None and description_file is not None:
+        raise click.UsageError("give --description or --description-file, not both")
+    if description_file is not None:
+        description = description_file.read()
+    if description is None and key_metric is None:
+        raise click.UsageError("give --description, --description-file or --key-metric")
+    exp = _open_store(store).update_experiment(
+        experiment, description=description, key_metric=key_metric
+    )
+    click.echo(
+        f"{exp.name}: key metric {exp.key_metric or '(the one most runs log first)'}, "
+        f"description {len(exp.description)} characters ({exp.path}/experiment.yaml)"
+    )
+
+
 # ---------------------------------------------------------------------- runs
 
 
-@click.group()
+@click.group(cls=Group)
 def runs() -> None:
-    """List, show and search runs."""
+    """List, show, search and delete runs."""
 
 
 def _runs_output(found: Sequence[Any], as_json: bool) -> None:
@@ -190,7 +224,28 @@ def runs_show(run_id: str, store: str, as_json: bool) -> None:
         click.echo(table(["PATH", "SIZE"], [[a.get("path"), a.get("size")] for a in r.artifacts]))
     for note in r.notes:
         click.echo(f"\nnote\n{note['text']}")
+    if r.error:
+        click.echo(f"\nerror\n{r.error['traceback'].rstrip()}")
     _warn(st)
+
+
+@runs.command("delete")
+@click.argument("run_ids", metavar="RUN...", nargs=-1, required=True)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@store_option
+def runs_delete(run_ids: tuple[str, ...], yes: bool, store: str) -> None:
+    """Delete runs (ids or unambiguous prefixes): their folders are removed. Refuses a
+    run a registered version comes from, naming the version, and deletes nothing then."""
+    import runsite
+
+    found = runsite.delete_runs(list(run_ids), store=store, dry_run=True)
+    rows = [[r.run_id, r.run_name, r.experiment_id, r.status, _time(r.start_time)] for r in found]
+    click.echo(table(["RUN ID", "NAME", "EXPERIMENT", "STATUS", "START (UTC)"], rows))
+    what = f"{len(found)} run{'' if len(found) == 1 else 's'}"
+    if not yes:
+        click.confirm(f"Delete {what} (their folders, with every artifact)?", abort=True)
+    runsite.delete_runs([r.run_id for r in found], store=store)
+    click.echo(f"deleted {what}; commit the removal (git add -A {store}) to publish it")
 
 
 @runs.command("search")

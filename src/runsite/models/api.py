@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runsite import hooks, validate
+from runsite import run as run_mod
 from runsite.errors import InvalidInput, NotFound, RunsiteError
 from runsite.models import flavors
 from runsite.models import signature as sig
@@ -368,7 +369,7 @@ def log_model(
     rel = validate.safe_relpath(name, "model name")
     if not rel:
         raise InvalidInput("a model needs a name")
-    run._check_open()
+    run_mod.check_open(run)
     dest = run.artifacts_dir / rel
     if dest.exists():
         raise InvalidInput(f"run {run.run_id} already has an artifact {rel!r}; choose another name")
@@ -388,7 +389,7 @@ def log_model(
     )
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, dest)
-    run._record_model(rel, manifest, digest)
+    run_mod.record_model(run, rel, manifest, digest)
     info = ModelInfo(
         model_uri=f"runs:/{run.run_id}/{rel}",
         run_id=run.run_id,

@@ -215,12 +215,12 @@ def _file_sha(path: Path) -> str:
 
 def _run_key(base: str, run: Any, renderer: Renderer, registry_sha: str) -> str:
     """Everything a run page depends on besides the theme and config."""
-    from runsite.store import _stamp
+    from runsite.store import run_stamp
 
     runs = renderer.data.runs
     parts = [
         base,
-        json.dumps(_stamp(str(run.path), False)),
+        json.dumps(run_stamp(str(run.path), False)),
         # the page links its parent and lists its children with their status
         str(run.parent_run_id in runs) if run.parent_run_id else "",
         ",".join(f"{c}:{runs[c].status}" for c in renderer.children.get(run.run_id, [])),

@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from markupsafe import Markup
-
 from runsite import fmt, validate
 from runsite.site import charts, markup, theme
 from runsite.site import data as data_files
@@ -80,7 +78,7 @@ class Renderer:
                 "dur": fmt.duration,
                 "num": fmt.num,
                 "size": fmt.size,
-                "markdown": lambda text: Markup(markup.render(text)),
+                "markdown": lambda text: theme.Markup(markup.render(text)),
                 "short": lambda sha: (sha or "")[:8],
                 "anchor": lambda h: _anchor(str(h)),
             },
@@ -242,7 +240,7 @@ class Renderer:
                 if metric in r.metrics
             ]
             if rows:
-                payload = Markup(charts.to_json(charts.runs_chart(metric, rows)))
+                payload = theme.Markup(charts.to_json(charts.runs_chart(metric, rows)))
                 chart_list.append(
                     {
                         "id": f"chart-{len(chart_list)}",
@@ -315,7 +313,7 @@ class Renderer:
             "compare.html",
             "compare.html",
             "the compare page",
-            specs=Markup(charts.compare_specs_json()),
+            specs=theme.Markup(charts.compare_specs_json()),
         )
 
     def run_page(self, run: RunRecord, made: dict[str, dict[str, Any]]) -> PageContext:
@@ -328,7 +326,7 @@ class Renderer:
                 {
                     "id": f"chart-{len(chart_list)}",
                     "key": " · ".join(keys),
-                    "json": Markup(charts.to_json(chart)),
+                    "json": theme.Markup(charts.to_json(chart)),
                     "controls": chart["controls"],
                     "defer": len(chart_list) >= CHARTS_SHOWN,
                     "notes": [
@@ -480,7 +478,7 @@ class Renderer:
                     with contextlib.suppress(ValueError):
                         text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
                 if kind == "markdown":
-                    view["html"] = Markup(markup.render(text))
+                    view["html"] = theme.Markup(markup.render(text))
                 elif kind == "table":
                     view["table"] = _csv_preview(
                         text, "\t" if path.lower().endswith(".tsv") else ","
