@@ -52,7 +52,7 @@ def init_cmd(path: str, store: str, github: bool) -> None:
             "host, installed packages and git commit, branch and remote, and the registry.",
             "Values named like secrets (api_key, token, password, …) and secret-looking",
             "command-line arguments are masked; the uncommitted-changes diff is not published.",
-            f"Leave out more in {store}/site.yaml (exclude:, hide:); docs/security.md has the rule.",
+            f"Leave out more in {store}/site.yaml (exclude:, hide:).",
         ]
     else:
         steps.append(
