@@ -478,19 +478,26 @@ class Manifest:
         known = ", ".join(str(v.get("version")) for v in model.get("versions") or []) or "none"
         raise InvalidInput(f"model {name!r} has no version {version!r} (versions: {known})")
 
-    def add_version(self, name: str, entry: dict[str, Any]) -> int:
+    def add_version(self, name: str, entry: dict[str, Any], number: int | None = None) -> int:
+        """Append a version: the next number, or ``number`` (an import keeps MLflow's),
+        kept in version order."""
         model = self.model_node(name, create=True)
         versions = model.get("versions")
         if not isinstance(versions, CommentedSeq):
             versions = CommentedSeq()
             model["versions"] = versions
-        number = max((v.get("version", 0) for v in versions if isinstance(v, dict)), default=0) + 1
+        numbers = [v.get("version", 0) for v in versions if isinstance(v, dict)]
+        if number is None:
+            number = max(numbers, default=0) + 1
+        elif number in numbers:
+            raise InvalidInput(f"model {name!r} already has a version {number}")
         node = CommentedMap()
         node["version"] = number
         for k, v in entry.items():
             if v is not None:
                 node[k] = _to_node(v)
-        versions.append(node)
+        at = sum(1 for n in numbers if isinstance(n, int) and n < number)
+        versions.insert(at, node)
         return number
 
     def set_map_value(self, node: CommentedMap, key: str, sub: str, value: Any) -> None:
