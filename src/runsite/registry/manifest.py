@@ -23,7 +23,14 @@ GOALS = ("minimize", "maximize")
 AGGREGATES = ("last", "min", "max")
 
 TOP_KEYS = ("format", "policy", "models")
-POLICY_KEYS = ("max_production_versions", "metric", "goal", "aggregate")
+POLICY_KEYS = (
+    "max_production_versions",
+    "metric",
+    "goal",
+    "aggregate",
+    "require_evaluation",
+    "min_improvement",
+)
 MODEL_KEYS = ("description", "tags", "policy", "aliases", "versions")
 VERSION_KEYS = (
     "version",
@@ -49,6 +56,8 @@ format: 1
 #   max_production_versions: 1
 #   metric: rmse               # optional gate: a new production version must be
 #   goal: minimize             # at least as good as the one it replaces
+#   require_evaluation: false  # true: ...and evaluated on new data, beating production
+#   min_improvement: 0         #   there by this much (runsite models evaluate)
 
 models: {}
 """
@@ -165,6 +174,18 @@ def _check_policy(node: Any, where: str, out: list[Problem]) -> None:
         )
     if node.get("goal") is not None and not node.get("metric"):
         out.append(problem(f"{where}.goal needs a metric", node, "goal"))
+    req = node.get("require_evaluation")
+    if req is not None and not isinstance(req, bool):
+        out.append(
+            problem(f"{where}.require_evaluation must be true or false", node, "require_evaluation")
+        )
+    margin = node.get("min_improvement")
+    if margin is not None and (
+        isinstance(margin, bool) or not isinstance(margin, int | float) or margin < 0
+    ):
+        out.append(
+            problem(f"{where}.min_improvement must be a number ≥ 0", node, "min_improvement")
+        )
 
 
 def validate_doc(doc: Any) -> list[Problem]:

@@ -199,4 +199,50 @@ def markdown_report(
         lines.append("")
     for gate in result.gates:
         lines += _comparison(reg, gate, hidden_params or (lambda key: False))
+    for ev in result.evidence:
+        lines += _evidence(ev)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _drift(record: Any) -> str:
+    drift = record.drift if record is not None else {}
+    if not drift.get("available"):
+        return "unknown"
+    drifted = list(drift.get("drifted") or [])
+    return "drifted: " + ", ".join(md_text(d) for d in drifted[:5]) if drifted else "none"
+
+
+def _evidence(ev: Any) -> list[str]:
+    """The evidence gate's comparison: both versions on the same new data."""
+    inc = f"v{ev.incumbent} (production)" if ev.incumbent is not None else "current production"
+    mark = "✅" if ev.passed else "❌"
+    lines = [
+        f"### {md_text(ev.model)}: evidence for v{ev.candidate} (candidate) vs {inc}",
+        "",
+    ]
+    if ev.candidate_eval is None:
+        lines += [f"{mark} {md_text(ev.reason)}", ""]
+        return lines
+    c, i = ev.candidate_eval, ev.incumbent_eval
+    lines += [
+        f"Evaluated on **{md_text(ev.data_name)}** {md_code(str(ev.data_hash)[:19], table=False)}…, "
+        "data the candidate was not trained on.",
+        "",
+        f"| | v{ev.candidate} (candidate) | {inc} |",
+        "|---|---|---|",
+        f"| **{md_text(ev.metric)}** ({md_text(ev.goal)}"
+        + (f", by ≥ {_num(ev.margin)}" if ev.margin else "")
+        + f") | {_num(ev.candidate_value)} {mark} | "
+        + (_num(ev.incumbent_value) if i else "–")
+        + " |",
+    ]
+    shared = [k for k in c.metrics if k != ev.metric and (i is None or k in i.metrics)]
+    for key in shared[:8]:
+        other = _num(i.metrics[key]) if i else "–"
+        lines.append(f"| {md_text(key)} | {_num(c.metrics[key])} | {other} |")
+    lines.append(f"| drift vs training data | {_drift(c)} | {_drift(i) if i else '–'} |")
+    lines.append(
+        f"| evaluation run | {md_code(c.run_id)} | " + (md_code(i.run_id) if i else "–") + " |"
+    )
+    lines += ["", f"Evidence: {'passed' if ev.passed else '**failed**'} — {md_text(ev.reason)}", ""]
+    return lines
