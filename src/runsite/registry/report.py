@@ -225,7 +225,8 @@ def _evidence(ev: Any) -> list[str]:
         return lines
     c, i = ev.candidate_eval, ev.incumbent_eval
     lines += [
-        f"Evaluated on **{md_text(ev.data_name)}** {md_code(str(ev.data_hash)[:19], table=False)}…, "
+        f"Evaluated on **{md_text(ev.data_name)}** "
+        f"{md_code(str(ev.data_hash)[:19], table=False)}…, "
         "data the candidate was not trained on.",
         "",
         f"| | v{ev.candidate} (candidate) | {inc} |",
