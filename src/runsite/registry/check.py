@@ -266,6 +266,10 @@ def check(
     models = manifest.models()
     result.problems += _check_store(reg, doc, models)
     result.problems += _check_policy(doc, models)
+    from runsite.registry import team
+
+    shape = team.validate(doc)
+    result.problems += shape or team.model_problems(doc, models)
     if has_base:
         from runsite.registry.history import diff
 
