@@ -237,7 +237,9 @@ def _evidence(ev: Any) -> list[str]:
         + (_num(ev.incumbent_value) if i else "–")
         + " |",
     ]
-    shared = [k for k in c.metrics if k != ev.metric and (i is None or k in i.metrics)]
+    # drift has its own row; the row count is the data's, the same on both sides
+    skip = {ev.metric, "drift_features", "drift_max_psi", "example_count"}
+    shared = [k for k in c.metrics if k not in skip and (i is None or k in i.metrics)]
     for key in shared[:8]:
         other = _num(i.metrics[key]) if i else "–"
         lines.append(f"| {md_text(key)} | {_num(c.metrics[key])} | {other} |")
