@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from runsite import record
 from runsite.entities import Experiment
 from runsite.errors import RunsiteError
 from runsite.site.config import SiteConfig
@@ -209,7 +208,3 @@ def collect(store: Store, cfg: SiteConfig) -> SiteData:
         github=_github(all_runs),
         warnings=warnings,
     )
-
-
-def is_closed(run: RunRecord) -> bool:
-    return run.status in record.END_STATUSES
