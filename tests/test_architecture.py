@@ -48,7 +48,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
         [
             "runsite.record",  # the bytes on disk of a run
             "runsite.entities",
-            "runsite.artifacts",
+            "runsite.artifact_files",  # copying files into a run's artifacts/
             "runsite.cache",
             "runsite.hashing",
             "runsite.tables",
@@ -90,6 +90,8 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.client",  # MlflowClient
             "runsite.tracking",  # runsite.tracking.MlflowClient, as mlflow.tracking
             "runsite.mlflow",  # the MLflow façade: ``import runsite.mlflow as mlflow``
+            "runsite.artifacts",  # mlflow.artifacts.download_artifacts
+            "runsite.mlflow_import",  # runsite import mlflow (reads a store with MLflow)
         ],
     ),
     ("site", 6, ["runsite.site.*"]),
@@ -118,7 +120,9 @@ SEAMS: dict[str, set[str]] = {
     "boto3": {"runsite.objstore"},  # idem (s3fs's own dependency)
     "uvicorn": {"runsite.serving.server"},
     "httptools": {"runsite.serving.server"},  # uvicorn's HTTP parser, never imported
-    "mlflow": set(),  # a test-only oracle (tests/test_mlflow_*.py): src never imports it
+    # read only to import an MLflow store (runsite[mlflow-import]); tests use it as the oracle
+    "mlflow": {"runsite.mlflow_import"},
+    "skops": {"runsite.models.flavors"},  # sklearn models MLflow 3 saved (imported ones)
 }
 
 # (importer, imported) -> why. At most one entry, and only with a reason.

@@ -186,6 +186,15 @@ def compact(run_dir: Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
     return summary
 
 
+def write_points(run_dir: Path, points: list[tuple[str, float, int, int]]) -> dict[str, Any]:
+    """Write the points of a closed run straight to ``metrics.parquet`` (an imported run:
+    nothing was appended while it ran); returns the metric summary."""
+    table = sort_metrics(_from_points(points))
+    if table.num_rows:
+        write_metrics_parquet(table, run_dir / record.METRICS_PARQUET)
+    return summarize(table, presorted=True)
+
+
 def read_metrics(run_dir: Path, warnings: list[str]) -> pa.Table:
     """The full metric history of a run, whichever form it is in."""
     parquet = run_dir / record.METRICS_PARQUET

@@ -430,6 +430,11 @@ def event(kind: str, /, **fields: Any) -> str:
     return dumps({"type": kind, "t": now_ms(), **fields}) + "\n"
 
 
+def event_at(kind: str, t: int, /, **fields: Any) -> str:
+    """An event line with a given time (an imported run keeps its source's times)."""
+    return dumps({"type": kind, "t": t, **fields}) + "\n"
+
+
 def fold_events(
     records: Iterable[dict[str, Any]], warnings: list[str] | None = None, source: object = ""
 ) -> dict[str, Any]:

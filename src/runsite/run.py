@@ -22,7 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from runsite import artifacts, hooks, record, validate
+from runsite import artifact_files as artifacts
+from runsite import hooks, record, validate
 from runsite.entities import RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, RunStateError
 from runsite.ids import new_run_id, random_run_name

@@ -31,8 +31,10 @@ Pred = Callable[[Row], bool | None]  # three-valued: True, False or None (UNKNOW
 _PREFIXES = dict(
     metrics="metric", metric="metric", params="param", param="param", tags="tag", tag="tag"
 )
-_PREFIXES.update(attributes="attribute", attribute="attribute")
-_PREFIX_HINT = "use metrics., params., tags. or attributes."
+_PREFIXES.update(attributes="attribute", attribute="attribute", datasets="dataset")
+_PREFIX_HINT = "use metrics., params., tags., attributes. or datasets."
+# MLflow's dataset fields: a run matches when one of its data inputs does.
+_DATASET_FIELDS = ("name", "digest", "context")
 _SECTIONS = {"param": "params", "tag": "tags"}
 _AGGREGATES = ("last", "min", "max", "count")
 _NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time", "duration"})
@@ -225,6 +227,10 @@ def _read_key(q: str, i: int, kind: str, start: int) -> tuple[Identifier, int]:
             head, dot, tail = key.rpartition(".")
             if dot and head and tail in _AGGREGATES:
                 key, agg = head, tail
+    if kind == "dataset" and key not in _DATASET_FIELDS:
+        raise QueryError(
+            f"unknown dataset field {key!r} (known: {', '.join(_DATASET_FIELDS)})", q, start
+        )
     if kind == "attribute":
         name = key.lower() if key.isascii() else key
         name = _ALIASES.get(name, name)
@@ -368,6 +374,8 @@ class _Parser:
             )
         if tok.kind not in ("num", "str"):
             raise self.error(f"expected a value after {after!r}, got {_describe(tok)}", tok)
+        if tok.kind == "num" and ident.kind == "dataset":
+            raise self.error(f"datasets.{ident.key} compares only with strings", tok)
         if tok.kind == "str" and ident.numeric:
             what = "metric" if ident.kind == "metric" else "attribute"
             raise self.error(f"{what} {ident.key!r} compares only with numbers, not strings", tok)
@@ -414,6 +422,13 @@ def _to_number(text: str) -> float | None:
 def _getter(ident: Identifier) -> Callable[[Row], Any]:
     """A function returning the row's value for ``ident``, or None when it is missing."""
     key = ident.key
+    if ident.kind == "dataset":
+
+        def get_dataset(row: Row) -> Any:  # the first input's (for ORDER BY)
+            values = _dataset_values(row, key)
+            return values[0] if values else None
+
+        return get_dataset
     if ident.kind == "metric":
         agg = ident.agg
 
@@ -491,7 +506,30 @@ def _test(c: Comparison) -> Callable[[Any], bool]:
     return test
 
 
+def _dataset_values(row: Row, key: str) -> list[str]:
+    return [str(d[key]) for d in row.get("datasets") or () if d.get(key) is not None]
+
+
+def _compile_dataset(c: Comparison) -> Pred:
+    """True when one of the run's data inputs matches (as in MLflow), False when none
+    does, UNKNOWN when the run has no input with that field."""
+    key = c.ident.key
+    if c.op == "IS NULL":
+        return lambda row: not _dataset_values(row, key)
+    if c.op == "IS NOT NULL":
+        return lambda row: bool(_dataset_values(row, key))
+    test = _test(c)
+
+    def compare(row: Row) -> bool | None:
+        values = _dataset_values(row, key)
+        return any(test(v) for v in values) if values else None
+
+    return compare
+
+
 def _compile_comparison(c: Comparison) -> Pred:
+    if c.ident.kind == "dataset":
+        return _compile_dataset(c)
     get = _getter(c.ident)
     if c.op == "IS NULL":
         return lambda row: get(row) is None

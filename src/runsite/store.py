@@ -143,6 +143,19 @@ class RunRecord:
         return {**system_tags(self), **self.tags}
 
     @property
+    def datasets(self) -> list[dict[str, str | None]]:
+        """The data inputs as MLflow's ``datasets.*`` filters see them: ``name``,
+        ``digest`` (MLflow's digest of an imported dataset, else the content hash without
+        its ``sha256:`` prefix) and ``context``."""
+        out = []
+        for i in self.inputs:
+            digest = i.get("digest") or i.get("hash")
+            if isinstance(digest, str):
+                digest = digest.removeprefix("sha256:")
+            out.append({"name": i.get("name"), "digest": digest, "context": i.get("context")})
+        return out
+
+    @property
     def duration(self) -> int | None:
         return self.end_time - self.start_time if self.end_time is not None else None
 
@@ -215,6 +228,7 @@ class RunRecord:
             "params": {k: validate.canonical_str(v) for k, v in self.params.items()},
             "tags": self.all_tags,
             "metrics": self.metrics,  # per key: last, min, max, count (and last_step)
+            "datasets": self.datasets,
             "record": self,
         }
 

@@ -139,7 +139,13 @@ def build(
         yml = view.experiment.path + "/experiment.yaml"
         key = hashlib.sha256(
             "\n".join(
-                [base_key, renderer.context_key, _file_sha(Path(yml)), str(view.key_metric)]
+                [
+                    base_key,
+                    renderer.context_key,
+                    _file_sha(Path(yml)),
+                    str(view.key_metric),
+                    registry_sha,  # the runs table's versions column
+                ]
                 + [run_keys[r.run_id] for r in view.runs]
             ).encode()
         ).hexdigest()[:24]
@@ -208,7 +214,8 @@ def _run_key(base: str, run: Any, renderer: Renderer, registry_sha: str) -> str:
         # the page links its parent and lists its children with their status
         str(run.parent_run_id in runs) if run.parent_run_id else "",
         ",".join(f"{c}:{runs[c].status}" for c in renderer.children.get(run.run_id, [])),
-        registry_sha if run.models else "",
+        # the page links the versions the run became, or the version it evaluated
+        registry_sha if run.models or "runsite.evaluation.model" in run.tags else "",
         renderer.context_key,
         run.status,  # RUNNING / UNFINISHED can change without a file changing
         renderer.experiment_name(run),
