@@ -56,6 +56,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.arrowio",  # pyarrow
             "runsite.gitio",  # GitPython
             "runsite.objstore",  # fsspec (s3fs, gcsfs… are its plugins)
+            "runsite.duckio",  # duckdb
             "runsite.site.charts",  # altair
             "runsite.site.theme",  # jinja2
             "runsite.site.markup",  # markdown + nh3
@@ -90,6 +91,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.client",  # MlflowClient
             "runsite.tracking",  # runsite.tracking.MlflowClient, as mlflow.tracking
             "runsite.mlflow",  # the MLflow façade: ``import runsite.mlflow as mlflow``
+            "runsite.sql",  # the store as SQL views (runs, metrics, registry versions)
             "runsite.artifacts",  # mlflow.artifacts.download_artifacts
             "runsite.mlflow_import",  # runsite import mlflow (reads a store with MLflow)
         ],
@@ -111,13 +113,21 @@ SEAMS: dict[str, set[str]] = {
     "markdown": {"runsite.site.markup"},
     "nh3": {"runsite.site.markup"},
     "click": {"runsite.cli.*"},
-    "pandas": {"runsite.frames", "runsite.models.signature"},
-    "numpy": {"runsite.models.signature", "runsite.models.metrics", "runsite.models.drift"},
+    # models.spark: the pandas batches Spark hands a pandas UDF, and their dtypes
+    "pandas": {"runsite.frames", "runsite.models.signature", "runsite.models.spark"},
+    "numpy": {
+        "runsite.models.signature",
+        "runsite.models.metrics",
+        "runsite.models.drift",
+        "runsite.models.spark",
+    },
     "sklearn": {"runsite.models.flavors"},
     "xgboost": {"runsite.models.flavors"},
     "fsspec": {"runsite.objstore"},
     "s3fs": {"runsite.objstore"},  # reached through fsspec, never imported by name
     "boto3": {"runsite.objstore"},  # idem (s3fs's own dependency)
+    "duckdb": {"runsite.duckio"},
+    "pyspark": {"runsite.models.spark"},
     "uvicorn": {"runsite.serving.server"},
     "httptools": {"runsite.serving.server"},  # uvicorn's HTTP parser, never imported
     # read only to import an MLflow store (runsite[mlflow-import]); tests use it as the oracle

@@ -30,6 +30,7 @@ from runsite.errors import (
     RunsiteError,
     RunStateError,
     StoreFormatError,
+    WriteError,
 )
 from runsite.fluent import (
     active_run,
@@ -81,6 +82,7 @@ __all__ = [
     "RunsiteError",
     "Store",
     "StoreFormatError",
+    "WriteError",
     "__version__",
     "active_run",
     "add_note",

@@ -372,6 +372,31 @@ def pull(spec: str, out: str, store: str) -> None:
     click.echo(f"{mv.name} v{mv.version} ({mv.stage}) → {out}")
 
 
+@models.command("predict")
+@click.argument("model_uri", metavar="MODEL-URI")
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The rows to score: .parquet, .csv or .tsv.",
+)
+@click.option(
+    "--output",
+    "output_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the predictions: .parquet or .csv.",
+)
+@store_option
+def predict_cmd(model_uri: str, input_path: str, output_path: str, store: str) -> None:
+    """Score a data file with a model (hashes checked first) on this machine."""
+    from runsite.models.batch import predict_file
+
+    n = predict_file(model_uri, input_path, output_path, store)
+    click.echo(f"{n} predictions → {output_path}")
+
+
 def _fmt(value: Any) -> str:
     from runsite import fmt
 

@@ -249,6 +249,11 @@ def check(
     runs the base already holds."""
     result = CheckResult()
     try:
+        reg.store.require_store()
+    except NotFound as exc:  # a mistyped --store is not an empty success
+        result.problems.append(Problem(str(exc)))
+        return result
+    try:
         manifest = Manifest.load(reg.path)
     except StoreFormatError as exc:
         result.problems.append(Problem(str(exc)))
@@ -260,6 +265,10 @@ def check(
     models = manifest.models()
     result.problems += _check_store(reg, doc, models)
     result.problems += _check_policy(doc, models)
+    from runsite.registry import team
+
+    shape = team.validate(doc)
+    result.problems += shape or team.model_problems(doc, models)
     if has_base:
         from runsite.registry.history import diff
 

@@ -29,7 +29,7 @@ from runsite.site import collect as collect_mod
 from runsite.site import config as config_mod
 from runsite.site import theme as theme_mod
 from runsite.site.pages import PageContext, Renderer, published_bytes
-from runsite.site.writer import Writer, check_output_folder
+from runsite.site.writer import BuildError, Writer, check_output_folder
 from runsite.store import Store
 from runsite.version import __version__
 
@@ -93,6 +93,7 @@ def build(
     """Build the static site of ``store`` into ``out``."""
     started = time.perf_counter()
     st = Store(store)
+    st.require_store()
     out_path = Path(out)
     cfg = config_mod.load(st.root, title=title)
     check_output_folder(out_path, st.root, clean)
@@ -169,7 +170,15 @@ def build(
             progress(f"rendered {i}/{len(runs)} runs")
 
     # 3. write
-    stats = writer.commit()
+    try:
+        stats = writer.commit()
+    except OSError as exc:  # disk full, read-only, I/O error: one line, not a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise BuildError(
+            f"could not write the site into {out_path}: {exc.strerror or exc}{where}; every "
+            "file there is whole (from this build or the previous one): free space and build "
+            "again"
+        ) from exc
     cache.save()
     result.files = stats.files
     result.written = stats.written

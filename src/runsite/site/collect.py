@@ -44,6 +44,26 @@ class DatasetVersion:
     runs: list[RunRecord] = field(default_factory=list)
     stale_for: list[str] = field(default_factory=list)  # "model vN" trained on it, now stale
     first_seen: int = 0
+    contexts: list[str] = field(default_factory=list)  # training, validation, evaluation …
+    # (registered version, context) for each version whose source run logged this data
+    trained: list[tuple[Any, str | None]] = field(default_factory=list)
+
+
+@dataclass
+class DatasetGroup:
+    """The versions (hashes) of one dataset: one path, else one name, else one hash."""
+
+    key: str
+    by: str  # "path", "name" or "hash"
+    versions: list[DatasetVersion]  # newest first
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(n for v in self.versions for n in v.names))
+
+    @property
+    def runs(self) -> int:
+        return len({r.run_id for v in self.versions for r in v.runs})
 
 
 @dataclass
@@ -137,7 +157,8 @@ def _datasets(runs: list[RunRecord], models: list[Any]) -> list[DatasetVersion]:
                     kind=str(inp.get("kind") or "file"),
                     first_seen=run.start_time,
                 )
-            for lst, value in ((dv.names, inp.get("name")), (dv.paths, inp.get("path"))):
+            pairs = ((dv.names, inp.get("name")), (dv.paths, inp.get("path")))
+            for lst, value in (*pairs, (dv.contexts, inp.get("context"))):
                 if value and value not in lst:
                     lst.append(value)
             if run not in dv.runs:
@@ -154,11 +175,34 @@ def _datasets(runs: list[RunRecord], models: list[Any]) -> list[DatasetVersion]:
             if src is None:
                 continue
             for inp in src.inputs:
+                dv = by_hash.get(str(inp.get("hash") or ""))
+                pair = (mv, inp.get("context"))
+                if dv is not None and pair not in dv.trained:
+                    dv.trained.append(pair)
                 latest = latest_by_path.get(inp.get("path") or "")
                 used = str(inp.get("hash") or "")
                 if latest and used in by_hash and latest[1] != used and latest[0] > src.start_time:
                     by_hash[used].stale_for.append(f"{mv.name} v{mv.version}")
     return sorted(by_hash.values(), key=lambda d: (-d.first_seen, d.hash))
+
+
+def dataset_groups(datasets: list[DatasetVersion]) -> list[DatasetGroup]:
+    """Versions grouped by the path they were logged from (else their name, else alone),
+    groups ordered by their newest version."""
+    groups: dict[tuple[str, str], DatasetGroup] = {}
+    for dv in datasets:  # newest first already
+        by, key = (
+            ("path", dv.paths[0])
+            if dv.paths
+            else ("name", dv.names[0])
+            if dv.names
+            else ("hash", dv.hash)
+        )
+        group = groups.get((by, key))
+        if group is None:
+            group = groups[(by, key)] = DatasetGroup(key, by, [])
+        group.versions.append(dv)
+    return list(groups.values())
 
 
 def _github(runs: list[RunRecord]) -> str | None:

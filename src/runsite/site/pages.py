@@ -22,7 +22,7 @@ from runsite import fmt, validate
 from runsite.registry import evidence
 from runsite.site import charts, markup, theme, versions
 from runsite.site import data as data_files
-from runsite.site.collect import ExperimentView, SiteData
+from runsite.site.collect import ExperimentView, SiteData, dataset_groups
 from runsite.site.config import SiteConfig
 from runsite.store import RunRecord
 from runsite.version import __version__
@@ -171,6 +171,7 @@ class Renderer:
                 "datasets.html",
                 "the datasets page",
                 datasets=d.datasets,
+                groups=dataset_groups(d.datasets),
                 dataset_versions=versions.dataset_links(d.models, d.runs),
             ),
             self._render("404.html", "404.html", "the 404 page"),
