@@ -8,6 +8,7 @@ looking for substrings.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -487,10 +488,19 @@ def test_image_svg_html_and_binary_artifact_previews(store: Path, tmp_path: Path
 
     doc = parse(site / "runs" / f"{r.run_id}.html")
     items = {text_of(li.select_one(".artifact-head a")): li for li in doc.select("li.artifact")}
-    for name in ("plot.png", "shape.svg"):
-        img = items[name].find("img", class_="preview")
-        assert img["src"] == f"{r.run_id}/artifacts/{name}"
-        assert (site / "runs" / img["src"]).read_bytes() == (src / name).read_bytes()
+    img = items["plot.png"].find("img", class_="preview")
+    assert img["src"] == f"{r.run_id}/artifacts/plot.png"
+    assert (site / "runs" / img["src"]).read_bytes() == (src / "plot.png").read_bytes()
+    # An SVG's published copy is text (inert when opened directly, issue 15); the page
+    # shows it from a data: URI in an <img>, where it never runs script.
+    img = items["shape.svg"].find("img", class_="preview")
+    assert img["src"].startswith("data:image/svg+xml;base64,")
+    svg = (src / "shape.svg").read_bytes()
+    assert base64.b64decode(img["src"].split(",", 1)[1]) == svg
+    link = items["shape.svg"].select_one(".artifact-head a")
+    assert link["href"] == f"{r.run_id}/artifacts/shape.svg.txt"
+    assert link["download"] == "shape.svg"
+    assert (site / "runs" / link["href"]).read_bytes() == svg
     assert doc.find("svg") is None  # an SVG only ever as <img>, never inline
     (frame,) = doc.find_all("iframe")
     assert frame.parent is items["report.html"]

@@ -68,11 +68,15 @@ def init_cmd(path: str, store: str, github: bool, pip_spec: str | None, branch: 
             f"       {init.codeowners_line(store)}",
             "     (and protect the default branch: require review from code owners)",
             "",
-            "A GitHub Pages site is public (unless your plan offers private Pages): everyone",
-            f"can read every run it shows. {store}/site.yaml decides what is published: by",
-            "default it hides params named like *password*, *secret*, *token*, *api_key* and",
-            "copies no artifact over 10MB; add experiments, runs, tags and artifacts to its",
-            "exclude: lists before you push.",
+            "A GitHub Pages site is public (even for a private repository, unless your plan",
+            "offers private Pages): everyone can read every run's name, params, tags, metrics,",
+            "notes, inputs, artifacts up to 10MB (model files included), command line, user,",
+            "host, installed packages, git commit, branch and remote, and the registry.",
+            "Values named like secrets (*password*, *secret*, *token*, api_key, …) and",
+            "secret-looking command-line arguments are masked, and the uncommitted-changes diff",
+            f"is not published. {store}/site.yaml decides what is published: add experiments,",
+            "runs, params, tags and artifacts to its exclude: lists, and command, user, host,",
+            "packages or git_remote to hide:, before you push.",
         ]
     else:
         steps.append(

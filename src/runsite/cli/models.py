@@ -22,6 +22,28 @@ def _registry(store: str) -> Registry:
     return Registry(store)
 
 
+def _site_hidden_params(store_root: Path, base_ref: str | None) -> Callable[[str], bool]:
+    """Params the public site leaves out, by the store's ``site.yaml`` and (with a base)
+    the base's: the report is published as a job summary, and a pull request that drops
+    an exclude pattern must not publish what the base hides."""
+    import tempfile
+
+    from runsite import gitio
+    from runsite.site import config as site_config
+
+    configs = [site_config.load(store_root)]
+    base_text = (
+        gitio.show_file(store_root, base_ref, store_root / site_config.FILENAME)
+        if base_ref
+        else None
+    )
+    if base_text is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / site_config.FILENAME).write_text(base_text, "utf-8")
+            configs.append(site_config.load(Path(tmp)))
+    return lambda key: any(cfg.excluded("params", key) for cfg in configs)
+
+
 def branch_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--branch",
@@ -321,7 +343,13 @@ def check_cmd(base_ref: str | None, summary: str | None, store: str, as_json: bo
         base_text = manifest_at(reg, base_ref)
         base_runs = GitRuns(reg.store.root, base_commit(reg.store.root, base_ref))
     try:
-        result = check(reg, base_text, has_base=base_ref is not None, base_runs=base_runs)
+        result = check(
+            reg,
+            base_text,
+            has_base=base_ref is not None,
+            base_runs=base_runs,
+            hidden_params=_site_hidden_params(reg.store.root, base_ref),
+        )
     finally:
         if base_runs is not None:
             base_runs.close()

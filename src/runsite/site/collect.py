@@ -9,10 +9,13 @@ import copy
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from runsite import record, redact
 from runsite.entities import Experiment
 from runsite.errors import RunsiteError
+from runsite.run import GIT_DIFF_ARTIFACT
 from runsite.site.config import SiteConfig
 from runsite.store import RunRecord, Store
 
@@ -91,13 +94,67 @@ def guess_goal(metric: str | None) -> str:
     return "minimize" if any(h in low for h in _MINIMIZE_HINTS) else "maximize"
 
 
+class PublishedRun(RunRecord):
+    """A run as the site publishes it (``_filtered``): its full ``run.json`` (with the
+    package list) is read when a page asks for it, and redacted like the rest."""
+
+    _cfg: SiteConfig
+
+    @cached_property
+    def header(self) -> dict[str, Any]:
+        return _published_header(record.read_header(self.path), self._cfg)
+
+
+def _published_header(header: dict[str, Any], cfg: SiteConfig) -> dict[str, Any]:
+    """``run.json`` as the site may show it: secret-looking command-line values masked,
+    what ``hide:`` names left out."""
+    header = dict(header)
+    # Hidden keys become null (templates and data files see "not recorded").
+    for key in ("command", "user", "host", "packages"):
+        if key in cfg.hide:
+            header[key] = None
+    if isinstance(header.get("command"), list | str):
+        header["command"] = redact.mask_command(header["command"])
+    if isinstance(header.get("git"), dict):
+        git = dict(header["git"])
+        if "git_remote" in cfg.hide:
+            git["remote"] = None
+        elif isinstance(git.get("remote"), str):
+            git["remote"] = redact.mask_text(git["remote"])
+        header["git"] = git
+    return header
+
+
 def _filtered(run: RunRecord, cfg: SiteConfig) -> RunRecord:
-    if not any(cfg.exclude.get(k) for k in ("params", "tags", "artifacts")):
-        return run
+    """The run as the public site shows it (the store keeps the true record): excluded
+    params, tags and artifacts left out, secret-looking values masked
+    (``runsite.redact``), the uncommitted-changes patch left out unless ``publish_diff``,
+    and what ``hide:`` names removed."""
     run = copy.copy(run)
-    run.params = {k: v for k, v in run.params.items() if not cfg.excluded("params", k)}
-    run.tags = {k: v for k, v in run.tags.items() if not cfg.excluded("tags", k)}
-    run.artifacts = [a for a in run.artifacts if not cfg.excluded("artifacts", a.get("path"))]
+    run.params = redact.mask_mapping(
+        {k: v for k, v in run.params.items() if not cfg.excluded("params", k)}
+    )
+    run.tags = redact.mask_mapping(
+        {k: v for k, v in run.tags.items() if not cfg.excluded("tags", k)}
+    )
+    run.artifacts = [
+        a
+        for a in run.artifacts
+        if not cfg.excluded("artifacts", a.get("path"))
+        and (cfg.publish_diff or a.get("path") != GIT_DIFF_ARTIFACT)
+    ]
+    run.inputs = [
+        {**i, "path": redact.mask_text(i["path"])} if isinstance(i.get("path"), str) else i
+        for i in run.inputs
+    ]
+    header = _published_header(run._s["header"], cfg)
+    run._s = {**run._s, "header": header}
+    run.user = "" if "user" in cfg.hide else run.user
+    run.host = "" if "host" in cfg.hide else run.host
+    run.git = header.get("git")
+    run.__class__ = PublishedRun
+    run.__dict__.pop("header", None)  # a full run.json the original may have cached
+    run.__dict__["_cfg"] = cfg
     return run
 
 
@@ -233,6 +290,10 @@ def collect(store: Store, cfg: SiteConfig) -> SiteData:
         manifest = reg.manifest()
         problems = [p.format(str(reg.path)) for p in manifest.problems()]
         models = list(manifest.models().values())
+        for model in models:  # parsed for this build only: masking them changes no file
+            model.tags = redact.mask_mapping(model.tags)
+            for mv in model.versions:
+                mv.tags = redact.mask_mapping(mv.tags)
         try:
             if registry_history.history_available(reg.path.parent):
                 history = registry_history.history(reg.path.parent, reg.path)
