@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runsite.cli.common import Group, echo_json, json_option, store_option, table
+from runsite.record import STAGES
 
 if TYPE_CHECKING:
     from runsite.registry.api import Change, Registry
@@ -124,9 +125,7 @@ def register(
 @models.command("stage")
 @click.argument("name")
 @click.argument("version")
-@click.argument(
-    "stage", type=click.Choice(["none", "staging", "production", "archived"], case_sensitive=False)
-)
+@click.argument("stage", type=click.Choice(STAGES, case_sensitive=False))
 @click.option("--reason", help="Why: goes into the commit message, which git keeps as history.")
 @click.option("--archive-existing", is_flag=True, help="Archive the versions now in STAGE.")
 @branch_option

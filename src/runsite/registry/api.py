@@ -276,7 +276,7 @@ class Registry:
                 )
             artifact = names[0]
         artifact = validate.safe_relpath(artifact, "model name")
-        if not (rec.artifacts_dir / artifact / "model.yaml").is_file():
+        if not (rec.artifacts_dir / artifact / record.MODEL_YAML).is_file():
             raise NotFound(f"run {rec.run_id} has no model {artifact!r}")
         return rec, artifact
 
