@@ -79,6 +79,7 @@ __all__ = [
     "__version__",
     "active_run",
     "add_note",
+    "autolog",
     "delete_model_alias",
     "delete_tag",
     "end_run",
@@ -140,6 +141,17 @@ def __getattr__(name: str) -> Any:
 
         return runsite.models
     raise AttributeError(f"module 'runsite' has no attribute {name!r}")
+
+
+def autolog(**kwargs: Any) -> None:
+    """Autolog every installed library runsite supports (scikit-learn, XGBoost):
+    params, training metrics, data hashes and the fitted model of each ``fit`` go into
+    the active run, or a run of their own. MLflow's switches (``log_models``,
+    ``log_input_examples``, ``log_datasets``, ``disable``, ``silent``, …); see
+    docs/autolog.md."""
+    from runsite.autologging import autolog as _autolog
+
+    _autolog(**kwargs)
 
 
 def load_model(uri: str, store: str | None = None) -> Any:

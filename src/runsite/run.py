@@ -78,6 +78,7 @@ class Run:
         self._metric_keys: set[str] = set()
         self._closed = False
         self._end_hooks: list[Callable[[Run, str], None]] = []
+        self._closing_hooks: list[Callable[[Run], None]] = []
         self.registered_versions: list[Any] = []
 
         env = capture.environment()
@@ -420,6 +421,14 @@ class Run:
             self._event("input", **info)
         return info
 
+    def _log_input_info(self, info: Mapping[str, Any]) -> None:
+        """Record an input already described (``inputs.describe_data``: autolog's
+        in-memory training data)."""
+        validate.check_key(str(info.get("context")), "input context")
+        with self._lock:
+            self._check_open()
+            self._event("input", **info)
+
     # ------------------------------------------------------------------ ending
 
     def end(self, status: str = record.FINISHED) -> None:
@@ -427,6 +436,15 @@ class Run:
 
         Calling it again does nothing."""
         status = _check_status(status)
+        with self._lock:
+            if self._closed:
+                return
+            closing, self._closing_hooks = self._closing_hooks, []
+        for before in closing:  # e.g. the system-metrics sampler: stop it, keep its points
+            try:
+                before(self)
+            except Exception as exc:
+                log.warning("runsite: while ending run %s: %s", self.run_id, exc)
         with self._lock:
             if self._closed:
                 return
@@ -455,6 +473,10 @@ class Run:
             _open_runs.discard(self)
         for hook in self._end_hooks:
             hook(self, status)
+
+    def _on_closing(self, hook: Callable[[Run], None]) -> None:
+        """Call ``hook(run)`` when ``end()`` starts, while the run can still log."""
+        self._closing_hooks.append(hook)
 
     def on_end(self, hook: Callable[[Run, str], None]) -> None:
         """Call ``hook(run, status)`` once the run has ended and its record is closed."""
