@@ -327,6 +327,7 @@ def test_page_embeds_the_specs_once(site: Site) -> None:
     specs = json.loads(block)
     assert specs == charts.compare_specs()
     assert set(specs) == {
+        "bars",
         "curves",
         "curves_log",
         "curves_time",

@@ -455,7 +455,7 @@ def test_child_run_page_links_its_parent(rich: Rich) -> None:
     doc = rich.run_page("fold-1")
     parent = facts(doc.select_one("section.overview dl.facts"))["Parent run"]
     assert [a["href"] for a in parent.find_all("a")] == [f"../runs/{rich.ids['ridge-0.1']}.html"]
-    assert len(charts(doc)) == 1
+    assert charts(doc) == []  # one point per metric: numbers in the table, no one-dot chart
 
 
 def test_experiment_page(rich: Rich) -> None:
@@ -759,7 +759,7 @@ def test_payloads_everywhere_stay_inert_text(store: Path, tmp_path: Path) -> Non
     doc = parse(site / "runs" / f"{hand.name}.html")
     assert kv_table(section(doc, "Params").find("table")) == {PAYLOADS[1]: PAYLOADS[0]}
     titles = {p["spec"]["title"]["text"] for _, p in charts(doc)}
-    assert titles == {PAYLOADS[3], "loss"}
+    assert titles == {PAYLOADS[3]}  # "loss" has one point: a number, not a chart
     assert any(PAYLOADS[3] in json.dumps(block) for block in json_blocks(doc))
 
     for rel in ("registry.html", "models/evil-model.html"):
@@ -1091,7 +1091,8 @@ def test_theme_static_file_overrides_the_default(store: Path, tmp_path: Path) ->
     theme = _theme(
         tmp_path, {}, {"css/site.css": "body { color: rebeccapurple; }\n", "img/logo.txt": "x"}
     )
-    (store / "site.yaml").write_text(f"theme: {theme}\n")  # from site.yaml this time
+    shutil.move(theme, store / ".theme")  # site.yaml names a folder inside the store
+    (store / "site.yaml").write_text("theme: .theme\n")  # from site.yaml this time
     site = tmp_path / "site"
     build(store, site)
     default_static = default_theme_dir() / "static"

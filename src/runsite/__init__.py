@@ -57,15 +57,18 @@ from runsite.fluent import (
     set_tags,
     set_tracking_uri,
     start_run,
+    update_experiment,
 )
 from runsite.run import Run
 
 if TYPE_CHECKING:
+    from runsite.client import MlflowClient
     from runsite.store import RunRecord, Store
 
 __all__ = [
     "Experiment",
     "InvalidInput",
+    "MlflowClient",
     "NotFound",
     "QueryError",
     "Run",
@@ -81,10 +84,16 @@ __all__ = [
     "add_note",
     "autolog",
     "delete_model_alias",
+    "delete_runs",
     "delete_tag",
     "end_run",
+    "evaluate",
+    "get_artifact_uri",
+    "get_experiment_by_name",
     "get_experiment_name",
+    "get_latest_versions",
     "get_model_version",
+    "get_run",
     "get_store_path",
     "get_tracking_uri",
     "infer_signature",
@@ -93,6 +102,7 @@ __all__ = [
     "load_model",
     "log_artifact",
     "log_artifacts",
+    "log_batch",
     "log_dict",
     "log_figure",
     "log_input",
@@ -104,6 +114,8 @@ __all__ = [
     "log_table",
     "log_text",
     "register_model",
+    "search_experiments",
+    "search_model_versions",
     "search_runs",
     "set_experiment",
     "set_model_alias",
@@ -113,6 +125,7 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "update_experiment",
 ]
 
 
@@ -121,9 +134,47 @@ _REGISTRY_API = (
     "set_model_stage",
     "set_model_alias",
     "delete_model_alias",
+    "delete_runs",
     "get_model_version",
+    "get_latest_versions",
     "list_models",
+    "search_model_versions",
 )
+
+
+class _RealMlflowWarning:
+    """A meta-path entry that never finds anything: it only says so, once, when the real
+    ``mlflow`` package is imported in a process that imported runsite (a script that did
+    ``import runsite as mlflow`` and then ``import mlflow.sklearn`` silently rebinds
+    ``mlflow`` to MLflow, and its runs would go to MLflow's store)."""
+
+    warned = False
+
+    @classmethod
+    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "mlflow" and not cls.warned:
+            cls.warned = True
+            import warnings
+
+            warnings.warn(
+                "the real mlflow package is being imported in a process that uses runsite: "
+                "`import mlflow…` now means MLflow, not runsite (runs logged through it go "
+                "to MLflow's store). Import runsite's modules instead (runsite.sklearn, "
+                "runsite.tracking …) or call runsite.mlflow.install() first.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return None
+
+
+import sys as _sys  # noqa: E402
+
+if not any(isinstance(f, type) and f.__name__ == "_RealMlflowWarning" for f in _sys.meta_path):
+    _sys.meta_path.insert(0, _RealMlflowWarning)
+
+
+# MLflow scripts reach these as attributes after a bare ``import mlflow``.
+_SUBMODULES = ("sklearn", "xgboost", "pyfunc", "models", "tracking", "client", "entities", "mlflow")
 
 
 def __getattr__(name: str) -> Any:
@@ -136,10 +187,14 @@ def __getattr__(name: str) -> Any:
         from runsite import registry
 
         return getattr(registry, name)
-    if name == "models":
-        import runsite.models
+    if name in _SUBMODULES:
+        import importlib
 
-        return runsite.models
+        return importlib.import_module(f"runsite.{name}")
+    if name == "MlflowClient":
+        from runsite.client import MlflowClient
+
+        return MlflowClient
     raise AttributeError(f"module 'runsite' has no attribute {name!r}")
 
 
@@ -154,14 +209,42 @@ def autolog(**kwargs: Any) -> None:
     _autolog(**kwargs)
 
 
-def load_model(uri: str, store: str | None = None) -> Any:
+def load_model(uri: str, store: str | None = None, trust: bool = False) -> Any:
     """Load a logged model as a ``Model`` with ``.predict()`` (``.native`` is the
     underlying object). ``uri``: ``runs:/<run-id>/<name>``, ``models:/<name>/<version>``,
     ``models:/<name>/<stage>``, ``models:/<name>@<alias>`` or a folder path. Every file
-    hash is checked before anything is unpickled."""
+    hash is checked and every pickle scanned before anything is unpickled; a pickle that
+    imports what its flavor does not need raises ``UnsafePickle`` unless ``trust=True``."""
     from runsite.models.api import load_model as _load
 
-    return _load(uri, store)
+    return _load(uri, store, trust=trust)
+
+
+def evaluate(
+    model: str,
+    data: Any,
+    *,
+    targets: str,
+    model_type: str | None = None,
+    evaluator_config: dict[str, Any] | None = None,
+    store: str | None = None,
+    experiment: str | None = None,
+) -> Any:
+    """Evaluate a registered version (``models:/NAME/VERSION``, a stage or ``@alias``) on
+    a CSV/Parquet path or a DataFrame with a ``targets`` column, as
+    ``mlflow.models.evaluate`` does; records one evaluation run (metrics, latency, size,
+    drift against its training data) and returns a result with ``.metrics``."""
+    from runsite.registry.evaluate import evaluate as _evaluate
+
+    return _evaluate(
+        model,
+        data,
+        targets=targets,
+        model_type=model_type,
+        evaluator_config=evaluator_config,
+        store=store,
+        experiment=experiment,
+    )
 
 
 def infer_signature(model_input: Any, model_output: Any = None) -> dict[str, Any]:
@@ -199,3 +282,66 @@ def search_runs(
 
         return runs_frame(runs)
     raise InvalidInput(f"output_format must be 'list' or 'pandas', got {output_format!r}")
+
+
+def get_run(run_id: str) -> Any:
+    """One run of the current store by id (MLflow's ``mlflow.get_run``): a ``RunRecord``
+    with ``.info`` and ``.data``."""
+    from runsite.store import Store
+
+    return Store().run(run_id)
+
+
+def search_experiments() -> list[Experiment]:
+    """Every experiment of the current store (MLflow's ``mlflow.search_experiments``)."""
+    from runsite.store import Store
+
+    return Store().experiments()
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    """The experiment called ``name``, or ``None`` (as in MLflow)."""
+    from runsite.store import Store
+
+    try:
+        return Store().experiment(name)
+    except NotFound:
+        return None
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """The ``file:`` URI of the active run's artifacts folder (or of a path inside it)."""
+    from runsite.fluent import _current
+
+    run = _current()
+    base = run.artifacts_dir.resolve()
+    if artifact_path:
+        from runsite.validate import safe_relpath
+
+        base = base / safe_relpath(artifact_path)
+    return base.as_uri()
+
+
+def log_batch(
+    metrics: Any = (), params: Any = (), tags: Any = (), *, step: int | None = None
+) -> None:
+    """Log params, metrics and tags into the active run at once. Each argument is a
+    mapping, or a sequence of objects with ``.key`` / ``.value`` (MLflow's ``Metric``,
+    ``Param``, ``RunTag``; a ``Metric``'s ``step`` and ``timestamp`` are kept)."""
+    from runsite.fluent import _current
+
+    run = _current()
+
+    def items(arg: Any) -> list[Any]:
+        if hasattr(arg, "items"):
+            return [(k, v, None, None) for k, v in arg.items()]
+        return [
+            (x.key, x.value, getattr(x, "step", None), getattr(x, "timestamp", None)) for x in arg
+        ]
+
+    for k, v, _, _ in items(params):
+        run.log_param(k, v)
+    for k, v, s, t in items(metrics):
+        run.log_metric(k, v, s if s is not None else step, t)
+    for k, v, _, _ in items(tags):
+        run.set_tag(k, v)

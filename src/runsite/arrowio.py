@@ -107,16 +107,17 @@ def read_metrics_jsonl(path: Path, warnings: list[str]) -> pa.Table:
 
 
 def sort_metrics(table: pa.Table) -> pa.Table:
-    """Order by key, then step; equal steps keep the order they were logged in."""
+    """Order by key, step, then timestamp (so the last point of a step is MLflow's
+    "latest"); points equal in all three keep the order they were logged in."""
     if table.num_rows == 0:
         return table
-    return table.take(
-        pc.sort_indices(table, sort_keys=[("key", "ascending"), ("step", "ascending")])
-    )
+    keys = [("key", "ascending"), ("step", "ascending"), ("timestamp", "ascending")]
+    return table.take(pc.sort_indices(table, sort_keys=keys))
 
 
 def summarize(table: pa.Table, presorted: bool = False) -> dict[str, dict[str, Any]]:
-    """Per key: last (at the highest step), min and max (NaN skipped), count, last_step.
+    """Per key: last (highest step, then largest timestamp), min, max (NaN skipped), count,
+    last_step.
 
     Plain compute kernels over the key runs of the sorted table (no ``group_by``: its
     Acero engine cannot start while the interpreter shuts down, where the exit hook
@@ -214,3 +215,47 @@ def table_info(path: Path) -> dict[str, Any] | None:
 
 def _schema_dict(schema: pa.Schema) -> dict[str, str]:
     return {f.name: str(f.type) for f in schema}
+
+
+def read_data(path: Path) -> pa.Table:
+    """A CSV, TSV or Parquet data file as a table; anything else is refused clearly."""
+    from runsite.errors import InvalidInput, NotFound
+
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise NotFound(f"data file {path} does not exist")
+    if suffix not in (".csv", ".tsv", ".parquet"):
+        raise InvalidInput(
+            f"{path} is not tabular data runsite reads: give a .csv, .tsv or .parquet file"
+        )
+    try:
+        if suffix == ".parquet":
+            return pq.read_table(path)
+        import pyarrow.csv as pacsv
+
+        parse = pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",")
+        return pacsv.read_csv(path, parse_options=parse)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidInput(f"{path} cannot be read as {suffix[1:]}: {exc}") from None
+
+
+def table_columns(table: pa.Table) -> dict[str, Any]:
+    """Column name → numpy array (numbers) or list (anything else)."""
+    out: dict[str, Any] = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+            if col.null_count and pa.types.is_integer(col.type):
+                col = col.cast(pa.float64())
+            out[name] = col.to_numpy()
+        else:
+            out[name] = col.to_pylist()
+    return out
+
+
+def table_records(table: pa.Table) -> list[dict[str, Any]]:
+    return table.to_pylist()
+
+
+def table_frame(table: pa.Table) -> Any:
+    return table.to_pandas()

@@ -145,7 +145,9 @@ def runs_show(run_id: str, store: str, as_json: bool) -> None:
     st = _open_store(store)
     r = st.run(run_id)
     if as_json:
-        echo_json(r.to_dict())
+        from runsite.objstore import pending
+
+        echo_json({**r.to_dict(), "pending_uploads": pending(st.root, r.run_id)})
         _warn(st)
         return
     git = r.git or {}
@@ -160,6 +162,14 @@ def runs_show(run_id: str, store: str, as_json: bool) -> None:
     ]
     if r.parent_run_id:
         lines.append(f"parent     {r.parent_run_id}")
+    from runsite.objstore import pending
+
+    waiting = pending(st.root, r.run_id)
+    if waiting:
+        lines.append(
+            f"uploads    {len(waiting)} PENDING (run `runsite artifacts push`): "
+            + ", ".join(str(d.get("path")) for d in waiting)
+        )
     click.echo("\n".join(lines))
     if r.params:
         click.echo("\nparams")
@@ -222,11 +232,13 @@ def runs_search(
 
 
 def _add_groups() -> None:
+    from runsite.cli_artifacts import artifacts
     from runsite.cli_init import init_cmd
     from runsite.cli_models import models
     from runsite.cli_site import build_cmd, serve_cmd
 
     main.add_command(models)
+    main.add_command(artifacts)
     main.add_command(build_cmd)
     main.add_command(serve_cmd)
     main.add_command(init_cmd)

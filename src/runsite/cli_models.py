@@ -41,15 +41,20 @@ def _apply(
 
         done, sha = apply_on_branch(reg, change, branch, include or [])
         click.echo(
-            f"{done.summary}\ncommitted on branch {branch} ({sha[:10]}): "
-            "push it and open a pull request"
+            f"{_summary(done)}\ncommitted on branch {branch} ({sha[:10]}): "
+            "push it and open a pull request.\nIt takes effect when the pull request is "
+            f"merged: until then {reg.path.name} here is unchanged."
         )
     else:
         done = reg._edit(change)
         click.echo(
-            f"{done.summary}\n{reg.path} updated. Commit it with:\n"
+            f"{_summary(done)}\n{reg.path} updated. Commit it with:\n"
             f"  git commit -m {_shell_quote(done.commit_message().strip())} {reg.path}"
         )
+
+
+def _summary(done: Change) -> str:
+    return "\n".join([done.summary, *done.details])
 
 
 def _shell_quote(text: str) -> str:
@@ -195,25 +200,50 @@ def list_(store: str, as_json: bool) -> None:
 @json_option
 def show(name: str, store: str, as_json: bool) -> None:
     """Show model NAME: every version with stage, aliases and source run."""
-    m = _registry(store).get_model(name)
+    from runsite.registry.evidence import version_summaries
+
+    reg = _registry(store)
+    m = reg.get_model(name)
+    summaries = version_summaries(reg, m)
     if as_json:
-        echo_json(m.to_dict())
+        doc = m.to_dict()
+        for v, s in zip(doc["versions"], summaries, strict=True):
+            v.update(s.to_dict())
+        echo_json(doc)
         return
     click.echo(f"model {m.name}")
     if m.description:
         click.echo(m.description.rstrip())
+    metric = summaries[0].metric if summaries else None
     rows = [
         [
             f"v{v.version}",
             v.stage,
             ", ".join(f"@{a}" for a in v.aliases) or "-",
             v.run_id,
-            v.artifact,
+            s.run_name or "-",
+            _fmt(s.training_value),
+            _fmt(s.evaluation_value) + (f" ({s.evaluation_data})" if s.evaluation_data else ""),
             v.registered or "-",
         ]
-        for v in m.versions
+        for v, s in zip(m.versions, summaries, strict=True)
     ]
-    click.echo(table(["VERSION", "STAGE", "ALIASES", "RUN", "ARTIFACT", "REGISTERED"], rows))
+    key = metric or "METRIC"
+    click.echo(
+        table(
+            [
+                "VERSION",
+                "STAGE",
+                "ALIASES",
+                "RUN",
+                "RUN NAME",
+                f"{key} (TRAINING)",
+                f"{key} (LATEST EVALUATION)",
+                "REGISTERED",
+            ],
+            rows,
+        )
+    )
 
 
 @models.command("history")
@@ -333,3 +363,131 @@ def pull(spec: str, out: str, store: str) -> None:
     mv = reg.resolve(spec)
     reg.pull(spec, Path(out))
     click.echo(f"{mv.name} v{mv.version} ({mv.stage}) → {out}")
+
+
+def _fmt(value: Any) -> str:
+    from runsite import fmt
+
+    return fmt.num(value, digits=5) if value is not None else "-"
+
+
+@models.command("evaluate")
+@click.argument("name")
+@click.option(
+    "--data", "data", required=True, type=click.Path(dir_okay=False), help="CSV/Parquet file."
+)
+@click.option("--target", required=True, help="The column holding the true values.")
+@click.option(
+    "--versions",
+    metavar="LIST",
+    help="Comma-separated versions, stages or aliases (default: production and staging).",
+)
+@click.option(
+    "--model-type", type=click.Choice(["regressor", "classifier"]), help="Default: guessed."
+)
+@click.option("--experiment", help="Experiment of the evaluation runs (default NAME-evaluation).")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Run tag (repeatable).")
+@click.option("--drift-threshold", type=float, default=0.2, show_default=True, help="PSI.")
+@click.option(
+    "--propose", is_flag=True, help="Commit the decision and the evaluation runs on a branch."
+)
+@click.option("--branch", metavar="NAME", help="Branch for --propose (default: ACTION-NAME-vN).")
+@store_option
+@json_option
+def evaluate_cmd(
+    name: str,
+    data: str,
+    target: str,
+    versions: str | None,
+    model_type: str | None,
+    experiment: str | None,
+    tags: tuple[str, ...],
+    drift_threshold: float,
+    propose: bool,
+    branch: str | None,
+    store: str,
+    as_json: bool,
+) -> None:
+    """Score versions of NAME on new data, record one evaluation run per version, and
+    give a verdict by the registry's key metric and gate. Exit 1 when a version could
+    not be evaluated (e.g. its files fail their hash)."""
+    from runsite.registry.evaluate import evaluate_versions
+    from runsite.registry.evaluate import propose as propose_change
+
+    if branch and not propose:
+        raise click.UsageError("--branch goes with --propose")
+    tag_map = {}
+    for t in tags:
+        key, sep, value = t.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{t!r} is not KEY=VALUE", param_hint="--tag")
+        tag_map[key] = value
+    reg = _registry(store)
+    specs = [v for v in (versions or "").split(",") if v.strip()] or None
+    ev = evaluate_versions(
+        reg, name, data, target, specs, model_type, experiment, tag_map, drift_threshold
+    )
+    proposed = None
+    if propose and ev.decision:
+        done, sha, branch_name = propose_change(reg, ev, branch)
+        proposed = {"branch": branch_name, "commit": sha, "change": done.summary}
+    if as_json:
+        echo_json({**ev.to_dict(), "proposed": proposed})
+    else:
+        keys = list(dict.fromkeys(k for r in ev.results for k in r.metrics))
+        if ev.metric in keys:
+            keys.remove(ev.metric)
+            keys.insert(0, ev.metric)
+        head = ["", *[f"v{r.version} ({r.stage})" for r in ev.results]]
+        rows = [
+            [k + (" *" if k == ev.metric else ""), *[_fmt(r.metrics.get(k)) for r in ev.results]]
+            for k in keys
+        ]
+        rows.append(["latency ms/row", *[_fmt(r.latency_ms_per_row) for r in ev.results]])
+        from runsite import fmt
+
+        rows.append(
+            ["size", *[fmt.size(r.size_bytes) if r.size_bytes else "-" for r in ev.results]]
+        )
+        rows.append(
+            [
+                "drift",
+                *[
+                    (
+                        f"{len(r.drift['drifted'])} drifted"
+                        + (f" ({', '.join(r.drift['drifted'][:3])})" if r.drift["drifted"] else "")
+                        if r.drift.get("available")
+                        else "unavailable"
+                    )
+                    for r in ev.results
+                ],
+            ]
+        )
+        rows.append(["run", *[r.run_id or "-" for r in ev.results]])
+        click.echo(f"{name} on {ev.data['path']} ({ev.data['rows']} rows, {ev.data['hash'][:19]}…)")
+        click.echo(table(head, rows))
+        for r in ev.results:
+            if r.error:
+                click.echo(f"v{r.version}: not evaluated: {r.error}", err=True)
+            elif not r.drift.get("available"):
+                click.echo(f"v{r.version}: drift unavailable: {r.drift.get('reason')}")
+        click.echo(f"* key metric ({ev.goal})\nverdict: {ev.verdict}")
+        if proposed:
+            click.echo(
+                f"proposed on branch {proposed['branch']} ({proposed['commit'][:10]}): "
+                f"{proposed['change']}; it takes effect when the pull request is merged"
+            )
+        elif propose:
+            click.echo("nothing to propose")
+    if not ev.ok:
+        raise SystemExit(1)
+
+
+def _add_deploy_commands() -> None:
+    from runsite.cli_serve import dockerfile_cmd, serve_cmd
+
+    models.add_command(serve_cmd)
+    models.add_command(dockerfile_cmd)
+
+
+_add_deploy_commands()

@@ -7,6 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class ViewType:
+    """MLflow's ``ViewType`` for ``search_runs(run_view_type=...)``; runsite runs are never
+    soft-deleted, so ACTIVE_ONLY and ALL find the same runs and DELETED_ONLY none."""
+
+    ACTIVE_ONLY = 1
+    DELETED_ONLY = 2
+    ALL = 3
+
+
 @dataclass(frozen=True)
 class Experiment:
     """An experiment: ``experiment_id`` is the folder name (a slug of ``name``)."""

@@ -36,3 +36,8 @@ class QueryError(InvalidInput):
             caret = " " * position + "^"
             message = f"{message} (at position {position})\n  {query}\n  {caret}"
         super().__init__(message)
+
+
+class UnsafePickle(RunsiteError):
+    """A model pickle imports something its flavor does not need (it could run code when
+    loaded); pass ``trust=True`` (CLI: ``--trust-pickle``) to load a file you trust."""

@@ -44,6 +44,11 @@ def set_store(path: str | os.PathLike[str]) -> None:
 
 
 def _path_from_uri(uri: str) -> Path:
+    if uri.strip().lower() in ("databricks", "databricks-uc", "uc"):  # MLflow's server names
+        raise InvalidInput(
+            f"tracking URI {uri!r}: runsite has no tracking server; give a folder path or a "
+            "file: URI (e.g. 'runs' or 'file:///home/me/project/runs')"
+        )
     parsed = urlparse(uri)
     if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and uri[1:3] in (":\\", ":/")):
         if parsed.scheme == "file":
@@ -88,9 +93,69 @@ def set_experiment(
     name = validate.check_name(name, "experiment name")
     slug = validate.slugify(name)
     folder = get_store_path() / slug
+    _refuse_shared_folder(name, folder)
     folder.mkdir(parents=True, exist_ok=True)
     _experiment = name
     return Experiment(experiment_id=slug, name=name, path=str(folder))
+
+
+def _refuse_shared_folder(name: str, folder: Path) -> None:
+    """Two names with one slug (``"NYC Taxi"``, ``"nyc-taxi"``) would merge their runs
+    into one folder without a word: refuse the second, naming the first."""
+    if not folder.is_dir():
+        return
+    recorded = (folder / record.EXPERIMENT_YAML).is_file() or any(
+        (p / record.RUN_JSON).is_file() for p in folder.iterdir() if p.is_dir()
+    )
+    if not recorded:
+        return
+    from runsite.store import Store
+
+    existing = Store(folder.parent).experiment(folder.name).name
+    if existing != name:
+        raise InvalidInput(
+            f"experiment name {name!r} would share the folder {folder} with the existing "
+            f"experiment {existing!r}; use {existing!r} or a name that differs in more "
+            "than case or punctuation"
+        )
+
+
+def update_experiment(
+    experiment_name: str | None = None,
+    *,
+    description: str | None = None,
+    key_metric: str | None = None,
+) -> Experiment:
+    """Set an experiment's description (markdown) and/or key metric (the one the site
+    ranks runs by), in ``<store>/<experiment>/experiment.yaml``::
+
+        runsite.update_experiment("nyc-taxi", description="Trip durations.", key_metric="rmse")
+
+    The experiment defaults to the active one and is created when missing. The file
+    keeps its comments and other keys; an empty string removes a key. Writing what is
+    already there leaves the file untouched, so a training script may call it on every
+    branch without making a merge conflict.
+    """
+    from runsite.store import Store
+
+    if description is None and key_metric is None:
+        raise InvalidInput("update_experiment: give a description or a key_metric")
+    name = validate.check_name(
+        experiment_name if experiment_name is not None else get_experiment_name(),
+        "experiment name",
+    )
+    slug = validate.slugify(name)
+    folder = get_store_path() / slug
+    _refuse_shared_folder(name, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    # a new file keeps a display name the folder's slug would lose
+    fresh = not (folder / record.EXPERIMENT_YAML).exists() and name != slug
+    return Store(folder.parent).update_experiment(
+        slug,
+        description=description,
+        key_metric=key_metric,
+        display_name=name if fresh else None,
+    )
 
 
 def get_experiment_name() -> str:

@@ -31,6 +31,6 @@ def runs_frame(runs: Sequence[RunRecord]) -> Any:
         }
         row.update({f"metrics.{k}": v["last"] for k, v in r.metrics.items()})
         row.update({f"params.{k}": str(v) for k, v in r.params.items()})
-        row.update({f"tags.{k}": v for k, v in r.tags.items()})
+        row.update({f"tags.{k}": v for k, v in r.all_tags.items()})
         rows.append(row)
     return pd.DataFrame(rows)

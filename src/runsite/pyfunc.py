@@ -15,4 +15,15 @@ def load_model(model_uri: str | os.PathLike[str], store: Any = None) -> Model:
     return _load(model_uri, store)
 
 
-__all__ = ["Model", "load_model"]
+def scoring_app(
+    model_uri: str | os.PathLike[str], store: Any = None, *, max_body: int | None = None
+) -> Any:
+    """An ASGI app serving the model with MLflow's scoring protocol (``/invocations``,
+    ``/ping``, ``/version``), to mount in your own server; see docs/deploy.md."""
+    from runsite.serving.app import DEFAULT_MAX_BODY
+    from runsite.serving.app import scoring_app as _app
+
+    return _app(model_uri, store, max_body=max_body or DEFAULT_MAX_BODY)
+
+
+__all__ = ["Model", "load_model", "scoring_app"]

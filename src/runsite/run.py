@@ -33,6 +33,8 @@ _open_runs: set[Run] = set()
 _open_lock = threading.Lock()
 
 GIT_DIFF_ARTIFACT = "git-diff.patch"
+# How long end() waits for a run's uploads to object storage (seconds).
+_UPLOAD_WAIT = float(os.environ.get("RUNSITE_UPLOAD_WAIT", "3600"))
 
 
 class Run:
@@ -79,6 +81,7 @@ class Run:
         self._closed = False
         self._end_hooks: list[Callable[[Run, str], None]] = []
         self._closing_hooks: list[Callable[[Run], None]] = []
+        self._storage_cfg: Any = False  # not read yet
         self.registered_versions: list[Any] = []
 
         env = capture.environment()
@@ -299,7 +302,26 @@ class Run:
         fields: dict[str, Any] = {"path": rel, "size": dest.stat().st_size, "sha256": sha256}
         if system:
             fields["system"] = True
+        storage = self._storage()
+        if (
+            storage is not None
+            and fields["size"] >= storage.threshold
+            and dest.name != "model.yaml"
+        ):
+            from runsite import objstore
+
+            fields["url"] = objstore.offload(
+                self.store_root, storage, self.run_id, rel, dest, sha256
+            )
         self._event("artifact", **fields)
+
+    def _storage(self) -> Any:
+        """The store's object storage settings (read once per run), or ``None``."""
+        if self._storage_cfg is False:
+            from runsite import objstore
+
+            self._storage_cfg = objstore.load_config(self.store_root)
+        return self._storage_cfg
 
     def _write_artifact_bytes(self, rel: str, data: bytes, system: bool = False) -> None:
         with self._lock:
@@ -463,6 +485,20 @@ class Run:
             )
         for w in warnings:
             log.warning("runsite: %s", w)
+        if self._storage_cfg:  # wait for this run's uploads; a failure never ends training
+            from runsite import objstore
+
+            errors = objstore.uploader().wait(self.run_id, timeout=_UPLOAD_WAIT)
+            left = objstore.pending(self.store_root, self.run_id)
+            if errors or left:
+                log.warning(
+                    "runsite: %d artifact uploads of run %s are pending (%s); the files stay "
+                    "in %s and `runsite artifacts push` uploads them later",
+                    len(left),
+                    self.run_id,
+                    errors[-1] if errors else "still uploading",
+                    objstore.outbox(self.store_root),
+                )
         self.end_time = record.now_ms()
         self.status = status
         self._event(
@@ -497,7 +533,21 @@ class Run:
             status = record.KILLED
         else:
             status = record.FAILED
+            if exc is not None:
+                self.record_error(exc)
         self.end(status)
+
+    def record_error(self, exc: BaseException) -> None:
+        """Record ``exc`` (type, message, traceback) as the run's ``error`` event; the run
+        page shows it. Leaving a ``with`` block on an exception does this before ending
+        the run FAILED. Never raises: bookkeeping must not mask the original error."""
+        try:
+            fields = record.error_fields(exc)
+            with self._lock:
+                if not self._closed:
+                    self._event("error", **fields)
+        except Exception as why:
+            log.warning("runsite: could not record the error of run %s: %s", self.run_id, why)
 
 
 def _check_status(status: str) -> str:
@@ -535,6 +585,10 @@ def _end_at_exit() -> None:
         status = record.KILLED
     elif last is not None and not isinstance(last, SystemExit):
         status = record.FAILED
+        with _open_lock:
+            runs = list(_open_runs)
+        for run in runs:
+            run.record_error(last)
     else:
         status = record.FINISHED
     end_open_runs(status)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("runsite")
 
-_CACHE_NAME = "runs-v1.json"
+_CACHE_NAME = "runs-v3.json"  # v2: summaries of runs that pass the type checks; v3: error
 _OPEN_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.METRICS_PARQUET)
 # An ended run is immutable and its summary comes from run.json and the end event.
 _ENDED_STAMPED = (record.RUN_JSON, record.EVENTS)
@@ -64,8 +64,8 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
     """Everything about a run except its package list and metric history."""
     header = record.read_header(run_dir)
     events = record.read_jsonl(run_dir / record.EVENTS)
-    state = record.fold_events(events.records)
     warnings = list(events.warnings)
+    state = record.fold_events(events.records, warnings, run_dir / record.EVENTS)
     metrics = state.pop("metrics")
     if metrics is None:  # still open, or crashed: summarise the raw points
         from runsite import arrowio
@@ -73,6 +73,28 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
         metrics = arrowio.summarize(arrowio.read_metrics(run_dir, warnings))
     header.pop("packages", None)
     return {"header": header, **state, "metrics": metrics, "warnings": warnings}
+
+
+def system_tags(rec: RunRecord) -> dict[str, str]:
+    """MLflow's ``mlflow.*`` system tags, derived from the run header (never stored):
+    ``run.data.tags``, search and the pandas frame answer them. A tag the run set itself
+    under the same key wins."""
+    h = rec._s["header"]
+    out = {"mlflow.runName": rec.run_name, "mlflow.source.type": "LOCAL"}
+    if rec.user:
+        out["mlflow.user"] = rec.user
+    if rec.parent_run_id:
+        out["mlflow.parentRunId"] = rec.parent_run_id
+    source = h.get("entry_point") or (h.get("command") or [None])[0]
+    if source:
+        out["mlflow.source.name"] = str(source)
+    git = rec.git or {}
+    for key, tag in (("commit", "commit"), ("branch", "branch"), ("remote", "repoURL")):
+        if git.get(key):
+            out[f"mlflow.source.git.{tag}"] = str(git[key])
+    if rec.notes:
+        out["mlflow.note.content"] = str(rec.notes[0].get("text", ""))
+    return out
 
 
 class RunRecord:
@@ -98,6 +120,8 @@ class RunRecord:
         self.inputs: list[dict[str, Any]] = list(summary["inputs"])
         self.artifacts: list[dict[str, Any]] = list(summary["artifacts"])
         self.notes: list[dict[str, Any]] = list(summary["notes"])
+        # A FAILED run's exception: {"exc_type", "message", "traceback"}, or None.
+        self.error: dict[str, str] | None = summary.get("error")
         self.models: list[dict[str, Any]] = list(summary.get("models", []))
         self.metrics: dict[str, dict[str, Any]] = dict(summary["metrics"])
         self.warnings: list[str] = list(summary["warnings"])
@@ -114,6 +138,11 @@ class RunRecord:
             return self._recorded_status
         h = self._s["header"]
         return record.RUNNING if _pid_alive(h.get("host"), h.get("pid")) else record.UNFINISHED
+
+    @property
+    def all_tags(self) -> dict[str, str]:
+        """The run's tags plus MLflow's derived system tags (``system_tags``)."""
+        return {**system_tags(self), **self.tags}
 
     @property
     def duration(self) -> int | None:
@@ -165,7 +194,7 @@ class RunRecord:
         return RunData(
             params={k: validate.canonical_str(v) for k, v in self.params.items()},
             metrics={k: v["last"] for k, v in self.metrics.items()},
-            tags=dict(self.tags),
+            tags=self.all_tags,
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -187,7 +216,7 @@ class RunRecord:
                 "parent_run_id": self.parent_run_id,
             },
             "params": {k: validate.canonical_str(v) for k, v in self.params.items()},
-            "tags": dict(self.tags),
+            "tags": self.all_tags,
             "metrics": self.metrics,  # per key: last, min, max, count (and last_step)
             "record": self,
         }
@@ -232,6 +261,7 @@ class Store:
             path = get_store_path()
         self.root = Path(path)
         self.warnings: list[str] = []
+        self._duplicates: dict[str, list[str]] | None = None
         self._cache: dict[str, Any] | None = None
         self._cache_dirty = False
 
@@ -299,16 +329,46 @@ class Store:
     def _experiment_dirs(self) -> list[Path]:
         if not self.root.is_dir():
             return []
-        return sorted(
-            p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
-        )
+        out = []
+        for p in sorted(self.root.iterdir()):
+            if not p.is_dir() or p.name.startswith((".", "_")):
+                continue
+            if p.is_symlink() and not validate.inside(self.root, p):
+                self._warn(f"{p}: a symlink that leads outside the store; skipped")
+                continue
+            out.append(p)
+        return out
+
+    def duplicate_ids(self) -> dict[str, list[str]]:
+        """Run ids that more than one experiment holds a folder for (id → folders):
+        such runs are rejected, since either could be an impostor."""
+        if self._duplicates is None:
+            seen: dict[str, list[str]] = {}
+            for exp_dir in self._experiment_dirs():
+                with os.scandir(exp_dir) as it:
+                    for e in it:
+                        if e.is_dir() and not e.name.startswith("."):
+                            seen.setdefault(e.name, []).append(f"{exp_dir.name}/{e.name}")
+            self._duplicates = {k: v for k, v in seen.items() if len(v) > 1}
+        return self._duplicates
 
     def _run_dirs(self, exp_dir: Path) -> list[str]:
         with os.scandir(exp_dir) as it:
             names = sorted(e.name for e in it if e.is_dir() and not e.name.startswith("."))
         out = []
+        dups = self.duplicate_ids()
         for name in names:
             path = os.path.join(exp_dir, name)
+            if name in dups:
+                self._warn(
+                    f"run id {name} is claimed by {len(dups[name])} folders "
+                    f"({', '.join(dups[name])}); a run id must be unique in the store, so "
+                    "none of them is read"
+                )
+                continue
+            if os.path.islink(path) and not validate.inside(exp_dir, Path(path)):
+                self._warn(f"{path}: a symlink that leads outside its experiment; skipped")
+                continue
             if os.path.isfile(os.path.join(path, record.RUN_JSON)):
                 out.append(path)
             elif any(f.is_file() for f in Path(path).rglob("*")):
@@ -360,6 +420,40 @@ class Store:
         """An experiment by name or folder name."""
         return self._experiment(self._experiment_dir(name))
 
+    def update_experiment(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        key_metric: str | None = None,
+        display_name: str | None = None,
+    ) -> Experiment:
+        """Set the description (markdown) and/or the key metric of an existing experiment
+        in its ``experiment.yaml``, keeping the file's comments and other keys. An empty
+        string removes the key. Writing what is already there changes nothing on disk."""
+        exp_dir = self._experiment_dir(name)
+        changes: dict[str, Any] = {}
+        if description is not None:
+            if not isinstance(description, str):
+                raise InvalidInput(
+                    f"description must be a string, not {type(description).__name__}"
+                )
+            changes["description"] = (
+                validate.check_text(description, 100_000, "description") or None
+            )
+        if key_metric is not None:
+            changes["key_metric"] = (
+                validate.check_key(key_metric, "key metric") if key_metric else None
+            )
+        if display_name is not None:
+            changes["name"] = validate.check_name(display_name, "experiment name")
+        if not changes:
+            raise InvalidInput("nothing to change: give a description or a key metric")
+        from runsite import yamlio
+
+        yamlio.edit_mapping(exp_dir / record.EXPERIMENT_YAML, changes)
+        return self._experiment(exp_dir)
+
     # ------------------------------------------------------------------ runs
 
     def runs(self, experiment: str | Iterable[str] | None = None) -> list[RunRecord]:
@@ -391,18 +485,30 @@ class Store:
         if not isinstance(run_id, str) or len(run_id) < 6 or not run_id.isalnum():
             raise InvalidInput(f"{run_id!r} is not a run id (or a prefix of at least 6 characters)")
         run_id = run_id.lower()
-        matches = []
-        for exp_dir in self._experiment_dirs():
-            exact = exp_dir / run_id
-            if (exact / record.RUN_JSON).is_file():
-                matches = [exact]
-                break
-            matches += [p for p in exp_dir.glob(f"{run_id}*") if (p / record.RUN_JSON).is_file()]
+        exact = [
+            d / run_id for d in self._experiment_dirs() if (d / run_id / record.RUN_JSON).is_file()
+        ]
+        if len(exact) > 1:
+            where = ", ".join(f"{p.parent.name}/{p.name}" for p in exact)
+            raise StoreFormatError(
+                f"run id {run_id} is claimed by {len(exact)} folders ({where}); a run id must "
+                "be unique in the store, so neither is used"
+            )
+        matches = exact
+        if not matches:
+            for exp_dir in self._experiment_dirs():
+                matches += [
+                    p for p in exp_dir.glob(f"{run_id}*") if (p / record.RUN_JSON).is_file()
+                ]
         if not matches:
             raise NotFound(f"no run {run_id!r} in store {self.root}")
         if len(matches) > 1:
             ids = ", ".join(sorted(p.name for p in matches)[:5])
             raise InvalidInput(f"run id prefix {run_id!r} is ambiguous: {ids}")
+        if not validate.inside(self.root, matches[0]):
+            raise StoreFormatError(
+                f"run folder {matches[0]} is a symlink that leads outside the store; refused"
+            )
         rec = self._record(str(matches[0]))
         self._save_cache()
         if rec is None:

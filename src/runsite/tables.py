@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from typing import Any
 
 from runsite.errors import InvalidInput
@@ -25,14 +26,27 @@ def _columns(data: Any) -> dict[str, list[Any]]:
     )
 
 
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "item") and not isinstance(v, str | bytes):  # numpy scalars
+        item = v.item()
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        return item
+    return v
+
+
 def encode_table(data: Any, artifact_file: str) -> bytes:
     cols = _columns(data)
     names = list(cols)
     rows = list(zip(*cols.values(), strict=True)) if cols else []
     ext = artifact_file.lower().rsplit(".", 1)[-1] if "." in artifact_file else ""
     if ext == "json":
-        payload = {"columns": names, "data": [list(r) for r in rows]}
-        return json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
+        # NaN and infinities become null, as MLflow writes them (a bare NaN is not JSON).
+        data = [[_json_value(v) for v in r] for r in rows]
+        payload = {"columns": names, "data": data}
+        return json.dumps(payload, ensure_ascii=False, default=str, allow_nan=False).encode("utf-8")
     if ext == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)

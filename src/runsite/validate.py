@@ -112,9 +112,18 @@ def check_name(name: object, what: str) -> str:
 
 
 def slugify(name: str) -> str:
-    """A path-safe folder name for an experiment: ``"NYC Taxi (v2)"`` → ``"nyc-taxi-v2"``."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9._]+", "-", text.lower()).strip("-._")
+    """A path-safe folder name for an experiment: ``"NYC Taxi (v2)"`` → ``"nyc-taxi-v2"``.
+
+    Latin letters lose their accents (``"Café"`` → ``"cafe"``, as always); a name in
+    another script keeps its letters, case-folded (``"Эксперимент 1"`` →
+    ``"эксперимент-1"``), so it is never refused or reduced to its digits."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    if bare.isascii():
+        slug = re.sub(r"[^a-z0-9._]+", "-", bare.lower()).strip("-._")
+    else:
+        text = unicodedata.normalize("NFKC", name).casefold()
+        slug = re.sub(r"[^\w.]+", "-", text).strip("-._")
     if not slug:
         raise InvalidInput(f"name {name!r} has no letters or digits to make a folder name from")
     return slug[:100]
@@ -146,6 +155,27 @@ def inside(root: Path, target: Path) -> bool:
     root_r = root.resolve()
     try:
         target.resolve().relative_to(root_r)
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
         return False
     return True
+
+
+def confined(root: Path, rel: object, what: str = "path") -> Path:
+    """``root / rel`` for a path taken from a record, manifest or config, refused
+    (``InvalidInput`` naming it) unless it stays inside ``root`` once every symlink is
+    resolved. The one check every reader uses before it opens such a path."""
+    clean = safe_relpath(rel, what)
+    target = root / clean if clean else root
+    if not inside(root, target):
+        raise InvalidInput(f"{what} {clean!r} leads outside {root} (through a symlink); refused")
+    return target
+
+
+def regular_file(root: Path, path: Path, what: str = "file") -> Path:
+    """``path`` if it is a regular file inside ``root`` that is not a symlink pointing
+    out of it; ``InvalidInput`` naming it otherwise."""
+    if path.is_symlink() and not inside(root, path):
+        raise InvalidInput(f"{what} {path} is a symlink that leads outside {root}; refused")
+    if not inside(root, path):
+        raise InvalidInput(f"{what} {path} is outside {root}; refused")
+    return path

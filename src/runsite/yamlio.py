@@ -21,14 +21,101 @@ def dump(data: Any) -> str:
     return buf.getvalue()
 
 
+# Limits for YAML and JSON read from a store: beyond them a file is refused with a clear
+# error instead of exhausting memory or the stack (docs/security.md).
+MAX_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 2_000_000
+
+
+def check_shape(data: Any, source: object, max_depth: int = MAX_DEPTH) -> Any:
+    """``data`` if its nesting is at most ``max_depth`` levels and it has at most
+    ``MAX_NODES`` values counted as a tree (so YAML aliases cannot multiply it); a
+    ``StoreFormatError`` naming ``source`` otherwise. Iterative: no recursion."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    nodes = 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise StoreFormatError(
+                f"{source}: more than {MAX_NODES:,} values (YAML aliases expanding?); refused"
+            )
+        if isinstance(value, dict | list | tuple):
+            if depth > max_depth:
+                raise StoreFormatError(
+                    f"{source}: nested more than {max_depth} levels deep; refused"
+                )
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((v, depth + 1) for v in items)
+    return data
+
+
 def load_safe(path: Path) -> Any:
     """Plain data from a YAML file; errors name the file, line and column."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise StoreFormatError(f"{path}: cannot be read ({exc.strerror})") from None
+    if size > MAX_BYTES:
+        raise StoreFormatError(f"{path}: {size:,} bytes; the limit is {MAX_BYTES:,}")
+    return loads(path.read_text("utf-8", "replace"), path)
+
+
+def loads(text: str, source: object) -> Any:
+    """Plain data from YAML text, within the limits above; errors name ``source``."""
+    if len(text) > MAX_BYTES:
+        raise StoreFormatError(f"{source}: {len(text):,} characters; the limit is {MAX_BYTES:,}")
     yaml = YAML(typ="safe", pure=True)
     try:
-        return yaml.load(path.read_text("utf-8"))
+        return check_shape(yaml.load(text), source)
+    except RecursionError:
+        raise StoreFormatError(f"{source}: nested too deeply to read; refused") from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        raise StoreFormatError(f"{path}: invalid YAML at {where}: {exc.problem}") from None
+        raise StoreFormatError(f"{source}: invalid YAML at {where}: {exc.problem}") from None
     except YAMLError as exc:
-        raise StoreFormatError(f"{path}: invalid YAML: {exc}") from None
+        raise StoreFormatError(f"{source}: invalid YAML: {exc}") from None
+
+
+def edit_mapping(path: Path, changes: dict[str, Any]) -> bool:
+    """Set top-level keys of the YAML mapping in ``path`` (created when missing), keeping
+    its comments, key order and the keys not named; a value of ``None`` removes its key.
+    Multi-line strings are written as ``|`` blocks. Returns False when nothing changed
+    (the file is then left untouched, so calling it twice cannot make a git conflict)."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    yaml = YAML()  # round-trip
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    old = path.read_text("utf-8") if path.is_file() else ""
+    if len(old) > MAX_BYTES:
+        raise StoreFormatError(f"{path}: {len(old):,} characters; the limit is {MAX_BYTES:,}")
+    try:
+        doc = yaml.load(old) if old.strip() else None
+    except YAMLError as exc:
+        raise StoreFormatError(f"{path}: invalid YAML, not changed: {exc}") from None
+    if doc is None:
+        doc = CommentedMap()
+    if not isinstance(doc, dict):
+        raise StoreFormatError(f"{path}: not a mapping of keys to values; not changed")
+    check_shape(doc, path)
+    for key, value in changes.items():
+        if value is None:
+            doc.pop(key, None)
+        elif isinstance(value, str) and "\n" in value:
+            doc[key] = LiteralScalarString(value if value.endswith("\n") else value + "\n")
+        else:
+            doc[key] = value
+    buf = io.StringIO()
+    yaml.dump(doc, buf)
+    new = buf.getvalue() if doc else ""
+    if new == old:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(new, "utf-8")
+    tmp.replace(path)
+    return True

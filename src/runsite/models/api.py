@@ -22,7 +22,7 @@ from runsite.models.manifest import (
     MANIFEST,
     ModelReader,
     ModelWriter,
-    read_manifest,
+    open_model,
     remove_tree,
     write_manifest,
 )
@@ -166,21 +166,27 @@ def _infer(
     return signature
 
 
-def _predict(fl: flavors.Flavor, native: Any, pre: Any, manifest: dict[str, Any], data: Any) -> Any:
+def _prepare(pre: Any, manifest: dict[str, Any], data: Any) -> Any:
+    """The model's input from the caller's data: signature enforced, preprocessor applied."""
+    data = sig.enforce_signature(data, manifest.get("signature"))
     if pre is not None:
         if manifest.get("preprocessor", {}).get("input") == "records":
             data = sig.to_records(data)
-        data = pre.transform(data)
-    else:
-        data = sig.to_table(data, manifest.get("signature"))
-    return fl.predict(native, data)
+        return pre.transform(data)
+    return sig.to_table(data, manifest.get("signature"))
+
+
+def _predict(fl: flavors.Flavor, native: Any, pre: Any, manifest: dict[str, Any], data: Any) -> Any:
+    return fl.predict(native, _prepare(pre, manifest, data))
 
 
 class Model:
     """A loaded model: ``predict`` applies the preprocessor, then the model.
 
     ``native`` is the underlying object (the estimator, the Booster); ``metadata`` the
-    manifest; ``preprocessor`` the fitted preprocessor or ``None``."""
+    manifest; ``preprocessor`` the fitted preprocessor or ``None``. Loaded through the
+    registry (``models:/…``), ``registered_name``, ``version`` and ``stage`` say which
+    registered version it is (else they are ``None``)."""
 
     def __init__(
         self, path: Path, metadata: dict[str, Any], native: Any, preprocessor: Any
@@ -190,10 +196,23 @@ class Model:
         self.native = native
         self.preprocessor = preprocessor
         self.flavor = flavors.get(metadata["flavor"])
+        self.registered_name: str | None = None
+        self.version: int | None = None
+        self.stage: str | None = None
+        self.aliases: list[str] = []
 
     def __repr__(self) -> str:
+        if self.registered_name is not None:
+            return (
+                f"<runsite Model {self.registered_name} v{self.version} ({self.stage}) "
+                f"flavor={self.flavor.name}>"
+            )
         name = self.metadata.get("name")
         return f"<runsite Model {name!r} flavor={self.flavor.name} at {self.path}>"
+
+    @property
+    def size_bytes(self) -> int:
+        return int(self.metadata.get("size_bytes") or 0)
 
     @property
     def signature(self) -> dict[str, Any] | None:
@@ -210,8 +229,20 @@ class Model:
         return sig.example_from_json(json.loads(reader.read_bytes(name)))
 
     def predict(self, data: Any) -> Any:
-        """Predict on a DataFrame, a list of dicts (or one dict) or an array."""
+        """Predict on a DataFrame, a list of dicts (or one dict) or an array. A logged
+        signature is enforced first (``runsite.models.signature.enforce_signature``):
+        missing columns or types that cannot be converted safely are an error."""
         return _predict(self.flavor, self.native, self.preprocessor, self.metadata, data)
+
+    @property
+    def has_predict_proba(self) -> bool:
+        return callable(getattr(self.native, "predict_proba", None))
+
+    def predict_proba(self, data: Any) -> Any:
+        """Class probabilities, for a model that gives them (a scikit-learn classifier)."""
+        if not self.has_predict_proba:
+            raise InvalidInput(f"{self!r} gives no probabilities (it has no predict_proba)")
+        return self.native.predict_proba(_prepare(self.preprocessor, self.metadata, data))
 
 
 def _check_versions(manifest: dict[str, Any], path: Path) -> None:
@@ -226,19 +257,58 @@ def _check_versions(manifest: dict[str, Any], path: Path) -> None:
             )
 
 
-def load_folder(path: Path) -> Model:
-    manifest = read_manifest(path)
+def load_folder(
+    path: Path,
+    store_root: Path | None = None,
+    expected_hash: str | None = None,
+    trust: bool = False,
+) -> Model:
+    """Load a model folder: read once, every hash checked (the folder's against
+    ``expected_hash`` too), every pickle scanned unless ``trust``, then unpickled."""
+    manifest, reader = open_model(path, expected_hash, trust=trust, store_root=store_root)
     fl = flavors.get(str(manifest.get("flavor")))
     conf = (manifest.get("flavors") or {}).get(fl.name)
     if not isinstance(conf, dict):
         raise RunsiteError(f"{path / MANIFEST} has no settings for its flavor {fl.name}")
-    reader = ModelReader(path, manifest["files"])
-    reader.verify_all()  # every hash, before anything is unpickled
+    pre_conf = manifest.get("preprocessor")
+    if not trust:  # every pickle before any is loaded
+        for name, cls in pickles_of(manifest):
+            reader.scan_pickle(name, cls)
     _check_versions(manifest, path)
     native = fl.load(reader, conf)
-    pre_conf = manifest.get("preprocessor")
-    pre = reader.read_pickle(pre_conf["file"]) if isinstance(pre_conf, dict) else None
+    pre = None
+    if isinstance(pre_conf, dict):
+        pre = reader.read_pickle(str(pre_conf.get("file")), _str(pre_conf.get("class")))
     return Model(path, manifest, native, pre)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def pickles_of(manifest: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(file, class) of every pickle a model folder loads: the model (for its pickle
+    flavors) and the preprocessor."""
+    out: list[tuple[str, str | None]] = []
+    conf = (manifest.get("flavors") or {}).get(str(manifest.get("flavor")))
+    if isinstance(conf, dict) and conf.get("serialization") == "pickle":
+        out.append((str(conf.get("file")), _str(conf.get("class"))))
+    pre = manifest.get("preprocessor")
+    if isinstance(pre, dict):
+        out.append((str(pre.get("file")), _str(pre.get("class"))))
+    return out
+
+
+def scan_model(folder: Path, expected_hash: str | None = None) -> list[str]:
+    """Problems that would stop ``load_model`` (hashes, symlinks, unsafe pickles) without
+    unpickling anything: what ``runsite models check`` runs on every version."""
+    try:
+        manifest, reader = open_model(folder, expected_hash)
+        for name, cls in pickles_of(manifest):
+            reader.scan_pickle(name, cls)
+    except RunsiteError as exc:
+        return [str(exc)]
+    return []
 
 
 def resolve(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None = None) -> Path:
@@ -261,9 +331,25 @@ def resolve(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None = 
     return Path(text)
 
 
-def load_model(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None = None) -> Model:
-    """Load a logged model; its file hashes are checked before anything is unpickled."""
-    return load_folder(resolve(uri, store))
+def load_model(
+    uri: str | os.PathLike[str],
+    store: str | os.PathLike[str] | None = None,
+    trust: bool = False,
+) -> Model:
+    """Load a logged model; its file hashes are checked and its pickles scanned before
+    anything is unpickled. A pickle that imports what its flavor does not need raises
+    ``UnsafePickle`` unless ``trust=True`` (for a file you made yourself)."""
+    text = os.fspath(uri)
+    root = Path(store) if store is not None else None
+    if text.startswith("models:/"):
+        from runsite.registry import resolve_model_version
+
+        folder, mv = resolve_model_version(text, store)
+        model = load_folder(folder, root, mv.hash, trust=trust)
+        model.registered_name, model.version = mv.name, mv.version
+        model.stage, model.aliases = mv.stage, list(mv.aliases)
+        return model
+    return load_folder(resolve(uri, store), root, trust=trust)
 
 
 def log_model(

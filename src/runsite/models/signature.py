@@ -139,3 +139,135 @@ def to_table(data: Any, signature: Mapping[str, Any] | None) -> Any:
         import numpy as np
 
         return np.asarray([[row.get(n) for n in names] for row in data])
+
+
+# ---------------------------------------------------------------------- enforcement
+
+# actual type → the declared types it may be given as (MLflow's safe conversions:
+# integer → long, integer/long → float/double, float → double, and nothing that narrows).
+_WIDENS = {
+    "integer": {"integer", "long", "float", "double"},
+    "long": {"long", "float", "double"},
+    "float": {"float", "double"},
+    "double": {"double"},
+    "boolean": {"boolean"},
+    "string": {"string"},
+    "binary": {"binary"},
+    "datetime": {"datetime"},
+}
+_FLOATS = {"float", "double"}
+
+
+def input_columns(signature: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """(name, type) of every input column of a column-based signature, else []."""
+    inputs = (signature or {}).get("inputs") or {}
+    if not isinstance(inputs, Mapping) or inputs.get("type") != "columns":
+        return []
+    return [
+        (str(c.get("name")), str(c.get("type")))
+        for c in inputs.get("columns") or []
+        if isinstance(c, Mapping) and c.get("name") is not None
+    ]
+
+
+def _compatible(actual: str, declared: str) -> bool:
+    return declared in _WIDENS.get(actual, {actual})
+
+
+def _type_error(name: str, actual: str, declared: str) -> InvalidInput:
+    return InvalidInput(
+        f"input column {name!r} is {actual} but the model's signature declares {declared}; "
+        f"{actual} cannot be converted to {declared} safely"
+    )
+
+
+def _missing_error(missing: list[str], extra: list[str]) -> InvalidInput:
+    note = f" (the data also has columns the model does not take: {extra})" if extra else ""
+    return InvalidInput(f"the model is missing input columns {missing}{note}")
+
+
+def enforce_signature(data: Any, signature: Mapping[str, Any] | None) -> Any:
+    """Check ``data`` against the input signature and return it in the declared shape,
+    as MLflow's schema enforcement does: a missing column or a type that cannot be
+    converted safely is an error naming the column; integers given for a float column
+    are converted (integer → long → double widening); columns the model does not take
+    are dropped. Data for a model without a column signature is returned unchanged.
+
+    Accepts a DataFrame, a list of dicts or one dict (returned as a list of dicts), or a
+    2-D array (only its width can be checked)."""
+    columns = input_columns(signature)
+    if not columns:
+        return data
+    names = [n for n, _ in columns]
+    if is_frame(data):
+        have = [str(c) for c in data.columns]
+        missing = [n for n in names if n not in have]
+        if missing:
+            raise _missing_error(missing, [c for c in have if c not in names])
+        out = data[names] if have != names else data
+        converted = False
+        for name, declared in columns:
+            actual = _dtype_name(out[name].dtype)
+            if actual == declared:
+                continue
+            if actual == "string" and out[name].dtype.kind == "O":
+                kinds = {_kind(v) for v in out[name] if v is not None}
+                if kinds <= {"string"}:
+                    continue
+                actual = "/".join(sorted(kinds))
+            if not _compatible(actual, declared):
+                raise _type_error(name, actual, declared)
+            if declared in _FLOATS:
+                if not converted:
+                    out = out.copy()
+                    converted = True
+                out[name] = out[name].astype("float64" if declared == "double" else "float32")
+        return out
+    if isinstance(data, Mapping):
+        data = [data]
+    if is_records(data):
+        return _enforce_records(data, columns)
+    shape = getattr(data, "shape", None)
+    if shape is not None and len(shape) == 2 and shape[1] != len(names):
+        raise InvalidInput(
+            f"the input has {shape[1]} columns but the model's signature has {len(names)}: {names}"
+        )
+    return data
+
+
+def _enforce_records(rows: Sequence[Mapping[str, Any]], columns: list[tuple[str, str]]) -> Any:
+    names = [n for n, _ in columns]
+    present: dict[str, int] = dict.fromkeys(names, 0)
+    kinds: dict[str, set[str]] = {n: set() for n in names}
+    extra: dict[str, None] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key in present:
+                if value is not None:
+                    present[key] += 1
+                    kinds[key].add(_kind(value))
+            else:
+                extra[str(key)] = None
+    missing = [n for n in names if present[n] == 0]
+    if missing:
+        raise _missing_error(missing, list(extra))
+    partial = [n for n in names if present[n] < len(rows)]
+    if partial:
+        first = next(i for i, r in enumerate(rows) if r.get(partial[0]) is None)
+        raise InvalidInput(
+            f"input column {partial[0]!r} is missing or empty in record {first + 1} "
+            f"of {len(rows)} (the model's signature requires it in every record)"
+        )
+    widen = []
+    for name, declared in columns:
+        for actual in sorted(kinds[name]):
+            if actual != declared and not _compatible(actual, declared):
+                raise _type_error(name, actual, declared)
+        if declared in _FLOATS and kinds[name] - _FLOATS:
+            widen.append(name)
+    if not widen and not extra:
+        return rows
+    keep = set(names)
+    return [
+        {k: (float(v) if k in widen else v) for k, v in row.items() if k in keep} for row in rows
+    ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from runsite.registry.manifest import STAGES, ModelVersion, RegisteredModel
 if TYPE_CHECKING:
     from runsite.models.api import ModelInfo
     from runsite.run import Run
+    from runsite.store import RunRecord
 
 log = logging.getLogger("runsite")
 
@@ -28,10 +29,13 @@ __all__ = [
     "RegisteredModel",
     "Registry",
     "delete_model_alias",
+    "delete_runs",
+    "get_latest_versions",
     "get_model_version",
     "list_models",
     "register_model",
     "resolve_model_uri",
+    "search_model_versions",
     "set_model_alias",
     "set_model_stage",
 ]
@@ -67,6 +71,15 @@ def delete_model_alias(name: str, alias: str) -> Change:
     return Registry().set_model_alias(name, alias, None)
 
 
+def delete_runs(
+    run_ids: Sequence[str], store: str | os.PathLike[str] | None = None, *, dry_run: bool = False
+) -> list[RunRecord]:
+    """Delete run folders (``runsite runs delete``); refuses runs that are running or
+    that a registered version comes from, naming the versions. See
+    ``Registry.delete_runs``."""
+    return Registry(store).delete_runs(run_ids, dry_run=dry_run)
+
+
 def get_model_version(name: str, version: int | str) -> ModelVersion:
     """One registered version (stage, aliases, source run, hash)."""
     return Registry().get_model_version(name, version)
@@ -77,11 +90,36 @@ def list_models() -> list[RegisteredModel]:
     return Registry().list_models()
 
 
+def get_latest_versions(name: str, stages: Sequence[str] | None = None) -> list[ModelVersion]:
+    """The newest version of ``name`` in each stage asked for (all stages by default)."""
+    return Registry().get_latest_versions(name, stages)
+
+
+def search_model_versions(
+    filter_string: str | None = None,
+    max_results: int | None = None,
+    order_by: Sequence[str] | None = None,
+) -> list[ModelVersion]:
+    """Versions matching MLflow's model-version filter, e.g. ``"name = 'taxi'"``."""
+    return Registry().search_model_versions(filter_string, max_results, order_by)
+
+
 def resolve_model_uri(uri: str, store: str | os.PathLike[str] | None = None) -> Path:
     """The verified model folder of ``models:/name/3``, ``models:/name/production``,
     ``models:/name/latest`` or ``models:/name@alias``."""
     reg = Registry(store)
     return reg.verified_folder(reg.resolve(uri[len("models:/") :].strip("/")))
+
+
+def resolve_model_version(
+    uri: str, store: str | os.PathLike[str] | None = None
+) -> tuple[Path, ModelVersion]:
+    """The model folder of a ``models:/`` URI and the version it names, whose ``hash``
+    is the one the registry records (``load_model`` checks the bytes it loads against
+    it, reading them once, and tells the loaded model its name, version and stage)."""
+    reg = Registry(store)
+    mv = reg.resolve(uri[len("models:/") :].strip("/"))
+    return reg.model_folder(mv), mv
 
 
 def register_logged_model(run: Run, info: ModelInfo, name: str) -> None:

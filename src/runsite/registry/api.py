@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runsite import record, validate
-from runsite.errors import InvalidInput, NotFound, RunStateError, StoreFormatError
+from runsite.errors import InvalidInput, NotFound, RunStateError
 from runsite.registry.manifest import (
     FILENAME,
+    STAGES,
     Manifest,
     ModelVersion,
     RegisteredModel,
@@ -85,6 +85,36 @@ class Registry:
             raise NotFound(f"model {name!r} has no version {number} (versions: {known})")
         return found
 
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """The newest version of ``name`` in each of ``stages`` (every stage when none
+        are given), in the order of ``stages`` (or none, staging, production, archived);
+        a stage with no version is left out. Stage names are case-insensitive
+        (``"Production"`` works)."""
+        model = self.get_model(name)
+        wanted = [check_stage(s) for s in stages] if stages else list(STAGES)
+        out = []
+        for stage in dict.fromkeys(wanted):
+            in_stage = model.in_stage(stage)
+            if in_stage:
+                out.append(max(in_stage, key=lambda v: v.version))
+        return out
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> list[ModelVersion]:
+        """Versions of every model matching MLflow's model-version filter
+        (``name = 'taxi'``, ``run_id IN ('…')``, ``tags.team = 'fraud'``, joined by
+        ``AND``); newest registration first unless ``order_by`` says otherwise."""
+        from runsite.registry.query import search_versions
+
+        versions = [v for m in self.list_models() for v in m.versions]
+        return search_versions(versions, filter_string, max_results, order_by)
+
     def resolve(self, spec: str) -> ModelVersion:
         """``name/3``, ``name/production`` (the newest version in that stage),
         ``name/latest`` or ``name@alias``."""
@@ -114,37 +144,98 @@ class Registry:
         return max(in_stage, key=lambda v: v.version)
 
     def model_folder(self, mv: ModelVersion) -> Path:
+        """The version's model folder, confined to its run's artifacts (a ``..`` or a
+        symlink leading out of the store is refused, naming the path)."""
         rec = self.store.run(mv.run_id)
-        return rec.artifacts_dir / validate.safe_relpath(mv.artifact, "artifact")
+        return validate.confined(
+            rec.artifacts_dir, mv.artifact, f"{mv.name} v{mv.version} artifact"
+        )
 
     def verified_folder(self, mv: ModelVersion) -> Path:
-        """The version's model folder, after checking its hash against the manifest."""
-        from runsite.models.manifest import model_hash
+        """The version's model folder, after checking its hash against the manifest
+        (from the bytes, never from a cache)."""
+        from runsite.models.manifest import open_model
 
         folder = self.model_folder(mv)
         if not folder.is_dir():
             raise NotFound(
                 f"{mv.name} v{mv.version}: artifact {mv.artifact!r} is missing in run {mv.run_id}"
             )
-        actual = model_hash(folder)
-        if actual != mv.hash:
-            raise StoreFormatError(
-                f"{mv.name} v{mv.version}: the model folder {folder} does not match the hash in "
-                f"{FILENAME} (recorded {mv.hash[:23]}…, found {actual[:23]}…); refusing to use it"
-            )
+        open_model(folder, mv.hash)
         return folder
 
     def pull(self, spec: str, out: Path) -> Path:
-        """Copy a verified model folder to ``out`` (which must not exist or be empty)."""
+        """Copy a verified model folder to ``out`` (which must not exist or be empty).
+
+        The bytes written are the bytes verified: the folder is read once, checked against
+        the registry's hash and every file hash, then written."""
+        from runsite.models.manifest import MANIFEST, open_model
+
         mv = self.resolve(spec)
-        src = self.verified_folder(mv)
+        folder = self.model_folder(mv)
+        if not folder.is_dir():
+            raise NotFound(
+                f"{mv.name} v{mv.version}: artifact {mv.artifact!r} is missing in run {mv.run_id}"
+            )
+        manifest, reader = open_model(folder, mv.hash, store_root=self.store.root)
         if out.exists() and any(out.iterdir()):
             raise InvalidInput(f"{out} is not empty; choose an empty or new folder")
-        shutil.copytree(src, out, dirs_exist_ok=True, symlinks=False)
-        from runsite.models.manifest import ModelReader, read_manifest
-
-        ModelReader(out, read_manifest(out)["files"]).verify_all()  # the copy, file by file
+        # Every byte written to ``out`` is one that was checked against its hash (files
+        # kept in object storage are fetched and checked the same way).
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MANIFEST).write_bytes(reader.manifest_bytes)
+        for name in manifest["files"]:
+            dest = out / validate.safe_relpath(name, "model file")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(reader.read_bytes(name))
         return out
+
+    # ------------------------------------------------------------------ deleting runs
+
+    def delete_runs(self, run_ids: Sequence[str], *, dry_run: bool = False) -> list[RunRecord]:
+        """Remove the folders of ``run_ids`` (ids or unambiguous prefixes) from the store.
+
+        Refuses, deleting nothing, when any of them is still running, or is the source of
+        a registered version (the error names the versions: delete those from
+        ``registry.yaml`` first). With ``dry_run`` only the checks run. Returns the runs
+        (deleted, or that would be). Objects the runs kept in object storage stay there.
+        """
+        import shutil
+
+        if isinstance(run_ids, str):
+            run_ids = [run_ids]
+        if not run_ids:
+            raise InvalidInput("no run ids given")
+        found: dict[str, RunRecord] = {}
+        for rid in run_ids:
+            rec = self.store.run(rid)
+            found[rec.run_id] = rec
+        running = [r for r in found.values() if r.status == record.RUNNING]
+        if running:
+            raise RunStateError(
+                "refusing to delete running runs: "
+                + ", ".join(f"{r.run_id} ({r.run_name})" for r in running)
+            )
+        manifest = self.manifest()
+        if manifest.exists:
+            manifest.require_valid()
+        used: list[str] = []
+        for model in manifest.models().values():
+            for mv in model.versions:
+                if mv.run_id in found:
+                    used.append(f"run {mv.run_id} is {model.name} v{mv.version} ({mv.stage})")
+        if used:
+            raise InvalidInput(
+                "refusing to delete runs the registry refers to: "
+                + "; ".join(used)
+                + f". Remove those versions from {self.path.name} first (by pull request)"
+            )
+        if not dry_run:
+            for rec in found.values():
+                if not validate.inside(self.store.root, rec.path) or rec.path.is_symlink():
+                    raise InvalidInput(f"run folder {rec.path} is not inside the store; refused")
+                shutil.rmtree(rec.path)
+        return list(found.values())
 
     # ------------------------------------------------------------------ editing
 
@@ -270,6 +361,8 @@ class Registry:
                     if other is not node and str(other.get("stage") or "none").lower() == new:
                         other["stage"] = "archived"
                         details.append(f"{name} v{other.get('version')} {new} → archived")
+            if new == "production":
+                _refuse_over_limit(m, name, number)
             return Change(name, number, f"{name} v{number} {old} → {new}", reason, details)
 
         return apply
@@ -347,6 +440,21 @@ class Registry:
             )
 
         return self._edit(apply)
+
+
+def _refuse_over_limit(m: Manifest, name: str, number: int) -> None:
+    """A promotion that would leave more production versions than the policy allows
+    (what ``runsite models check`` rejects) is refused, naming the fix."""
+    model = m.models()[name]
+    limit = int(model.policy.get("max_production_versions") or 1)
+    prod = model.in_stage("production")
+    if len(prod) > limit:
+        others = ", ".join(f"v{v.version}" for v in prod if v.version != number)
+        raise InvalidInput(
+            f"{name} v{number} → production would leave {len(prod)} production versions "
+            f"({others} already there); the policy allows {limit}. Add --archive-existing "
+            f"to archive {others} in the same change (archive_existing=True in Python)"
+        )
 
 
 def _version_number(version: int | str) -> int:

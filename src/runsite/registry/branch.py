@@ -20,12 +20,17 @@ def manifest_at(reg: Registry, rev: str) -> str | None:
 
 
 def apply_on_branch(
-    reg: Registry, change: Callable[[Manifest], Change], branch: str, requires: list[Path]
+    reg: Registry,
+    change: Callable[[Manifest], Change],
+    branch: str,
+    requires: list[Path],
+    extra_files: dict[Path, bytes] | None = None,
 ) -> tuple[Change, str]:
     """Apply ``change`` to the manifest as committed at HEAD and commit the result on a
     new ``branch``. Refuses when the manifest has uncommitted changes, or when a folder in
     ``requires`` (the run a new version comes from) is not committed: the pull request
-    must carry everything ``runsite models check`` needs."""
+    must carry everything ``runsite models check`` needs. ``extra_files`` (path → bytes,
+    e.g. the evaluation runs that are the change's evidence) go into the same commit."""
     start = reg.store.root
     if gitio.uncommitted(start, reg.path):
         raise InvalidInput(
@@ -41,6 +46,9 @@ def apply_on_branch(
     manifest = Manifest(reg.path, text)
     done = reg._edit(change, manifest, save=False)
     sha = gitio.commit_on_new_branch(
-        start, branch, {reg.path: manifest.text().encode("utf-8")}, done.commit_message()
+        start,
+        branch,
+        {**(extra_files or {}), reg.path: manifest.text().encode("utf-8")},
+        done.commit_message(),
     )
     return done, sha

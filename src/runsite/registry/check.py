@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runsite import record
+from runsite import record, validate
 from runsite.errors import NotFound, RunsiteError, StoreFormatError
 from runsite.registry.manifest import (
     FILENAME,
@@ -66,7 +66,7 @@ def _version_node(doc: Any, name: str, number: int) -> Any:
 
 
 def _check_store(reg: Registry, doc: Any, models: dict[str, RegisteredModel]) -> list[Problem]:
-    from runsite.models.manifest import model_hash
+    from runsite.models.api import scan_model
 
     out: list[Problem] = []
     for model in models.values():
@@ -82,7 +82,11 @@ def _check_store(reg: Registry, doc: Any, models: dict[str, RegisteredModel]) ->
                     )
                 )
                 continue
-            folder = rec.artifacts_dir / mv.artifact
+            try:
+                folder = validate.confined(rec.artifacts_dir, mv.artifact, f"{label}: artifact")
+            except RunsiteError as exc:
+                out.append(problem(str(exc), node, "artifact"))
+                continue
             if not (folder / "model.yaml").is_file():
                 out.append(
                     problem(
@@ -90,16 +94,11 @@ def _check_store(reg: Registry, doc: Any, models: dict[str, RegisteredModel]) ->
                     )
                 )
                 continue
-            actual = model_hash(folder)
-            if actual != mv.hash:
-                out.append(
-                    problem(
-                        f"{label}: hash {mv.hash} does not match the model folder "
-                        f"{folder} (it hashes to {actual})",
-                        node,
-                        "hash",
-                    )
-                )
+            # The hash from the bytes (never a cache), every file's hash, no symlink, and
+            # a static scan of every pickle: nothing is unpickled.
+            for message in scan_model(folder, mv.hash):
+                key = "hash" if "does not match the model folder" in message else "artifact"
+                out.append(problem(f"{label}: {message}", node, key))
             if rec.status not in record.END_STATUSES:
                 out.append(
                     problem(f"{label}: run {mv.run_id} has not ended ({rec.status})", node, "run")

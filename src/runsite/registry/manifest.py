@@ -92,9 +92,18 @@ def _yaml() -> YAML:
 
 
 def parse(text: str, source: str = FILENAME) -> Any:
-    """Parse manifest text; a YAML error names the line and column."""
+    """Parse manifest text; a YAML error names the line and column. Size, nesting and
+    alias expansion are limited (``yamlio.check_shape``): a hostile file is an error."""
+    from runsite import yamlio
+
+    if len(text) > yamlio.MAX_BYTES:
+        raise StoreFormatError(
+            f"{source}: {len(text):,} characters; the limit is {yamlio.MAX_BYTES:,}"
+        )
     try:
-        return _yaml().load(text)
+        return yamlio.check_shape(_yaml().load(text), source)
+    except RecursionError:
+        raise StoreFormatError(f"{source}: nested too deeply to read; refused") from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
@@ -279,6 +288,18 @@ def _validate_version(v: Any, seq: Any, i: int, where: str, seen: dict[int, int]
     for key in ("run", "artifact", "hash"):
         if not isinstance(v.get(key), str) or not v.get(key):
             out.append(problem(f"{label}: '{key}' is required", v, key if key in v else None))
+    run = v.get("run")
+    if isinstance(run, str) and run and not re.fullmatch(r"[0-9a-z]{6,64}", run):
+        out.append(problem(f"{label}: run {run!r} is not a run id", v, "run"))
+    art = v.get("artifact")
+    if isinstance(art, str) and art:
+        from runsite import validate
+
+        try:
+            if not validate.safe_relpath(art, "artifact"):
+                raise InvalidInput(f"artifact {art!r} names no folder")
+        except InvalidInput as exc:
+            out.append(problem(f"{label}: {exc}", v, "artifact"))
     h = v.get("hash")
     if isinstance(h, str) and not re.match(r"^sha256:[0-9a-f]{64}$", h):
         out.append(problem(f"{label}: hash must look like sha256:<64 hex digits>", v, "hash"))
@@ -426,6 +447,8 @@ class Manifest:
             text = path.read_text("utf-8")
         except FileNotFoundError:
             text = None
+        except UnicodeDecodeError as exc:
+            raise StoreFormatError(f"{path}: not UTF-8 text ({exc.reason})") from None
         return cls(path, text)
 
     def problems(self) -> list[Problem]:

@@ -110,9 +110,18 @@ def build(
     started = time.perf_counter()
     st = Store(store)
     out_path = Path(out)
-    cfg = config_mod.load(st.root, title=title, theme=theme)
+    cfg = config_mod.load(st.root, title=title)
     check_output_folder(out_path, st.root, clean)
-    dirs = theme_mod.resolve_theme(cfg.theme)
+    # A theme given here is the caller's (trusted); one named by the store's site.yaml
+    # is data from whoever can open a pull request: confined to the store, sandboxed.
+    if theme:
+        cfg.theme = theme
+        theme_info = theme_mod.Theme(theme_mod.resolve_theme(theme))
+    elif cfg.theme:
+        theme_info = theme_mod.store_theme(st.root, cfg.theme, cfg.source or "site.yaml")
+    else:
+        theme_info = theme_mod.Theme(theme_mod.resolve_theme(None))
+    dirs = theme_info.dirs
 
     # 1. collect
     data = collect_mod.collect(st, cfg)
@@ -122,9 +131,11 @@ def build(
     writer = Writer(out_path)
     for rel, path in theme_mod.static_files(dirs).items():
         writer.add_file(f"static/{rel}", path, origin=f"theme file {path}")
-    renderer = Renderer(data, cfg, dirs, built_at=_built_at())
+    renderer = Renderer(data, cfg, theme_info, built_at=_built_at())
     cache = _PageCache(st.root, out_path)
-    base_key = "|".join([__version__, theme_mod.fingerprint(dirs), cfg.fingerprint()])
+    base_key = "|".join(
+        [__version__, theme_mod.fingerprint(dirs), str(theme_info.sandboxed), cfg.fingerprint()]
+    )
     registry_sha = _file_sha(st.root / "registry.yaml")
 
     for page in renderer.index_pages():
@@ -174,7 +185,7 @@ def build(
     result.written = stats.written
     result.unchanged = stats.unchanged
     result.removed = stats.removed
-    result.warnings = list(dict.fromkeys(data.warnings + renderer.warnings))
+    result.warnings = list(dict.fromkeys(data.warnings + renderer.warnings + writer.warnings))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -83,29 +83,110 @@ def to_json(chart: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+FIT = {"type": "fit", "contains": "padding", "resize": True}  # drawn inside its card
+DOTS_UP_TO = 60  # a curve this short gets a dot per point
+SMOOTH_FROM = 20  # a curve this long gets smoothing and log-scale controls
+BAR_RUNS = 30  # an experiment chart with up to this many runs is bars, one per run
+RELATED = ("train", "training", "val", "valid", "validation", "test", "eval")
+
+
+def _fit(spec: dict[str, Any]) -> dict[str, Any]:
+    spec["autosize"] = dict(FIT)
+    return spec
+
+
 @cache
 def _base_spec(kind: str) -> str:
     import altair as alt
 
     data = alt.NamedData(name="series")
-    if kind in ("line", "line_points"):
-        chart = (
+    if kind.startswith("curve"):
+        # A run's metric curve(s). ``smooth`` is filled by charts.js (an exponential moving
+        # average, TensorBoard-style, null while smoothing is off); ``alpha`` dims the raw
+        # line while a smoothed one is drawn over it.
+        log = kind.endswith("_log")
+        multi = "_multi" in kind
+        y_scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
+        color: dict[str, Any] = (
+            {
+                "color": alt.Color(
+                    "series:N", title=None, sort=None, legend=alt.Legend(orient="bottom")
+                )
+            }
+            if multi
+            else {}
+        )
+        x = alt.X("step:Q", title="step", axis=alt.Axis(tickMinStep=1, format="~s"))
+        tooltip = [alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".6g")]
+        if multi:
+            tooltip.insert(0, alt.Tooltip("series:N", title="metric"))
+        raw = (
             alt.Chart(data)
-            .mark_line(point=kind == "line_points", interpolate="linear")
+            .mark_line(interpolate="linear", strokeWidth=1.6)
             .encode(
-                x=alt.X("step:Q", title="step"),
-                y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-                tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".6g")],
+                x=x,
+                y=alt.Y("value:Q", title=None, scale=y_scale),
+                opacity=alt.Opacity("alpha:Q", scale=None, legend=None),
+                detail="series:N",
+                **color,
             )
         )
-    elif kind == "runs":
+        smooth = (
+            alt.Chart(data)
+            .mark_line(interpolate="linear", strokeWidth=2)
+            .encode(x=x, y=alt.Y("smooth:Q", scale=y_scale), detail="series:N", **color)
+            .transform_filter("isValid(datum.smooth)")
+        )
+        points = (
+            alt.Chart(data)
+            .mark_circle(size=36)
+            .encode(
+                x=x,
+                y=alt.Y("value:Q", scale=y_scale),
+                opacity=alt.Opacity("dot:Q", scale=None, legend=None),
+                tooltip=tooltip,
+                **color,
+            )
+        )
+        chart: Any = alt.layer(raw, smooth, points)
+    elif kind in ("runs", "runs_status"):
+        # A metric's last value per run against the run's start (many runs).
         chart = (
             alt.Chart(data)
             .mark_circle(size=60, opacity=0.8)
             .encode(
-                x=alt.X("start:T", title="run start"),
+                x=alt.X(
+                    "start:T", title="run start (UTC)", scale=alt.Scale(type="utc", nice=False)
+                ),
                 y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-                color=alt.Color("status:N", title="status"),
+                tooltip=[
+                    alt.Tooltip("run:N", title="run"),
+                    alt.Tooltip("value:Q", format=".6g"),
+                    alt.Tooltip(
+                        "start:T",
+                        title="started (UTC)",
+                        format="%Y-%m-%d %H:%M:%S",
+                        formatType="utc",
+                    ),
+                    alt.Tooltip("status:N"),
+                ],
+                href=alt.Href("url:N"),
+            )
+        )
+        if kind == "runs_status":
+            chart = chart.encode(
+                color=alt.Color("status:N", title=None, legend=alt.Legend(orient="bottom"))
+            )
+    elif kind in ("bars", "bars_status"):
+        # A metric's last value, one bar per run (few runs), newest first as in the table.
+        chart = (
+            alt.Chart(data)
+            .mark_bar(height={"band": 0.8})
+            .encode(
+                y=alt.Y(
+                    "label:N", title=None, sort=None, axis=alt.Axis(labelLimit=130, ticks=False)
+                ),
+                x=alt.X("value:Q", title=None, axis=alt.Axis(tickCount=4)),
                 tooltip=[
                     alt.Tooltip("run:N", title="run"),
                     alt.Tooltip("value:Q", format=".6g"),
@@ -114,9 +195,14 @@ def _base_spec(kind: str) -> str:
                 href=alt.Href("url:N"),
             )
         )
+        if kind == "bars_status":
+            chart = chart.encode(
+                color=alt.Color("status:N", title=None, legend=alt.Legend(orient="bottom"))
+            )
     else:  # pragma: no cover - programming error
         raise ValueError(kind)
-    spec = chart.properties(width="container", height=220).to_dict()
+    height = {"step": 18} if kind.startswith("bars") else 220
+    spec = _fit(chart.properties(width="container", height=height).to_dict())
     return json.dumps(spec)
 
 
@@ -127,7 +213,9 @@ def _spec(kind: str, title: str) -> dict[str, Any]:
 
 
 def metric_charts(table: pa.Table) -> dict[str, dict[str, Any]]:
-    """One line chart per metric key of a run's metric table (key, step, timestamp, value)."""
+    """Per metric key of a run's metric table (key, step, timestamp, value): its series,
+    downsampled (``data``), point counts and a line chart (``spec``); a key logged once has
+    no chart to draw (``spec`` None): its number is in the metrics table."""
     import pyarrow.compute as pc
 
     out: dict[str, dict[str, Any]] = {}
@@ -140,8 +228,6 @@ def metric_charts(table: pa.Table) -> dict[str, dict[str, Any]]:
         stamps = part["timestamp"].to_pylist()
         keep = downsample(steps, values)
         out[key] = {
-            # short series get a dot per point: one point alone draws no line
-            "spec": _spec("line_points" if len(keep) <= 60 else "line", key),
             "data": {
                 "series": {
                     "step": [steps[i] for i in keep],
@@ -155,14 +241,151 @@ def metric_charts(table: pa.Table) -> dict[str, dict[str, Any]]:
     return out
 
 
+def related_groups(keys: list[str]) -> list[list[str]]:
+    """Keys drawn together: ``train_loss`` / ``val_loss`` (also ``loss_train``,
+    ``train/loss``, ``validation_loss``…) share a chart; every other key has its own.
+    Order follows ``keys``."""
+    import re
+
+    prefix = re.compile(rf"^({'|'.join(RELATED)})[_/.-](.+)$", re.IGNORECASE)
+    suffix = re.compile(rf"^(.+)[_/.-]({'|'.join(RELATED)})$", re.IGNORECASE)
+    stem: dict[str, str] = {}
+    for key in keys:
+        m = prefix.match(key)
+        if m:
+            stem[key] = m.group(2).lower()
+            continue
+        m = suffix.match(key)
+        if m:
+            stem[key] = m.group(1).lower()
+    groups: dict[str, list[str]] = {}
+    order: list[str] = []
+    for key in keys:
+        g = stem.get(key)
+        members = [k for k in keys if stem.get(k) == g] if g is not None else []
+        name = f"~{g}" if len(members) > 1 else key
+        if name not in groups:
+            groups[name] = []
+            order.append(name)
+        groups[name].append(key)
+    return [groups[n] for n in order]
+
+
+def curve_chart(keys: list[str], made: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One chart of the curves of ``keys`` (a related group, coloured by key, or a single
+    key). Long curves carry their log-scale variant (``usermeta.runsite``) and
+    smoothing, which charts.js applies; its figure gets the controls."""
+    multi = len(keys) > 1
+    cols: dict[str, list[Any]] = {"step": [], "value": [], "series": [], "alpha": [], "dot": []}
+    longest = max(made[k]["shown"] for k in keys)
+    positive = True
+    for key in keys:
+        series = made[key]["data"]["series"]
+        n = len(series["step"])
+        cols["step"] += series["step"]
+        cols["value"] += series["value"]
+        cols["series"] += [key] * n
+        positive = positive and all(v is None or v > 0 for v in series["value"])
+    n = len(cols["step"])
+    cols["alpha"] = [1] * n
+    cols["dot"] = [1 if longest <= DOTS_UP_TO else 0] * n
+    title = keys[0] if not multi else " · ".join(keys)
+    kind = "curve_multi" if multi else "curve"
+    spec = _spec(kind, title)
+    controls = longest >= SMOOTH_FROM
+    meta: dict[str, Any] = {"smooth": controls}
+    if controls and positive:
+        meta["log"] = _spec(kind + "_log", title)
+    if controls:
+        spec["usermeta"] = {"runsite": meta}
+    if not multi:
+        del cols["series"]
+    return {"spec": spec, "data": {"series": cols}, "controls": controls}
+
+
+_TIME_STEPS = [  # (tick step in ms, label format), finest first
+    (100, "%H:%M:%S.%L"),
+    (200, "%H:%M:%S.%L"),
+    (500, "%H:%M:%S.%L"),
+    *((s * 1000, "%H:%M:%S") for s in (1, 2, 5, 10, 15, 30)),
+    *((m * 60_000, "%H:%M") for m in (1, 2, 5, 10, 15, 30)),
+    *((h * 3_600_000, "%b %d %H:%M") for h in (1, 2, 3, 6, 12)),
+    *((d * 86_400_000, "%b %d") for d in (1, 2, 7, 14)),
+]
+_MONTH_STEPS = (1, 2, 3, 6, 12)
+
+
+def _time_axis(starts: list[int], ticks: int = 5) -> dict[str, Any]:
+    """Axis settings for run start times (ms, shown in UTC like the rest of the site):
+    tick values and label format chosen from the span, so runs started seconds apart
+    read 14:03:05, 14:03:10 (not .800 .400) and runs months apart Mar 2026."""
+    from datetime import UTC, datetime
+
+    lo, hi = (min(starts), max(starts)) if starts else (0, 0)
+    span = hi - lo
+    axis: dict[str, Any] = {"labelFlush": True, "labelOverlap": True}
+    for step, fmt in _TIME_STEPS:
+        if span / step <= ticks:
+            first = -(-lo // step) * step
+            values = list(range(first, hi + 1, step)) or [lo]
+            return {**axis, "format": fmt, "values": [_datetime(v) for v in values]}
+    start = datetime.fromtimestamp(lo / 1000, UTC)
+    months = (hi - lo) / (30.4 * 86_400_000)
+    every = next((m for m in _MONTH_STEPS if months / m <= ticks), 12 * max(1, round(months / 60)))
+    values = []
+    y, m = start.year, start.month + 1  # the first month start after lo
+    while True:
+        if m > 12:
+            y, m = y + (m - 1) // 12, (m - 1) % 12 + 1
+        t = int(datetime(y, m, 1, tzinfo=UTC).timestamp() * 1000)
+        if t > hi:
+            break
+        if (y * 12 + m - 1) % every == 0:
+            values.append(t)
+        m += 1
+    return {**axis, "format": "%b %Y", "values": [_datetime(v) for v in values or [lo]]}
+
+
+def _datetime(ms: int) -> dict[str, Any]:
+    """A Vega-Lite DateTime in UTC (a temporal axis ignores plain numbers as tick values)."""
+    from datetime import UTC, datetime
+
+    t = datetime.fromtimestamp(ms / 1000, UTC)
+    return {
+        "utc": True,
+        "year": t.year,
+        "month": t.month,
+        "date": t.day,
+        "hours": t.hour,
+        "minutes": t.minute,
+        "seconds": t.second,
+        "milliseconds": ms % 1000,
+    }
+
+
 def runs_chart(metric: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """A metric's last value per run against the run's start (an experiment's overview).
+    """A metric's last value per run in an experiment's overview: a bar per run for up
+    to ``BAR_RUNS`` runs (in the order given), else a dot per run against its start time.
+    Coloured by status only when the runs differ in status.
     ``rows``: dicts with run, start (ms), value, status, url."""
+    mixed = len({row["status"] for row in rows}) > 1
+    bars = len(rows) <= BAR_RUNS
     cols: dict[str, list[Any]] = {"run": [], "start": [], "value": [], "status": [], "url": []}
     for row in rows:
         for k in cols:
             cols[k].append(_num(row[k]) if k == "value" else row[k])
-    spec = _spec("runs", metric)
+    if bars:
+        seen: dict[str, int] = {}
+        for name in cols["run"]:
+            seen[name] = seen.get(name, 0) + 1
+        cols["label"] = [
+            f"{name} ({url.rsplit('/', 1)[-1][-11:-5]})" if seen[name] > 1 else name
+            for name, url in zip(cols["run"], cols["url"], strict=True)
+        ]
+        spec = _spec("bars_status" if mixed else "bars", metric)
+    else:
+        spec = _spec("runs_status" if mixed else "runs", metric)
+        spec["encoding"]["x"]["axis"] = _time_axis([s for s in cols["start"] if s is not None])
     return {"spec": copy.deepcopy(spec), "data": {"series": cols}}
 
 
@@ -193,7 +416,24 @@ def _compare_specs_json() -> str:
                 .properties(width="container", height=230)
             )
             name = "curves" + ("_time" if axis == "time" else "") + ("_log" if log else "")
-            specs[name] = chart.to_dict()
+            specs[name] = _fit(chart.to_dict())
+
+    # A metric every run logged once: a bar per run.
+    specs["bars"] = _fit(
+        alt.Chart(data)
+        .mark_bar(height={"band": 0.8})
+        .encode(
+            y=alt.Y("run:N", title=None, sort=None, axis=alt.Axis(labelLimit=130, ticks=False)),
+            x=alt.X("y:Q", title=None, axis=alt.Axis(tickCount=4)),
+            color=alt.Color("run:N", sort=None, legend=None),
+            tooltip=[
+                alt.Tooltip("run:N", title="run"),
+                alt.Tooltip("y:Q", title="value", format=".6g"),
+            ],
+        )
+        .properties(width="container", height={"step": 18})
+        .to_dict()
+    )
 
     # Parallel coordinates: long rows (run, key, value); each axis scaled to [0, 1].
     base = (
@@ -230,9 +470,11 @@ def _compare_specs_json() -> str:
         y=alt.Y("pos:Q", axis=None, scale=alt.Scale(domain=[0, 1])),
         text=alt.Text("bound:Q", format=".4~g"),
     )
-    specs["parallel"] = alt.layer(lines, labels).properties(width="container", height=300).to_dict()
+    specs["parallel"] = _fit(
+        alt.layer(lines, labels).properties(width="container", height=300).to_dict()
+    )
 
-    specs["scatter"] = (
+    specs["scatter"] = _fit(
         alt.Chart(data)
         .mark_circle(size=110, opacity=0.9)
         .encode(
@@ -254,7 +496,8 @@ def _compare_specs_json() -> str:
 def compare_specs() -> dict[str, dict[str, Any]]:
     """The compare page's Vega-Lite specs, each reading the named dataset ``series`` that
     compare.js fills in the browser: ``curves`` / ``curves_log`` / ``curves_time`` /
-    ``curves_time_log`` (fields ``x``, ``y``, ``run``), ``parallel`` (long rows ``run``,
+    ``curves_time_log`` (fields ``x``, ``y``, ``run``), ``bars`` (``y``, ``run``: a metric
+    each run logged once), ``parallel`` (long rows ``run``,
     ``key``, ``value``; every axis normalised to [0, 1]) and ``scatter`` (``x``, ``y``,
     ``run``)."""
     specs: dict[str, dict[str, Any]] = json.loads(_compare_specs_json())

@@ -29,6 +29,7 @@ from runsite.store import RunRecord
 
 TEXT_PREVIEW_BYTES = 100_000
 CHART_RUNS = 2_000  # runs drawn in an experiment's overview charts (the newest)
+CHARTS_SHOWN = 6  # charts drawn at once on a page; the rest behind "N more metrics"
 FALLBACK_ROWS = 500  # rows of the no-JavaScript runs table
 TABLE_PREVIEW_ROWS = 50
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
@@ -63,14 +64,16 @@ def _kind(path: str) -> str:
 
 class Renderer:
     def __init__(
-        self, data: SiteData, cfg: SiteConfig, dirs: list[Path], built_at: int | None
+        self, data: SiteData, cfg: SiteConfig, theme_info: theme.Theme, built_at: int | None
     ) -> None:
         self.data = data
         self.cfg = cfg
         self.built_at = built_at
         self.warnings: list[str] = []
+        self._fetch_memo: dict[str, Path | None] = {}
+        self._storage: Any = False  # the store's object storage settings, read when needed
         self.env = theme.environment(
-            dirs,
+            theme_info.dirs,
             {
                 "dt": fmt.time,
                 "dur": fmt.duration,
@@ -80,6 +83,7 @@ class Renderer:
                 "short": lambda sha: (sha or "")[:8],
                 "anchor": lambda h: _anchor(str(h)),
             },
+            sandboxed=theme_info.sandboxed,
         )
         self.children: dict[str, list[str]] = {}
         for run in data.runs.values():
@@ -117,7 +121,7 @@ class Renderer:
 
     def _render(self, template: str, path: str, origin: str, **ctx: Any) -> PageContext:
         root = "../" * path.count("/")
-        html = self.env.get_template(template).render(
+        context = dict(
             root=root,
             site={
                 "title": self.data.title,
@@ -133,7 +137,7 @@ class Renderer:
             nav="",
             **ctx,
         )
-        return PageContext(path, html, origin)
+        return PageContext(path, theme.render(self.env, template, context), origin)
 
     # ------------------------------------------------------------------ index pages
 
@@ -224,7 +228,7 @@ class Renderer:
         chart_list: list[dict[str, Any]] = []
         # Overview charts: the newest runs only, so a 10,000-run page stays quick to draw.
         charted = view.runs[:CHART_RUNS]
-        for metric in metrics[:4]:
+        for metric in metrics:
             rows = [
                 {
                     "run": r.run_name,
@@ -238,7 +242,17 @@ class Renderer:
             ]
             if rows:
                 payload = Markup(charts.to_json(charts.runs_chart(metric, rows)))
-                chart_list.append({"id": f"chart-{len(chart_list)}", "json": payload})
+                chart_list.append(
+                    {
+                        "id": f"chart-{len(chart_list)}",
+                        "json": payload,
+                        "key": metric,
+                        "controls": False,
+                        "notes": [],
+                        # past the first few, a chart is drawn when its section is opened
+                        "defer": len(chart_list) >= CHARTS_SHOWN,
+                    }
+                )
         return self._render(
             "experiment.html",
             self.experiment_path(view.slug),
@@ -304,16 +318,26 @@ class Renderer:
         )
 
     def run_page(self, run: RunRecord, made: dict[str, dict[str, Any]]) -> PageContext:
-        chart_list = [
-            {
-                "id": f"chart-{i}",
-                "key": key,
-                "json": Markup(charts.to_json(chart)),
-                "points": chart["points"],
-                "shown": chart["shown"],
-            }
-            for i, (key, chart) in enumerate(made.items())
-        ]
+        # Curves only where there are steps; a value logged once is a number in the table.
+        curves = [k for k, c in made.items() if c["points"] > 1]
+        chart_list: list[dict[str, Any]] = []
+        for keys in charts.related_groups(curves):
+            chart = charts.curve_chart(keys, made)
+            chart_list.append(
+                {
+                    "id": f"chart-{len(chart_list)}",
+                    "key": " · ".join(keys),
+                    "json": Markup(charts.to_json(chart)),
+                    "controls": chart["controls"],
+                    "defer": len(chart_list) >= CHARTS_SHOWN,
+                    "notes": [
+                        f"{k}: {made[k]['shown']} of {made[k]['points']} points shown "
+                        "(minimum and maximum of every stretch kept)"
+                        for k in keys
+                        if made[k]["shown"] < made[k]["points"]
+                    ],
+                }
+            )
         try:
             packages = run.packages
         except Exception:  # a run.json readable enough for the summary but not fully
@@ -339,15 +363,17 @@ class Renderer:
 
     def _model_meta(self, run: RunRecord, name: str) -> dict[str, Any]:
         from runsite.errors import RunsiteError
-        from runsite.models.manifest import read_manifest
+        from runsite.models.manifest import read_manifest, read_regular
 
         try:
-            meta = read_manifest(run.artifacts_dir / name)
+            folder = validate.confined(run.artifacts_dir, name, "model folder")
+            meta = read_manifest(folder)
+            req = folder / "requirements.txt"
+            text = read_regular(req).decode("utf-8", "replace") if req.exists() else ""
         except RunsiteError as exc:
             self.warnings.append(f"run {run.run_id}: model {name}: {exc}")
             return {}
-        req = run.artifacts_dir / name / "requirements.txt"
-        meta["requirements_text"] = req.read_text("utf-8", "replace") if req.is_file() else ""
+        meta["requirements_text"] = text
         return meta
 
     def _publishable(self, run: RunRecord, art: dict[str, Any]) -> Path | None:
@@ -359,15 +385,60 @@ class Renderer:
             return None
         src = run.artifacts_dir / rel
         if not src.is_file():
+            if art.get("url") and int(art.get("size") or 0) <= self.cfg.max_artifact_bytes:
+                return self._fetched(run, rel, art)
             return None
-        if not validate.inside(self.data.store.root, src):
+        if not validate.inside(run.path, src):
             self.warnings.append(
-                f"run {run.run_id}: artifact {rel} points outside the store; not copied"
+                f"run {run.run_id}: artifact {rel} is a symlink that points outside its run "
+                "folder; not copied (nothing outside the store is ever published)"
             )
             return None
         if src.stat().st_size > self.cfg.max_artifact_bytes:
             return None
         return src
+
+    def _fetched(self, run: RunRecord, rel: str, art: dict[str, Any]) -> Path | None:
+        """A file kept in object storage, fetched into the local cache and checked against
+        its recorded hash; ``None`` (with a warning) when that fails."""
+        import hashlib
+
+        from runsite import objstore
+        from runsite.errors import RunsiteError
+
+        key = f"{run.run_id}/{rel}"
+        if key in self._fetch_memo:
+            return self._fetch_memo[key]
+        pointer = objstore.pointer_path(run.artifacts_dir / rel)
+        got: Path | None = None
+        try:
+            if not validate.inside(self.data.store.root, pointer) or pointer.is_symlink():
+                raise RunsiteError(f"pointer {pointer} leads outside the store")
+            local = objstore.open_pointer(self.data.store.root, pointer, f"artifact {key}")
+            with local.open("rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            if digest != art.get("sha256"):
+                raise RunsiteError(f"{local} does not match the recorded sha256")
+            got = local
+        except (RunsiteError, OSError) as exc:
+            self.warnings.append(f"run {run.run_id}: artifact {rel} not published: {exc}")
+        self._fetch_memo[key] = got
+        return got
+
+    def _public_link(self, art: dict[str, Any]) -> str | None:
+        from runsite import objstore
+        from runsite.errors import RunsiteError
+
+        if self._storage is False:
+            try:
+                self._storage = objstore.load_config(self.data.store.root)
+            except RunsiteError as exc:
+                self.warnings.append(str(exc))
+                self._storage = None
+        sha = str(art.get("sha256") or "")
+        if self._storage is None or not art.get("url"):
+            return None
+        return self._storage.public_link(sha)
 
     def artifact_files(self, run: RunRecord) -> list[tuple[str, Path]]:
         """(output path, source file) of every artifact this run publishes."""
@@ -391,6 +462,8 @@ class Renderer:
                 "url": f"{run.run_id}/artifacts/{quote(path)}" if src else None,
                 "truncated": False,
                 "system": bool(art.get("system")),
+                "sha256": art.get("sha256") if art.get("url") else None,
+                "link": None if src else self._public_link(art),
                 "model": any(path.startswith(m["name"] + "/") for m in run.models),
                 "text": None,
                 "table": None,

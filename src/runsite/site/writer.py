@@ -5,6 +5,14 @@ shadowing a page, two runs with one slug) instead of one silently winning. Files
 bytes did not change are not touched, so their mtimes stay and an rsync or a Pages
 deploy sees only what changed. Files a previous build wrote that this one does not are
 removed.
+
+The output folder may have been committed by anyone (a prepared ``site/`` in a pull
+request), so nothing found in it is trusted: the record of what the last build wrote is
+validated (relative paths inside the folder, naming regular files; anything else is
+ignored with a warning), and a symlink anywhere in the folder, or the folder itself
+being one, stops the build before anything is written: runsite never writes a symlink,
+following one would lead writes or deletes outside, and a Pages upload would publish
+what it points at.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,12 +56,40 @@ class WriteStats:
     changed: list[str] = field(default_factory=list)
 
 
+def _record_entry_ok(rel: object, value: object) -> bool:
+    """A path the last build's record may name: relative, '/'-separated, no '..', '.',
+    empty part, backslash or NUL, and not the record itself."""
+    if not isinstance(rel, str) or not isinstance(value, list) or not rel or rel == MANIFEST:
+        return False
+    if rel.startswith("/") or "\\" in rel or "\x00" in rel or ":" in rel.split("/")[0]:
+        return False
+    return all(part not in ("", ".", "..") for part in rel.split("/"))
+
+
+def find_symlinks(out: Path, limit: int = 5) -> list[Path]:
+    """Symlinks in the output folder (the folder itself included), without following any."""
+    found: list[Path] = []
+    if out.is_symlink():
+        return [out]
+    if not out.is_dir():
+        return found
+    for top, dirs, files in os.walk(out, followlinks=False):
+        for name in dirs + files:
+            path = Path(top) / name
+            if path.is_symlink():
+                found.append(path)
+                if len(found) >= limit:
+                    return found
+    return found
+
+
 class Writer:
     def __init__(self, out: Path) -> None:
         self.out = out
         self._outputs: dict[str, Output] = {}
         self._prev: dict[str, list[Any]] | None = None
         self._stage_dir: Path | None = None
+        self.warnings: list[str] = []
 
     def _claim(self, rel: str, output: Output) -> None:
         rel = rel.replace("\\", "/").lstrip("/")
@@ -83,7 +120,9 @@ class Writer:
     def _staging(self) -> Path:
         if self._stage_dir is None:
             self._stage_dir = self.out.parent / f".{self.out.name}.staging"
-            if self._stage_dir.exists():
+            if self._stage_dir.is_symlink():
+                self._stage_dir.unlink()  # never follow a link someone left here
+            elif self._stage_dir.exists():
                 shutil.rmtree(self._stage_dir)  # left by a build that crashed
             self._stage_dir.mkdir(parents=True)
         return self._stage_dir
@@ -108,19 +147,41 @@ class Writer:
 
     def _previous(self) -> dict[str, list[Any]]:
         if self._prev is None:
+            self._prev = {}
+            record = self.out / MANIFEST
             try:
-                data = json.loads((self.out / MANIFEST).read_text("utf-8"))
-                ok = isinstance(data, dict) and all(isinstance(v, list) for v in data.values())
-                self._prev = data if ok else {}
+                data = None if record.is_symlink() else json.loads(record.read_text("utf-8"))
             except (OSError, ValueError):
-                self._prev = {}
+                data = None
+            if isinstance(data, dict):
+                bad = [k for k, v in data.items() if not _record_entry_ok(k, v)]
+                self._prev = {k: v for k, v in data.items() if k not in bad}
+                if bad:
+                    shown = ", ".join(repr(str(b)) for b in bad[:3])
+                    more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+                    self.warnings.append(
+                        f"{record} names paths outside the output folder ({shown}{more}); "
+                        "ignored: only files inside it are ever replaced or removed"
+                    )
         return self._prev
+
+    def check_no_symlinks(self) -> None:
+        """Refuse to build into a folder that is, or holds, a symlink."""
+        links = find_symlinks(self.out)
+        if links:
+            shown = ", ".join(f"{p} -> {os.readlink(p)}" for p in links)
+            raise BuildError(
+                f"the output folder has symlinks ({shown}); runsite never writes one, so "
+                "someone else put them there, and following them would write, delete or "
+                "publish files outside the output folder. Remove them (or build with --clean)"
+            )
 
     def commit(self) -> WriteStats:
         """Write what changed; returns counts. The manifest records each file's sha256
         (and, for copied files, the source's size and mtime, so an unchanged source is
         not even read next time)."""
         stats = WriteStats()
+        self.check_no_symlinks()
         previous = self._previous()
         written: dict[str, list[Any]] = {}
         self.out.mkdir(parents=True, exist_ok=True)
@@ -167,7 +228,7 @@ class Writer:
             if dest.is_symlink() or dest.is_dir():
                 _remove(dest)
             tmp = dest.with_name(f".{dest.name}.tmp")
-            tmp.write_bytes(data)
+            _write_new(tmp, data)
             os.replace(tmp, dest)
             stats.written += 1
             stats.changed.append(rel)
@@ -176,14 +237,33 @@ class Writer:
             self._stage_dir = None
         for rel in sorted(set(previous) - set(written)):
             stale = self.out / rel
-            if stale.is_file() or stale.is_symlink():
+            if _regular_file(stale):
                 stale.unlink()
                 stats.removed += 1
                 _prune_empty(stale.parent, self.out)
         if written != previous:
             manifest = json.dumps(written, indent=0, sort_keys=True) + "\n"
-            (self.out / MANIFEST).write_text(manifest, "utf-8")
+            tmp = self.out / f".{MANIFEST}.tmp"
+            _write_new(tmp, manifest.encode("utf-8"))
+            os.replace(tmp, self.out / MANIFEST)
         return stats
+
+
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write ``data`` to a file that this call creates (a leftover or planted file of
+    that name is removed first, never written through)."""
+    if path.is_symlink() or path.exists():
+        _remove(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
 
 
 def _remove(path: Path) -> None:
@@ -202,6 +282,11 @@ def _prune_empty(folder: Path, root: Path) -> None:
 def check_output_folder(out: Path, store_root: Path, clean: bool) -> None:
     """Refuse an output folder that would overwrite the store, or wipe a folder that is
     not a runsite site."""
+    if out.is_symlink():
+        raise BuildError(
+            f"the output folder {out} is a symlink (to {os.readlink(out)}); refusing to build "
+            "through it: pass the real folder as --out"
+        )
     o, s = out.resolve(), store_root.resolve()
     if o == s or o in s.parents or s in o.parents:
         raise BuildError(

@@ -11,6 +11,11 @@
  * needed and the page works under a CSP without 'unsafe-eval'.
  * Other scripts can call window.runsiteCharts.render(el[, payload]) (a Promise that
  * never rejects); window.runsiteCharts.ready settles after the initial render.
+ *
+ * A figure with data-defer is drawn when the <details> around it opens. A spec with
+ * usermeta.runsite.smooth gets a "smooth" column (exponential moving average with the
+ * weight of its .chart-tools slider, debiased as TensorBoard does) and, with
+ * usermeta.runsite.log, that log-scale variant of the spec when the tool's box is ticked.
  */
 (function () {
   "use strict";
@@ -85,22 +90,27 @@
       if (typeof vegaEmbed !== "function" || typeof vega === "undefined") {
         throw new Error("the Vega scripts did not load");
       }
-      const data = payload || readPayload(el);
+      const data = withTools(el, payload || readPayload(el));
       if (!data || typeof data.spec !== "object") throw new Error("payload has no spec");
       const spec = Object.assign({}, data.spec);
       spec.datasets = Object.assign({}, spec.datasets);
       for (const [name, columns] of Object.entries(data.data || {})) {
         spec.datasets[name] = toRows(name, columns);
       }
-      el.replaceChildren();
-      const result = await vegaEmbed(el, spec, {
+      // Drawn into a box of its own: Vega sizes a "container" width from its element's
+      // clientWidth, which counts the figure's padding, so a chart drawn into the padded
+      // figure itself ends past its right edge.
+      const body = document.createElement("div");
+      body.className = "rs-chart-body";
+      el.replaceChildren(body);
+      const result = await vegaEmbed(body, spec, {
         actions: false,
         renderer: "svg",
         ast: true, // parse expressions to an AST ...
         expr: vega.expressionInterpreter, // ... and interpret them: no eval
         config: themeConfig(isDark() ? DARK : LIGHT),
       });
-      el._rsPayload = data;
+      el._rsPayload = payload || null;
       rendered.set(el, result);
       return result;
     } catch (err) {
@@ -109,10 +119,79 @@
     }
   }
 
+  // The series' smoothed values (null while the weight is 0) and the raw line's opacity.
+  function smoothed(columns, weight) {
+    const value = columns.value || [];
+    const series = columns.series;
+    const n = value.length;
+    const out = Object.assign({}, columns);
+    out.smooth = new Array(n).fill(null);
+    out.alpha = new Array(n).fill(weight > 0 ? 0.25 : 1);
+    if (weight > 0) {
+      let last = null;
+      let acc = 0;
+      let count = 0;
+      for (let i = 0; i < n; i++) {
+        const key = series ? series[i] : null;
+        if (key !== last) { acc = 0; count = 0; last = key; }
+        const v = value[i];
+        if (v === null || v === undefined || !isFinite(v)) continue;
+        acc = acc * weight + (1 - weight) * v;
+        count++;
+        out.smooth[i] = acc / (1 - Math.pow(weight, count));
+      }
+    }
+    return out;
+  }
+
+  // The payload as the figure's tools want it drawn.
+  function withTools(el, data) {
+    const meta = (data.spec && data.spec.usermeta && data.spec.usermeta.runsite) || null;
+    if (!meta) return data;
+    const weight = Number(el.dataset.smooth || 0);
+    const useLog = el.dataset.log === "1" && meta.log;
+    const spec = useLog ? meta.log : data.spec;
+    const series = data.data && data.data.series;
+    return { spec: spec, data: Object.assign({}, data.data, series ? { series: smoothed(series, weight) } : {}) };
+  }
+
+  function wireTools(root) {
+    for (const tools of (root || document).querySelectorAll(".chart-tools[data-for]")) {
+      if (tools._rsWired) continue;
+      tools._rsWired = true;
+      const fig = document.querySelector(`.rs-chart[data-spec="${tools.getAttribute("data-for")}"]`);
+      if (!fig) continue;
+      const slider = tools.querySelector('[data-tool="smooth"]');
+      const box = tools.querySelector('[data-tool="log"]');
+      let payload = null;
+      try { payload = readPayload(fig); } catch (err) { continue; }
+      const meta = (payload.spec.usermeta && payload.spec.usermeta.runsite) || {};
+      if (box && !meta.log) box.closest("label").hidden = true; // a value ≤ 0: no log scale
+      const redraw = () => {
+        fig.dataset.smooth = slider ? slider.value : "0";
+        fig.dataset.log = box && box.checked ? "1" : "0";
+        if (!fig.hasAttribute("data-defer")) render(fig, payload);
+      };
+      if (slider) slider.addEventListener("input", redraw);
+      if (box) box.addEventListener("change", redraw);
+    }
+  }
+
   function renderAll(root) {
-    const figures = (root || document).querySelectorAll(".rs-chart[data-spec]");
+    wireTools(root);
+    const figures = (root || document).querySelectorAll(".rs-chart[data-spec]:not([data-defer])");
     return Promise.all(Array.from(figures, (el) => render(el)));
   }
+
+  // Deferred figures: drawn the first time their <details> opens (it has a width then).
+  document.addEventListener("toggle", (ev) => {
+    const details = ev.target;
+    if (!details.open || !details.querySelectorAll) return;
+    for (const fig of details.querySelectorAll(".rs-chart[data-defer]")) {
+      fig.removeAttribute("data-defer");
+      render(fig);
+    }
+  }, true);
 
   function rerender() {
     for (const el of Array.from(rendered.keys())) render(el, el._rsPayload);

@@ -133,6 +133,8 @@
   }
 
   // Same colour per run in every chart: fix the colour scale of every "run" encoding.
+  const LEGEND_RUNS = 8;
+
   function fixColors(spec, runs) {
     const domain = runs.map((r) => r.label);
     const range = runs.map((r) => r.color);
@@ -140,7 +142,12 @@
       if (!node || typeof node !== "object") return;
       if (Array.isArray(node)) { node.forEach(walk); return; }
       const color = node.encoding && node.encoding.color;
-      if (color && color.field === "run") color.scale = { domain: domain, range: range };
+      if (color && color.field === "run") {
+        color.scale = { domain: domain, range: range };
+        // many runs: a legend taller than the chart; the tables' swatches and the
+        // tooltips name the runs instead
+        if (runs.length > LEGEND_RUNS) color.legend = null;
+      }
       for (const v of Object.values(node)) walk(v);
     })(spec);
     return spec;
@@ -360,7 +367,18 @@
           }
           longest = Math.max(longest, n);
         }
-        const spec = fixColors(clone(specs[name]), runs.filter((r) => (r.series || {})[k]));
+        const drawn = runs.filter((r) => (r.series || {})[k]);
+        if (longest <= 1) {
+          // logged once per run: a bar per run, not a curve of one point
+          const bars = { y: [], run: [] };
+          for (let j = 0; j < cols.y.length; j++) { bars.y.push(cols.y[j]); bars.run.push(cols.run[j]); }
+          const spec = fixColors(clone(specs.bars), drawn);
+          spec.title = { text: k, anchor: "start", fontSize: 13 };
+          figs[i].classList.add("cmp-bars");
+          return render(figs[i], spec, bars);
+        }
+        figs[i].classList.remove("cmp-bars");
+        const spec = fixColors(clone(specs[name]), drawn);
         spec.title = { text: k, anchor: "start", fontSize: 13 };
         if (longest <= 60 && spec.mark && typeof spec.mark === "object") spec.mark.point = true;
         return render(figs[i], spec, cols);

@@ -1,0 +1,340 @@
+"""``MlflowClient``: MLflow's client object over a runsite store (``runsite.client`` and
+``runsite.tracking`` both export it, as MLflow's modules do).
+
+Reads go to the store's files; registry writes edit ``registry.yaml`` in the store. They
+are visible to this process at once (``models:/…`` loads read the file), but for the team
+they take effect when the file is committed and merged: the first registry write of a
+process says so once in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from runsite import record, run, validate
+from runsite.entities import Experiment, ViewType
+from runsite.errors import InvalidInput, NotFound, RunStateError
+from runsite.registry import Registry
+from runsite.registry.manifest import ModelVersion, RegisteredModel
+from runsite.store import RunRecord, Store
+
+log = logging.getLogger("runsite")
+
+_warned_registry_write = False
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric point (MLflow's ``mlflow.entities.Metric``)."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One entry of ``list_artifacts`` (MLflow's ``FileInfo``)."""
+
+    path: str
+    is_dir: bool
+    file_size: int | None
+
+
+class MlflowModelVersion(ModelVersion):
+    """A ``ModelVersion`` whose ``current_stage`` is spelled as MLflow spells it
+    (``Production``, ``Staging``, ``Archived``, ``None``)."""
+
+    @property
+    def current_stage(self) -> str:
+        return self.stage.capitalize()
+
+    @property
+    def run_link(self) -> str:
+        return ""
+
+
+def _mlflow_version(mv: ModelVersion) -> MlflowModelVersion:
+    return MlflowModelVersion(**{f: getattr(mv, f) for f in mv.__dataclass_fields__})
+
+
+def _registry_write() -> None:
+    global _warned_registry_write
+    if not _warned_registry_write:
+        _warned_registry_write = True
+        log.warning(
+            "runsite: MlflowClient registry writes edit registry.yaml in the store; they "
+            "apply in this checkout now and for everyone once the file is committed and "
+            "merged (review them in a pull request)"
+        )
+
+
+class MlflowClient:
+    """MLflow's client over a store: ``MlflowClient(tracking_uri="runs")``."""
+
+    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
+        from runsite import fluent
+
+        if tracking_uri:
+            fluent.set_tracking_uri(tracking_uri)  # checks the URI (no servers)
+        self._store = Store(fluent.get_store_path())
+        self._registry = Registry(self._store)
+
+    # ------------------------------------------------------------------ experiments
+
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int | None = None,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> list[Experiment]:
+        if filter_string:
+            raise InvalidInput("search_experiments(filter_string=...) is not supported")
+        exps = self._store.experiments()
+        return exps if max_results is None else exps[:max_results]
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self._store.experiment(experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        try:
+            return self._store.experiment(name)
+        except NotFound:
+            return None
+
+    def create_experiment(self, name: str, artifact_location: str | None = None, **_: Any) -> str:
+        if artifact_location is not None:
+            raise InvalidInput("artifact_location is not supported: artifacts live in the run")
+        name = validate.check_name(name, "experiment name")
+        folder = self._store.root / validate.slugify(name)
+        if folder.is_dir():
+            raise InvalidInput(f"experiment {name!r} already exists ({folder})")
+        folder.mkdir(parents=True)
+        return folder.name
+
+    # ------------------------------------------------------------------ runs
+
+    def get_run(self, run_id: str) -> RunRecord:
+        return self._store.run(run_id)
+
+    def search_runs(
+        self,
+        experiment_ids: str | Sequence[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> list[RunRecord]:
+        """Runs of the given experiments (ids or names); an unknown id gives no runs."""
+        ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
+        known = [e for e in ids if self.get_experiment_by_name(str(e)) is not None]
+        if not known:
+            return []
+        if run_view_type == ViewType.DELETED_ONLY:
+            return []  # runsite runs are never soft-deleted
+        return self._store.search_runs(filter_string, order_by, known, max_results)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        table = self._store.run(run_id).metric_history(key).to_pylist()
+        return [Metric(r["key"], r["value"], r["timestamp"], r["step"]) for r in table]
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        root = self._store.run(run_id).artifacts_dir
+        rel = validate.safe_relpath(path) if path else ""
+        folder = root / rel if rel else root
+        if not folder.is_dir():
+            return []
+        out = []
+        for p in sorted(folder.iterdir()):
+            if p.name.startswith(".") or p.is_symlink():
+                continue
+            out.append(
+                FileInfo(
+                    p.relative_to(root).as_posix(),
+                    p.is_dir(),
+                    None if p.is_dir() else p.stat().st_size,
+                )
+            )
+        return out
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
+        """Copy an artifact file or folder of a run to ``dst_path`` (default: a new
+        temporary folder); returns the local path of the copy."""
+        import tempfile
+
+        rec = self._store.run(run_id)
+        rel = validate.safe_relpath(path) if path else ""
+        src = rec.artifacts_dir / rel if rel else rec.artifacts_dir
+        if not src.exists() or src.is_symlink():
+            raise NotFound(f"run {rec.run_id} has no artifact {path!r}")
+        dst = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="runsite-"))
+        dst.mkdir(parents=True, exist_ok=True)
+        target = dst / (src.name if rel else "artifacts")
+        if src.is_dir():
+            shutil.copytree(src, target, dirs_exist_ok=True, symlinks=False)
+        else:
+            shutil.copyfile(src, target)
+        return str(target.resolve())
+
+    def _open_run(self, run_id: str) -> run.Run:
+        for r in list(run._open_runs):
+            if r.run_id == run_id or r.run_id.startswith(str(run_id)):
+                return r
+        try:
+            rec = self._store.run(run_id)
+        except NotFound:
+            raise
+        raise RunStateError(
+            f"run {rec.run_id} is {rec.status}: runsite can log only into a run open in this "
+            "process (an ended run is immutable)"
+        )
+
+    def log_param(self, run_id: str, key: str, value: Any) -> Any:
+        return self._open_run(run_id).log_param(key, value)
+
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        timestamp: int | None = None,
+        step: int | None = None,
+    ) -> None:
+        self._open_run(run_id).log_metric(key, value, step if step is not None else 0, timestamp)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Any] = (),
+        tags: Sequence[Any] = (),
+    ) -> None:
+        r = self._open_run(run_id)
+        for p in params:
+            r.log_param(p.key, p.value)
+        for m in metrics:
+            r.log_metric(m.key, m.value, m.step, m.timestamp)
+        for t in tags:
+            r.set_tag(t.key, t.value)
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        self._open_run(run_id).set_tag(key, value)
+
+    def set_terminated(self, run_id: str, status: str = record.FINISHED) -> None:
+        self._open_run(run_id).end(status)
+
+    # ------------------------------------------------------------------ registry
+
+    def search_registered_models(
+        self, filter_string: str | None = None, max_results: int | None = None, **_: Any
+    ) -> list[RegisteredModel]:
+        if filter_string:
+            raise InvalidInput("search_registered_models(filter_string=...) is not supported")
+        models = self._registry.list_models()
+        return models if max_results is None else models[:max_results]
+
+    def create_registered_model(
+        self, name: str, tags: Mapping[str, Any] | None = None, description: str | None = None
+    ) -> RegisteredModel:
+        """Nothing to write: in runsite a model exists once it has a version
+        (``create_model_version`` / ``register_model`` add it to registry.yaml)."""
+        from runsite.registry.manifest import check_model_name
+
+        check_model_name(name)
+        return RegisteredModel(
+            name, description or "", {k: str(v) for k, v in (tags or {}).items()}
+        )
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        return self._registry.get_model(name)
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        **_: Any,
+    ) -> MlflowModelVersion:
+        _registry_write()
+        ref = source if source.startswith("runs:/") or run_id is None else f"{run_id}/{source}"
+        return _mlflow_version(self._registry.register_model(ref, name, description, tags))
+
+    def get_model_version(self, name: str, version: int | str) -> MlflowModelVersion:
+        return _mlflow_version(self._registry.get_model_version(name, version))
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> MlflowModelVersion:
+        return _mlflow_version(self._registry.resolve(f"{name}@{alias}"))
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[MlflowModelVersion]:
+        return [_mlflow_version(v) for v in self._registry.get_latest_versions(name, stages)]
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+        **_: Any,
+    ) -> list[MlflowModelVersion]:
+        found = self._registry.search_model_versions(filter_string, max_results, order_by)
+        return [_mlflow_version(v) for v in found]
+
+    def transition_model_version_stage(
+        self, name: str, version: int | str, stage: str, archive_existing_versions: bool = False
+    ) -> MlflowModelVersion:
+        _registry_write()
+        current = self._registry.get_model_version(name, version)
+        if current.stage != stage.lower():
+            self._registry.set_model_stage(
+                name, version, stage, archive_existing=archive_existing_versions
+            )
+        return self.get_model_version(name, version)
+
+    def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
+        _registry_write()
+        if self._registry.get_model(name).aliases.get(alias) != int(version):
+            self._registry.set_model_alias(name, alias, version)
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        _registry_write()
+        self._registry.set_model_alias(name, alias, None)
+
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None = None
+    ) -> MlflowModelVersion:
+        _registry_write()
+        if description is not None:
+            self._registry.describe(name, description, version)
+        return self.get_model_version(name, version)
+
+    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
+        _registry_write()
+        if description is not None:
+            self._registry.describe(name, description)
+        return self._registry.get_model(name)
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
+        _registry_write()
+        self._registry.tag(name, key, str(value), version)
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        _registry_write()
+        self._registry.tag(name, key, str(value))
+
+    def __repr__(self) -> str:
+        return f"<MlflowClient {os.fspath(self._store.root)}>"
+
+
+__all__ = ["FileInfo", "Metric", "MlflowClient", "MlflowModelVersion"]
