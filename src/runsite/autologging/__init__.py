@@ -55,6 +55,7 @@ _configs: dict[str, Config] = {}
 # flavor -> [(owner, attribute, original value as found in owner.__dict__)]
 _patches: dict[str, list[tuple[Any, str, Any]]] = {}
 _local = threading.local()
+_INHERITED = object()  # the patched method was the parent class's
 
 
 @dataclass
@@ -75,6 +76,17 @@ def current_session() -> Session | None:
 def busy() -> bool:
     """True inside an autologged call (its nested calls must not log again)."""
     return getattr(_local, "depth", 0) > 0
+
+
+@contextlib.contextmanager
+def suppressed() -> Iterator[None]:
+    """Fits inside log nothing (MLflow's ``disable_autologging`` for ``cross_validate``
+    and its siblings, whose many fits are not runs)."""
+    _local.depth = getattr(_local, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _local.depth -= 1
 
 
 def config(flavor: str) -> Config | None:
@@ -172,20 +184,30 @@ def call_logged(
 
 
 def patch(flavor: str, owner: Any, name: str, make: Callable[[Any], Any]) -> None:
-    """Replace ``owner.name`` by ``make(original)``; remembered for ``unpatch``."""
-    original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+    """Replace ``owner.name`` by ``make(original)``; remembered for ``unpatch``. On a
+    class, an inherited method is wrapped on that class (its parent keeps its own)."""
+    import inspect
+
+    own = not isinstance(owner, type) or name in owner.__dict__
+    original = (
+        inspect.getattr_static(owner, name) if isinstance(owner, type) else getattr(owner, name)
+    )
     wrapper = make(original)
     with contextlib.suppress(AttributeError, TypeError):
         functools.update_wrapper(wrapper, original)
     wrapper.__runsite_autolog__ = True
     setattr(owner, name, wrapper)
-    _patches.setdefault(flavor, []).append((owner, name, original))
+    _patches.setdefault(flavor, []).append((owner, name, original if own else _INHERITED))
 
 
 def unpatch(flavor: str) -> None:
     """Put back every original the flavor replaced (newest first)."""
     for owner, name, original in reversed(_patches.pop(flavor, [])):
-        setattr(owner, name, original)
+        if original is _INHERITED:
+            with contextlib.suppress(AttributeError):
+                delattr(owner, name)
+        else:
+            setattr(owner, name, original)
     _configs.pop(flavor, None)
 
 

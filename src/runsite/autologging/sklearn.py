@@ -40,10 +40,16 @@ def autolog(
     pos_label: Any = None,
     registered_model_name: str | None = None,
     extra_tags: dict[str, Any] | None = None,
+    log_post_training_metrics: bool = True,
+    serialization_format: str | None = None,
+    disable_for_unsupported_versions: bool = False,
 ) -> None:
     """Log every scikit-learn ``fit`` (and ``fit_transform``/``fit_predict``) into a
     run: params, training metrics, data hash, the model. Switches as MLflow's
-    ``mlflow.sklearn.autolog``; ``disable=True`` puts the original methods back."""
+    ``mlflow.sklearn.autolog``; ``disable=True`` puts the original methods back.
+    ``log_post_training_metrics``, ``serialization_format`` and
+    ``disable_for_unsupported_versions`` are accepted for MLflow scripts and change
+    nothing (docs/porting.md)."""
     if disable:
         core.unpatch(FLAVOR)
         return
@@ -62,8 +68,29 @@ def autolog(
     core.enable(FLAVOR, cfg, _install)
 
 
+# Data-manipulation routines MLflow does not autolog on their own (inside a Pipeline
+# they are part of the logged fit).
+_EXCLUDED_MODULES = (
+    "sklearn.preprocessing",
+    "sklearn.impute",
+    "sklearn.feature_extraction",
+    "sklearn.feature_selection",
+)
+_EXCLUDED_CLASSES = ("sklearn.compose._column_transformer.ColumnTransformer",)
+# sklearn.model_selection helpers whose inner fits MLflow does not autolog.
+_UNLOGGED_HELPERS = (
+    "cross_validate",
+    "cross_val_predict",
+    "cross_val_score",
+    "learning_curve",
+    "permutation_test_score",
+    "validation_curve",
+)
+
+
 def estimator_classes() -> list[type]:
-    """What MLflow patches: sklearn's own estimators plus the meta-estimators."""
+    """What MLflow patches: sklearn's own estimators plus the meta-estimators, less the
+    preprocessing ones."""
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
     from sklearn.pipeline import Pipeline
     from sklearn.utils import all_estimators
@@ -72,17 +99,42 @@ def estimator_classes() -> list[type]:
     for meta in (GridSearchCV, RandomizedSearchCV, Pipeline):
         if meta not in classes:
             classes.append(meta)
-    return classes
+    return [
+        cls
+        for cls in classes
+        if not cls.__module__.startswith(_EXCLUDED_MODULES)
+        and f"{cls.__module__}.{cls.__name__}" not in _EXCLUDED_CLASSES
+    ]
 
 
 def _install() -> None:
+    import sklearn.model_selection
+
+    for helper in _UNLOGGED_HELPERS:
+        if inspect.isfunction(getattr(sklearn.model_selection, helper, None)):
+            core.patch(FLAVOR, sklearn.model_selection, helper, _wrap_unlogged)
     for cls in estimator_classes():
         for name in _METHODS:
-            fn = cls.__dict__.get(name)
-            # Descriptors such as Pipeline's available_if(fit_transform) stay as they are:
-            # replacing them would change hasattr() answers.
-            if inspect.isfunction(fn) and not core.is_patched(fn):
-                core.patch(FLAVOR, cls, name, _wrap)
+            raw = inspect.getattr_static(cls, name, None)
+            if inspect.isfunction(raw):
+                if not core.is_patched(raw):
+                    core.patch(FLAVOR, cls, name, _wrap)
+            # sklearn's available_if(...) descriptor (Pipeline.fit_transform): wrap the
+            # function inside it so hasattr() answers stay the library's.
+            elif _is_available_if(raw) and not core.is_patched(raw.fn):
+                core.patch(FLAVOR, raw, "fn", _wrap)
+
+
+def _is_available_if(raw: Any) -> bool:
+    return inspect.isfunction(getattr(raw, "fn", None)) and hasattr(raw, "check")
+
+
+def _wrap_unlogged(original: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with core.suppressed():
+            return original(*args, **kwargs)
+
+    return wrapper
 
 
 def _wrap(original: Any) -> Any:
@@ -188,7 +240,7 @@ def training_metrics(
         put("accuracy_score", skm.accuracy_score, normalize=True, **common)
         if hasattr(est, "predict_proba"):
             proba = est.predict_proba(x)
-            put("log_loss", skm.log_loss, y_true=y, y_pred=proba, sample_weight=weight)
+            put("log_loss", lambda: skm.log_loss(y, proba, sample_weight=weight))
             score = proba[:, 1] if proba.shape[1] == 2 else proba
             put(
                 "roc_auc",

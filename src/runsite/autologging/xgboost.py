@@ -47,10 +47,14 @@ def autolog(
     silent: bool = False,
     registered_model_name: str | None = None,
     extra_tags: dict[str, Any] | None = None,
+    model_format: str | None = None,
+    disable_for_unsupported_versions: bool = False,
 ) -> None:
     """Log every ``xgboost.train`` and scikit-learn-API ``fit`` into a run: params,
     per-round eval metrics, data hashes, the model. Switches as MLflow's
-    ``mlflow.xgboost.autolog``; ``disable=True`` puts the originals back."""
+    ``mlflow.xgboost.autolog``; ``disable=True`` puts the originals back.
+    ``model_format`` and ``disable_for_unsupported_versions`` are accepted for MLflow
+    scripts and change nothing (models are saved as UBJSON)."""
     if disable:
         core.unpatch(FLAVOR)
         return
