@@ -196,7 +196,13 @@ def main() -> None:
         cmd, env = runsite_server(tmp)
         servers.append(("runsite", cmd, env))
         if opts.mlflow_python:
-            servers.append(("mlflow", mlflow_server(tmp, opts.mlflow_python), {}))
+            # MLflow's serve runs `uvicorn` from PATH: put its interpreter's bin first.
+            mlflow_env = {
+                "PATH": os.pathsep.join([str(Path(opts.mlflow_python).parent), os.environ["PATH"]]),
+                "MLFLOW_DISABLE_TELEMETRY": "true",
+                "DO_NOT_TRACK": "true",
+            }
+            servers.append(("mlflow", mlflow_server(tmp, opts.mlflow_python), mlflow_env))
         for label, cmd, env in servers:
             port = free_port()
             full_env = {**os.environ, **env}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import runsite
-from runsite import fluent, run
+from runsite import fluent, location, run
 
 
 @pytest.fixture(autouse=True)
@@ -18,13 +18,13 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.chdir(tmp_path)  # never inside this project's own git checkout
     monkeypatch.delenv("RUNSITE_STORE", raising=False)
     monkeypatch.delenv("RUNSITE_EXPERIMENT", raising=False)
-    fluent._store = None
+    location.set_store(None)
     fluent._experiment = None
     fluent._stack.clear()
     yield
     run.end_open_runs("KILLED")
     fluent._stack.clear()
-    fluent._store = None
+    location.set_store(None)
     fluent._experiment = None
 
 

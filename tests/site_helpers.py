@@ -1,4 +1,4 @@
-"""Reading a built site back: parsed pages, link and script checks (tests/test_site.py)."""
+"""Reading a built site back: parsed pages, link and script checks (tests/test_site_*.py)."""
 
 from __future__ import annotations
 

@@ -17,10 +17,11 @@ them.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
+from runsite import hooks
 from runsite.entities import Experiment, RunData, RunInfo
 from runsite.errors import (
     InvalidInput,
@@ -60,6 +61,7 @@ from runsite.fluent import (
     update_experiment,
 )
 from runsite.run import Run
+from runsite.version import __version__
 
 if TYPE_CHECKING:
     from runsite.client import MlflowClient
@@ -209,6 +211,39 @@ def autolog(**kwargs: Any) -> None:
     _autolog(**kwargs)
 
 
+# The package façade wires the layers together: ``Run.log_model`` (runs layer) and
+# ``models:/`` URIs (models layer) reach the models and the registry through these, so no
+# lower module imports a higher one. Loaded on first use, like the rest.
+
+
+def _log_model(
+    run: Run, model: Any, name: str, *, registered_model_name: str | None = None, **kwargs: Any
+) -> Any:
+    if registered_model_name is not None:
+        from runsite.registry import log_registered_model
+
+        return log_registered_model(run, model, name, registered_model_name, **kwargs)
+    from runsite.models.api import log_model as _log
+
+    return _log(run, model, name, **kwargs)
+
+
+def _resolve_models_uri(uri: str, store: str | os.PathLike[str] | None) -> Path:
+    from runsite.registry import resolve_model_uri
+
+    return resolve_model_uri(uri, store)
+
+
+def _resolve_models_version(uri: str, store: str | os.PathLike[str] | None) -> tuple[Path, Any]:
+    from runsite.registry import resolve_model_version
+
+    return resolve_model_version(uri, store)
+
+
+hooks.set_model_logger(_log_model)
+hooks.set_uri_resolver("models", _resolve_models_uri, _resolve_models_version)
+
+
 def load_model(uri: str, store: str | None = None, trust: bool = False) -> Any:
     """Load a logged model as a ``Model`` with ``.predict()`` (``.native`` is the
     underlying object). ``uri``: ``runs:/<run-id>/<name>``, ``models:/<name>/<version>``,
@@ -311,9 +346,9 @@ def get_experiment_by_name(name: str) -> Experiment | None:
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     """The ``file:`` URI of the active run's artifacts folder (or of a path inside it)."""
-    from runsite.fluent import _current
+    from runsite.fluent import current_run
 
-    run = _current()
+    run = current_run()
     base = run.artifacts_dir.resolve()
     if artifact_path:
         from runsite.validate import safe_relpath
@@ -328,9 +363,9 @@ def log_batch(
     """Log params, metrics and tags into the active run at once. Each argument is a
     mapping, or a sequence of objects with ``.key`` / ``.value`` (MLflow's ``Metric``,
     ``Param``, ``RunTag``; a ``Metric``'s ``step`` and ``timestamp`` are kept)."""
-    from runsite.fluent import _current
+    from runsite.fluent import current_run
 
-    run = _current()
+    run = current_run()
 
     def items(arg: Any) -> list[Any]:
         if hasattr(arg, "items"):

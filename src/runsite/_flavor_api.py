@@ -12,7 +12,7 @@ def log_model(flavor: str, model: Any, name: str, **kwargs: Any) -> Any:
 
     if "artifact_path" in kwargs:
         name = kwargs.pop("artifact_path")
-    return fluent._current().log_model(model, name, flavor=flavor, **kwargs)
+    return fluent.current_run().log_model(model, name, flavor=flavor, **kwargs)
 
 
 def load_native(flavor: str, uri: str | os.PathLike[str], store: Any = None) -> Any:

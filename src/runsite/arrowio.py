@@ -10,7 +10,7 @@ import io
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,6 +18,9 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from runsite import record
+
+# For annotations elsewhere: ``if TYPE_CHECKING: from runsite.arrowio import Table``.
+Table: TypeAlias = pa.Table
 
 METRIC_SCHEMA = pa.schema(
     [
@@ -259,3 +262,23 @@ def table_records(table: pa.Table) -> list[dict[str, Any]]:
 
 def table_frame(table: pa.Table) -> Any:
     return table.to_pandas()
+
+
+def metric_rows(table: pa.Table, key: str) -> pa.Table:
+    """The points of one metric ``key`` in a metric table (order kept)."""
+    return table.filter(pc.equal(table["key"], key))
+
+
+def metrics_by_key(table: pa.Table) -> list[tuple[str, pa.Table]]:
+    """Each metric key of a metric table (sorted) with its points (order kept)."""
+    if table.num_rows == 0:
+        return []
+    keys = sorted(pc.unique(table["key"]).to_pylist())
+    return [(key, metric_rows(table, key)) for key in keys]
+
+
+def parquet_bytes(columns: dict[str, list[Any]]) -> bytes:
+    """A Parquet file of these columns, as bytes (``log_table(..., "x.parquet")``)."""
+    out = io.BytesIO()
+    pq.write_table(pa.table(columns), out)
+    return out.getvalue()

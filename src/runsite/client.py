@@ -186,7 +186,7 @@ class MlflowClient:
         return str(target.resolve())
 
     def _open_run(self, run_id: str) -> run.Run:
-        for r in list(run._open_runs):
+        for r in run.open_runs():
             if r.run_id == run_id or r.run_id.startswith(str(run_id)):
                 return r
         try:

@@ -14,19 +14,17 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-from runsite import record, run, validate
+from runsite import location, record, run, validate
 from runsite.entities import Experiment
 from runsite.errors import InvalidInput, RunStateError
+from runsite.location import get_store_path
 from runsite.run import Run
 
 log = logging.getLogger("runsite")
 
-DEFAULT_STORE = "runs"
 DEFAULT_EXPERIMENT = "Default"
 
-_store: Path | None = None
 _experiment: str | None = None
 _stack: list[Run] = []
 _stack_lock = threading.RLock()
@@ -39,42 +37,12 @@ _sigterm_installed = False
 
 def set_store(path: str | os.PathLike[str]) -> None:
     """Use the store at ``path`` (a directory; created when the first run starts)."""
-    global _store
-    _store = Path(path)
-
-
-def _path_from_uri(uri: str) -> Path:
-    if uri.strip().lower() in ("databricks", "databricks-uc", "uc"):  # MLflow's server names
-        raise InvalidInput(
-            f"tracking URI {uri!r}: runsite has no tracking server; give a folder path or a "
-            "file: URI (e.g. 'runs' or 'file:///home/me/project/runs')"
-        )
-    parsed = urlparse(uri)
-    if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and uri[1:3] in (":\\", ":/")):
-        if parsed.scheme == "file":
-            if parsed.netloc not in ("", "localhost"):
-                raise InvalidInput(
-                    f"tracking URI {uri!r}: file URIs on another host are not supported"
-                )
-            return Path(unquote(parsed.path))
-        return Path(uri)
-    raise InvalidInput(
-        f"tracking URI {uri!r}: runsite has no tracking server; give a folder path or a "
-        "file: URI (e.g. 'runs' or 'file:///home/me/project/runs')"
-    )
+    location.set_store(path)
 
 
 def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
     """MLflow's name for ``set_store``; accepts a path or a ``file:`` URI."""
-    set_store(_path_from_uri(os.fspath(uri)))
-
-
-def get_store_path() -> Path:
-    """The store in use: ``set_store()``, else ``$RUNSITE_STORE``, else ``./runs``."""
-    if _store is not None:
-        return _store
-    env = os.environ.get("RUNSITE_STORE")
-    return _path_from_uri(env) if env else Path(DEFAULT_STORE)
+    location.set_store(location.path_from_uri(os.fspath(uri)))
 
 
 def get_tracking_uri() -> str:
@@ -249,7 +217,7 @@ def _forget(r: Run, status: str) -> None:
     _last_run = r
 
 
-def _current() -> Run:
+def current_run() -> Run:
     """The active run; like MLflow, logging with no active run starts one."""
     with _stack_lock:
         if _stack:
@@ -279,7 +247,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
         return
     if previous == signal.SIG_IGN:
         return
-    if _stack or run._open_runs:
+    if _stack or run.any_open_runs():
         raise run.Terminated()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
@@ -289,74 +257,74 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def log_param(key: str, value: Any) -> Any:
-    return _current().log_param(key, value)
+    return current_run().log_param(key, value)
 
 
 def log_params(params: Mapping[str, Any]) -> None:
-    _current().log_params(params)
+    current_run().log_params(params)
 
 
 def log_metric(
     key: str, value: float, step: int | None = None, timestamp: int | None = None
 ) -> None:
-    # The hot path: avoid _current()'s lock when a run is active.
-    r = _stack[-1] if _stack else _current()
+    # The hot path: avoid current_run()'s lock when a run is active.
+    r = _stack[-1] if _stack else current_run()
     r.log_metric(key, value, step, timestamp)
 
 
 def log_metrics(
     metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None
 ) -> None:
-    r = _stack[-1] if _stack else _current()
+    r = _stack[-1] if _stack else current_run()
     r.log_metrics(metrics, step, timestamp)
 
 
 def set_tag(key: str, value: Any) -> None:
-    _current().set_tag(key, value)
+    current_run().set_tag(key, value)
 
 
 def set_tags(tags: Mapping[str, Any]) -> None:
-    _current().set_tags(tags)
+    current_run().set_tags(tags)
 
 
 def delete_tag(key: str) -> None:
-    _current().delete_tag(key)
+    current_run().delete_tag(key)
 
 
 def add_note(text: str) -> None:
-    _current().add_note(text)
+    current_run().add_note(text)
 
 
 def log_text(text: str, artifact_file: str) -> None:
-    _current().log_text(text, artifact_file)
+    current_run().log_text(text, artifact_file)
 
 
 def log_dict(dictionary: Any, artifact_file: str) -> None:
-    _current().log_dict(dictionary, artifact_file)
+    current_run().log_dict(dictionary, artifact_file)
 
 
 def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    _current().log_artifact(local_path, artifact_path)
+    current_run().log_artifact(local_path, artifact_path)
 
 
 def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    _current().log_artifacts(local_dir, artifact_path)
+    current_run().log_artifacts(local_dir, artifact_path)
 
 
 def log_figure(figure: Any, artifact_file: str) -> None:
-    _current().log_figure(figure, artifact_file)
+    current_run().log_figure(figure, artifact_file)
 
 
 def log_table(data: Any, artifact_file: str) -> None:
-    _current().log_table(data, artifact_file)
+    current_run().log_table(data, artifact_file)
 
 
 def log_input(
     path: str | os.PathLike[str], name: str | None = None, context: str = "training"
 ) -> dict[str, Any]:
-    return _current().log_input(path, name, context)
+    return current_run().log_input(path, name, context)
 
 
 def log_model(model: Any, name: str = "model", **kwargs: Any) -> Any:
     """Log a model into the active run; see ``runsite.models.api.log_model``."""
-    return _current().log_model(model, name, **kwargs)
+    return current_run().log_model(model, name, **kwargs)

@@ -11,6 +11,13 @@ if TYPE_CHECKING:
     from runsite.store import RunRecord
 
 
+def have_pandas() -> bool:
+    """Whether pandas can be imported (the MLflow façade falls back to a list without it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("pandas") is not None
+
+
 def runs_frame(runs: Sequence[RunRecord]) -> Any:
     try:
         import pandas as pd

@@ -317,3 +317,63 @@ def commit_on_new_branch(start: Path, branch: str, files: dict[Path, bytes], mes
                 ) from None
         repo.git.update_ref(f"refs/heads/{branch}", commit, "0" * 40)
         return str(commit)
+
+
+# ---- pull-request checks
+# Primitives for ``runsite runs check`` and ``models check --base``: the files of a
+# folder in a commit, read from git objects (never from the working tree, which the pull
+# request controls).
+
+
+def merge_base(start: Path, rev: str, other: str = "HEAD") -> str:
+    """The commit where ``other`` branched off ``rev`` (``rev`` itself when ``other``
+    contains it, as a pull request's merge commit does)."""
+    with _open(start) as repo:
+        for name in (rev, other):
+            try:
+                repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}")
+            except git.GitCommandError:
+                raise InvalidInput(f"unknown git revision {name!r}") from None
+        try:
+            return str(repo.git.merge_base("--end-of-options", rev, other)).strip()
+        except git.GitCommandError:
+            raise InvalidInput(f"{rev!r} and {other!r} have no common history") from None
+
+
+def tree_files(start: Path, rev: str, path: Path) -> dict[str, tuple[str, str]]:
+    """Every file under the folder ``path`` in commit ``rev``: its path relative to
+    ``path`` (``/``-separated) → (git mode, blob sha). Symlinks appear with mode
+    ``120000``; submodules are left out. Empty when the folder is not in that commit."""
+    with _open(start) as repo:
+        rel = _rel(repo, path)
+        try:
+            commit = repo.git.rev_parse(
+                "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"
+            )
+        except git.GitCommandError:
+            raise InvalidInput(f"unknown git revision {rev!r}") from None
+        try:
+            tree = repo.git.rev_parse(
+                "--verify", "--quiet", f"{commit}:{rel}" if rel != "." else f"{commit}^{{tree}}"
+            )
+            text = repo.git.ls_tree("-r", "-z", tree)
+        except git.GitCommandError:
+            return {}  # the folder is not in that commit (or is a file there)
+    out: dict[str, tuple[str, str]] = {}
+    for entry in text.split("\0"):
+        if not entry:
+            continue
+        meta, _, name = entry.partition("\t")
+        mode, kind, sha = meta.split(" ")
+        if kind == "blob":
+            out[name] = (mode, sha)
+    return out
+
+
+def status_under(start: Path, path: Path) -> list[str]:
+    """Uncommitted changes (``git status`` lines, untracked files included) under ``path``."""
+    with _open(start) as repo:
+        text = repo.git.status(
+            "--porcelain=v1", "-z", "--untracked-files=all", "--", _rel(repo, path)
+        )
+    return _porcelain_paths(text)

@@ -14,9 +14,9 @@ import re
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
-from runsite import __version__
 from runsite.errors import InvalidInput
 from runsite.registry import manifest
+from runsite.version import __version__
 
 CREATED = "created"
 UNCHANGED = "unchanged"

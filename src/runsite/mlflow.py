@@ -72,13 +72,9 @@ def search_runs(
         return runs
     if output_format != "pandas":
         raise InvalidInput(f"output_format must be 'pandas' or 'list', got {output_format!r}")
-    try:
-        import pandas  # noqa: F401
-    except ImportError:
-        return runs
-    from runsite.frames import runs_frame
+    from runsite.frames import have_pandas, runs_frame
 
-    return runs_frame(runs)
+    return runs_frame(runs) if have_pandas() else runs
 
 
 # ---------------------------------------------------------------------- the opt-in

@@ -22,10 +22,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from runsite import artifacts, record, validate
+from runsite import artifacts, hooks, record, validate
 from runsite.entities import RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, RunStateError
 from runsite.ids import new_run_id, random_run_name
+from runsite.version import __version__
 
 log = logging.getLogger("runsite")
 
@@ -96,7 +97,7 @@ class Run:
             "parent_run_id": parent_run_id,
             **{k: env[k] for k in ("user", "host", "pid", "command", "entry_point", "python")},
             "git": git_info,
-            "runsite_version": _version(),
+            "runsite_version": __version__,
             "packages": env["packages"],
         }
         self.user = env["user"]
@@ -421,11 +422,9 @@ class Run:
 
     def log_model(self, model: Any, name: str = "model", **kwargs: Any) -> Any:
         """Log a model folder into this run's artifacts; see ``runsite.log_model``."""
-        from runsite.models.api import log_model
-
         if "artifact_path" in kwargs:  # MLflow 2's name for it
             name = kwargs.pop("artifact_path")
-        return log_model(self, model, name, **kwargs)
+        return hooks.model_logger()(self, model, name, **kwargs)
 
     # ------------------------------------------------------------------ data inputs
 
@@ -442,14 +441,6 @@ class Run:
             self._check_open()
             self._event("input", **info)
         return info
-
-    def _log_input_info(self, info: Mapping[str, Any]) -> None:
-        """Record an input already described (``inputs.describe_data``: autolog's
-        in-memory training data)."""
-        validate.check_key(str(info.get("context")), "input context")
-        with self._lock:
-            self._check_open()
-            self._event("input", **info)
 
     # ------------------------------------------------------------------ ending
 
@@ -510,10 +501,6 @@ class Run:
         for hook in self._end_hooks:
             hook(self, status)
 
-    def _on_closing(self, hook: Callable[[Run], None]) -> None:
-        """Call ``hook(run)`` when ``end()`` starts, while the run can still log."""
-        self._closing_hooks.append(hook)
-
     def on_end(self, hook: Callable[[Run, str], None]) -> None:
         """Call ``hook(run, status)`` once the run has ended and its record is closed."""
         self._end_hooks.append(hook)
@@ -558,6 +545,44 @@ def _check_status(status: str) -> str:
     return status.upper()
 
 
+def open_runs() -> list[Run]:
+    """The runs of this process that have started and not ended."""
+    with _open_lock:
+        return list(_open_runs)
+
+
+def any_open_runs() -> bool:
+    """Whether a run of this process is open. Takes no lock: safe in a signal handler."""
+    return bool(_open_runs)
+
+
+def check_open(run: Run) -> None:
+    """Raise ``RunStateError`` if ``run`` has ended (the models layer asks before it
+    writes a model folder into the run)."""
+    run._check_open()
+
+
+def record_input(run: Run, info: Mapping[str, Any]) -> None:
+    """Record an input ``run`` did not read from a path (autolog's in-memory training
+    data, described by ``autologging.common.describe_data``)."""
+    validate.check_key(str(info.get("context")), "input context")
+    with run._lock:
+        run._check_open()
+        run._event("input", **info)
+
+
+def on_closing(run: Run, hook: Callable[[Run], None]) -> None:
+    """Call ``hook(run)`` when ``run.end()`` starts, while the run can still log (the
+    system-metrics sampler: stop it, keep its last points)."""
+    run._closing_hooks.append(hook)
+
+
+def record_model(run: Run, rel: str, manifest: dict[str, Any], digest: str) -> None:
+    """Record the model folder just written at ``rel`` (artifacts-relative) in ``run``:
+    an event per file, then the model with its manifest and hash."""
+    run._record_model(rel, manifest, digest)
+
+
 def end_open_runs(status: str) -> None:
     with _open_lock:
         runs = sorted(_open_runs, key=lambda r: r.start_time, reverse=True)
@@ -592,9 +617,3 @@ def _end_at_exit() -> None:
     else:
         status = record.FINISHED
     end_open_runs(status)
-
-
-def _version() -> str:
-    from runsite import __version__
-
-    return __version__

@@ -110,7 +110,7 @@ Node = Comparison | And | Or | Not | MatchAll
 
 
 @dataclass(frozen=True)
-class _Tok:
+class Token:
     kind: str  # ident, str, num, op, word, "(", ")", ",", end
     text: str
     pos: int
@@ -125,15 +125,16 @@ def _is_key_char(c: str) -> bool:
     return c in "-./" or _is_word_char(c)
 
 
-def _describe(tok: _Tok) -> str:
+def _describe(tok: Token) -> str:
     if tok.kind == "end":
         return "the end of the input"
     text = tok.text if len(tok.text) <= 30 else tok.text[:27] + "..."
     return repr(text)
 
 
-def _tokenize(q: str) -> list[_Tok]:
-    toks: list[_Tok] = []
+def tokenize(q: str) -> list[Token]:
+    """The tokens of a filter string (the registry's version filter reuses them)."""
+    toks: list[Token] = []
     i, n = 0, len(q)
     while i < n:
         c = q[i]
@@ -141,10 +142,10 @@ def _tokenize(q: str) -> list[_Tok]:
             i += 1
         elif c in "'\"":
             value, end = _read_string(q, i)
-            toks.append(_Tok("str", q[i:end], i, value))
+            toks.append(Token("str", q[i:end], i, value))
             i = end
         elif c in "(),":
-            toks.append(_Tok(c, c, i))
+            toks.append(Token(c, c, i))
             i += 1
         elif m := _NUMBER_LITERAL.match(q, i):
             end = m.end()
@@ -152,10 +153,10 @@ def _tokenize(q: str) -> list[_Tok]:
                 while end < n and _is_key_char(q[end]):
                     end += 1
                 raise QueryError(f"invalid number {q[i:end]!r}", q, i)
-            toks.append(_Tok("num", q[i:end], i, float(q[i:end])))
+            toks.append(Token("num", q[i:end], i, float(q[i:end])))
             i = end
         elif op := next((o for o in _OPERATORS if q.startswith(o, i)), None):
-            toks.append(_Tok("op", op, i, _SAME_OPERATOR.get(op, op)))
+            toks.append(Token("op", op, i, _SAME_OPERATOR.get(op, op)))
             i += len(op)
         elif c == "_" or unicodedata.category(c)[0] == "L":
             end = i + 1
@@ -167,15 +168,15 @@ def _tokenize(q: str) -> list[_Tok]:
                 if kind is None:
                     raise QueryError(f"unknown prefix {word!r}: {_PREFIX_HINT}", q, i)
                 ident, end = _read_key(q, end + 1, kind, i)
-                toks.append(_Tok("ident", q[i:end], i, ident))
+                toks.append(Token("ident", q[i:end], i, ident))
             elif kind is not None:
                 raise QueryError(f"expected '.' and a key after {word!r}", q, end)
             else:
-                toks.append(_Tok("word", word, i, word.upper() if word.isascii() else word))
+                toks.append(Token("word", word, i, word.upper() if word.isascii() else word))
             i = end
         else:
             raise QueryError(f"unexpected character {c!r}", q, i)
-    toks.append(_Tok("end", "", n))
+    toks.append(Token("end", "", n))
     return toks
 
 
@@ -234,7 +235,7 @@ def _read_key(q: str, i: int, kind: str, start: int) -> tuple[Identifier, int]:
     return Identifier(kind, key, agg, start), end
 
 
-def _not_an_identifier(tok: _Tok, q: str, what: str) -> QueryError:
+def _not_an_identifier(tok: Token, q: str, what: str) -> QueryError:
     """The error for a token where an identifier (or a condition) should start."""
     if tok.kind == "word" and tok.value not in _KEYWORDS:
         word = tok.text
@@ -252,19 +253,19 @@ def _not_an_identifier(tok: _Tok, q: str, what: str) -> QueryError:
 class _Parser:
     def __init__(self, query: str) -> None:
         self.q = query
-        self.toks = _tokenize(query)
+        self.toks = tokenize(query)
         self.i = 0
 
-    def peek(self) -> _Tok:
+    def peek(self) -> Token:
         return self.toks[self.i]
 
-    def take(self) -> _Tok:
+    def take(self) -> Token:
         tok = self.toks[self.i]
         if tok.kind != "end":
             self.i += 1
         return tok
 
-    def error(self, message: str, tok: _Tok) -> QueryError:
+    def error(self, message: str, tok: Token) -> QueryError:
         return QueryError(message, self.q, tok.pos)
 
     def at_word(self, *words: str) -> bool:
@@ -316,7 +317,7 @@ class _Parser:
             return self.comparison(tok)
         raise _not_an_identifier(tok, self.q, "a condition such as metrics.rmse < 1")
 
-    def comparison(self, ident_tok: _Tok) -> Comparison:
+    def comparison(self, ident_tok: Token) -> Comparison:
         ident: Identifier = ident_tok.value
         tok = self.take()
         if tok.kind == "op":
@@ -353,7 +354,7 @@ class _Parser:
             tok,
         )
 
-    def literal(self, ident: Identifier, after: str) -> _Tok:
+    def literal(self, ident: Identifier, after: str) -> Token:
         tok = self.take()
         if tok.kind == "word" and tok.value == "NULL":
             raise self.error(
@@ -376,7 +377,7 @@ class _Parser:
         tok = self.take()
         if tok.kind != "(":
             raise self.error(f"expected '(' after IN, got {_describe(tok)}", tok)
-        first: _Tok | None = None
+        first: Token | None = None
         values: list[Any] = []
         while True:
             lit = self.literal(ident, "," if values else "(")
@@ -587,7 +588,7 @@ def _parse_order_clause(clause: str) -> tuple[Identifier, bool]:
     """``<identifier> [ASC|DESC]`` → (identifier, descending)."""
     if not isinstance(clause, str):
         raise InvalidInput(f"an order_by clause must be a string, got {type(clause).__name__}")
-    toks = _tokenize(clause)
+    toks = tokenize(clause)
     if toks[0].kind != "ident":
         raise _not_an_identifier(toks[0], clause, "an identifier such as metrics.rmse")
     tok = toks[1]

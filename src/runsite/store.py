@@ -19,14 +19,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runsite import record, validate
+from runsite import location, record, validate
 from runsite.cache import store_cache_dir
 from runsite.entities import Experiment, RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
+    from runsite.arrowio import Table
     from runsite.run import Run
 
 log = logging.getLogger("runsite")
@@ -37,7 +36,7 @@ _OPEN_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.ME
 _ENDED_STAMPED = (record.RUN_JSON, record.EVENTS)
 
 
-def _stamp(run_dir: str, ended: bool) -> list[Any]:
+def run_stamp(run_dir: str, ended: bool) -> list[Any]:
     out: list[Any] = []
     for name in _ENDED_STAMPED if ended else _OPEN_STAMPED:
         try:
@@ -165,7 +164,7 @@ class RunRecord:
     def packages(self) -> dict[str, str]:
         return dict(self.header.get("packages") or {})
 
-    def metrics_table(self) -> pa.Table:
+    def metrics_table(self) -> Table:
         """Every metric point: columns key, step, timestamp (ms), value; sorted by key, step."""
         from runsite import arrowio
 
@@ -175,11 +174,10 @@ class RunRecord:
             log.warning("runsite: %s", w)
         return table
 
-    def metric_history(self, key: str) -> pa.Table:
-        import pyarrow.compute as pc
+    def metric_history(self, key: str) -> Table:
+        from runsite import arrowio
 
-        table = self.metrics_table()
-        return table.filter(pc.equal(table["key"], key))
+        return arrowio.metric_rows(self.metrics_table(), key)
 
     @property
     def artifacts_dir(self) -> Path:
@@ -243,6 +241,7 @@ class RunRecord:
             "artifacts": self.artifacts,
             "notes": self.notes,
             "models": self.models,
+            "error": self.error,
             "warnings": self.warnings,
             "path": str(self.path),
         }
@@ -256,9 +255,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         if path is None:
-            from runsite.fluent import get_store_path
-
-            path = get_store_path()
+            path = location.get_store_path()
         self.root = Path(path)
         self.warnings: list[str] = []
         self._duplicates: dict[str, list[str]] | None = None
@@ -304,7 +301,7 @@ class Store:
         key = f"{os.path.basename(exp)}/{name}"
         hit = cache.get(key)
         summary = None
-        if hit is not None and hit.get("stamp") == _stamp(run_dir, bool(hit.get("ended"))):
+        if hit is not None and hit.get("stamp") == run_stamp(run_dir, bool(hit.get("ended"))):
             summary = hit["summary"]
         if summary is None:
             try:
@@ -313,7 +310,7 @@ class Store:
                 self._warn(str(exc))
                 return None
             ended = summary.get("status") is not None
-            cache[key] = {"stamp": _stamp(run_dir, ended), "ended": ended, "summary": summary}
+            cache[key] = {"stamp": run_stamp(run_dir, ended), "ended": ended, "summary": summary}
             self._cache_dirty = True
         rec = RunRecord(Path(run_dir), summary)
         for w in rec.warnings:

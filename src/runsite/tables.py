@@ -54,12 +54,9 @@ def encode_table(data: Any, artifact_file: str) -> bytes:
         writer.writerows(rows)
         return buf.getvalue().encode("utf-8")
     if ext == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        from runsite import arrowio
 
-        out = io.BytesIO()
-        pq.write_table(pa.table(cols), out)
-        return out.getvalue()
+        return arrowio.parquet_bytes(cols)
     raise InvalidInput(
         f"log_table: artifact_file {artifact_file!r} must end in .json, .csv or .parquet"
     )

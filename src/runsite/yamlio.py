@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from runsite.errors import StoreFormatError
@@ -79,12 +80,48 @@ def loads(text: str, source: object) -> Any:
         raise StoreFormatError(f"{source}: invalid YAML: {exc}") from None
 
 
+# Round-trip documents (``registry.yaml``): comments, key order and quoting survive an
+# edit. ``CommentedMap``/``CommentedSeq`` are the mapping and list nodes of such a tree.
+__all__ = ["CommentedMap", "CommentedSeq"]
+
+
+def _roundtrip() -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    return yaml
+
+
+def roundtrip_loads(text: str, source: object) -> Any:
+    """A round-trip tree from YAML text (nodes know their line and column), within the
+    limits above; errors name ``source``, the line and the column."""
+    if len(text) > MAX_BYTES:
+        raise StoreFormatError(f"{source}: {len(text):,} characters; the limit is {MAX_BYTES:,}")
+    try:
+        return check_shape(_roundtrip().load(text), source)
+    except RecursionError:
+        raise StoreFormatError(f"{source}: nested too deeply to read; refused") from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        raise StoreFormatError(f"{source}: invalid YAML at {where}: {exc.problem}") from None
+    except YAMLError as exc:
+        raise StoreFormatError(f"{source}: invalid YAML: {exc}") from None
+
+
+def roundtrip_dumps(doc: Any) -> str:
+    """The text of a round-trip tree (2-space mappings, lists indented under their key)."""
+    buf = io.StringIO()
+    _roundtrip().dump(doc, buf)
+    return buf.getvalue()
+
+
 def edit_mapping(path: Path, changes: dict[str, Any]) -> bool:
     """Set top-level keys of the YAML mapping in ``path`` (created when missing), keeping
     its comments, key order and the keys not named; a value of ``None`` removes its key.
     Multi-line strings are written as ``|`` blocks. Returns False when nothing changed
     (the file is then left untouched, so calling it twice cannot make a git conflict)."""
-    from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.scalarstring import LiteralScalarString
 
     yaml = YAML()  # round-trip

@@ -19,9 +19,10 @@
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Any
 
-from runsite import autologging as core
+from runsite.autologging import core
 from runsite.autologging.common import log_data, log_fitted_model, str_params
 
 FLAVOR = "sklearn"
@@ -217,7 +218,6 @@ def _after(s: core.Session, est: Any, state: dict[str, Any]) -> None:
 def training_metrics(
     s: core.Session, est: Any, x: Any, y: Any, weight: Any, prefix: str = "training_"
 ) -> dict[str, float]:
-    import numpy as np
     from sklearn import metrics as skm
     from sklearn.base import is_classifier, is_regressor
 
@@ -258,9 +258,7 @@ def training_metrics(
         put("mean_absolute_error", skm.mean_absolute_error, multioutput="uniform_average", **common)
         put("r2_score", skm.r2_score, multioutput="uniform_average", **common)
         if prefix + "mean_squared_error" in out:
-            out[prefix + "root_mean_squared_error"] = float(
-                np.sqrt(out[prefix + "mean_squared_error"])
-            )
+            out[prefix + "root_mean_squared_error"] = math.sqrt(out[prefix + "mean_squared_error"])
     if hasattr(est, "score"):
         score_args = [x, y]
         if "sample_weight" in inspect.signature(est.score).parameters:
@@ -314,7 +312,7 @@ def _child_runs(s: core.Session, est: Any) -> None:
 
     import pandas as pd
 
-    from runsite.run import Run
+    from runsite.run import Run, record_input
 
     cfg, parent = s.config, s.run
     seed = est.estimator
@@ -346,4 +344,4 @@ def _child_runs(s: core.Session, est: Any) -> None:
                 }
             )
             if data_input:
-                child._log_input_info(data_input)
+                record_input(child, data_input)

@@ -19,7 +19,7 @@ import inspect
 import json
 from typing import Any
 
-from runsite import autologging as core
+from runsite.autologging import core
 from runsite.autologging.common import log_data, log_fitted_model, str_params
 
 FLAVOR = "xgboost"
@@ -211,7 +211,6 @@ def _log_dmatrices(s: core.Session, arguments: dict[str, Any]) -> None:
 
 def _log_booster(s: core.Session, model: Any, dtrain: Any) -> None:
     from runsite.autologging.common import head
-    from runsite.models.api import log_model
     from runsite.models.signature import infer_signature
 
     cfg = s.config
@@ -225,8 +224,7 @@ def _log_booster(s: core.Session, model: Any, dtrain: Any) -> None:
                 signature = infer_signature(example, model.predict(xgboost.DMatrix(example)))
         except Exception as exc:
             core.warn(cfg, "could not infer the model signature", exc)
-    log_model(
-        s.run,
+    s.run.log_model(
         model,
         "model",
         flavor=FLAVOR,

@@ -13,7 +13,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runsite import validate
+from runsite import hooks, validate
+from runsite import run as run_mod
 from runsite.errors import InvalidInput, NotFound, RunsiteError
 from runsite.models import flavors
 from runsite.models import signature as sig
@@ -325,9 +326,10 @@ def resolve(uri: str | os.PathLike[str], store: str | os.PathLike[str] | None = 
         rec = Store(store).run(run_id)
         return rec.artifacts_dir / validate.safe_relpath(name, "model name")
     if text.startswith("models:/"):
-        from runsite.registry import resolve_model_uri
-
-        return resolve_model_uri(text, store)
+        resolver = hooks.uri_resolver("models")
+        if resolver is None:
+            raise InvalidInput(f"model URI {text!r}: no registry is installed to resolve it")
+        return resolver(text, store)
     return Path(text)
 
 
@@ -342,9 +344,10 @@ def load_model(
     text = os.fspath(uri)
     root = Path(store) if store is not None else None
     if text.startswith("models:/"):
-        from runsite.registry import resolve_model_version
-
-        folder, mv = resolve_model_version(text, store)
+        resolver = hooks.version_resolver("models")
+        if resolver is None:
+            raise InvalidInput(f"model URI {text!r}: no registry is installed to resolve it")
+        folder, mv = resolver(text, store)
         model = load_folder(folder, root, mv.hash, trust=trust)
         model.registered_name, model.version = mv.name, mv.version
         model.stage, model.aliases = mv.stage, list(mv.aliases)
@@ -362,16 +365,11 @@ def log_model(
     input_example: Any = None,
     signature: dict[str, Any] | None = None,
     requirements: Sequence[str] | str | None = None,
-    registered_model_name: str | None = None,
 ) -> ModelInfo:
     rel = validate.safe_relpath(name, "model name")
     if not rel:
         raise InvalidInput("a model needs a name")
-    if registered_model_name is not None:
-        from runsite.registry.manifest import check_model_name
-
-        check_model_name(registered_model_name)
-    run._check_open()
+    run_mod.check_open(run)
     dest = run.artifacts_dir / rel
     if dest.exists():
         raise InvalidInput(f"run {run.run_id} already has an artifact {rel!r}; choose another name")
@@ -391,7 +389,7 @@ def log_model(
     )
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, dest)
-    run._record_model(rel, manifest, digest)
+    run_mod.record_model(run, rel, manifest, digest)
     info = ModelInfo(
         model_uri=f"runs:/{run.run_id}/{rel}",
         run_id=run.run_id,
@@ -401,8 +399,4 @@ def log_model(
         size_bytes=int(manifest["size_bytes"]),
         path=str(dest),
     )
-    if registered_model_name is not None:
-        from runsite.registry import register_logged_model
-
-        register_logged_model(run, info, registered_model_name)
     return info

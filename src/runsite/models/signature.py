@@ -235,8 +235,36 @@ def enforce_signature(data: Any, signature: Mapping[str, Any] | None) -> Any:
     return data
 
 
+def _plain_kinds(rows: Sequence[Mapping[str, Any]], names: list[str]) -> dict[str, set[str]] | None:
+    """The kinds per column when every record has exactly the signature's keys and only
+    plain Python values (the common case: a JSON request), computed column by column;
+    ``None`` sends the caller to the record-by-record walk that names what is wrong."""
+    keys = set(names)
+    if any(not isinstance(r, dict) or r.keys() != keys for r in rows):
+        return None
+    kinds: dict[str, set[str]] = {}
+    for name in names:
+        found = {_PY_TYPES.get(t) for t in {type(r[name]) for r in rows}}
+        if None in found:  # None values, numpy scalars …
+            return None
+        kinds[name] = found  # type: ignore[assignment]
+    return kinds
+
+
 def _enforce_records(rows: Sequence[Mapping[str, Any]], columns: list[tuple[str, str]]) -> Any:
     names = [n for n, _ in columns]
+    plain = _plain_kinds(rows, names) if rows else None
+    if plain is not None:
+        widen = []
+        for name, declared in columns:
+            for actual in sorted(plain[name]):
+                if actual != declared and not _compatible(actual, declared):
+                    raise _type_error(name, actual, declared)
+            if declared in _FLOATS and plain[name] - _FLOATS:
+                widen.append(name)
+        if not widen:
+            return rows
+        return [{k: (float(v) if k in widen else v) for k, v in row.items()} for row in rows]
     present: dict[str, int] = dict.fromkeys(names, 0)
     kinds: dict[str, set[str]] = {n: set() for n in names}
     extra: dict[str, None] = {}

@@ -33,6 +33,8 @@ __all__ = [
     "get_latest_versions",
     "get_model_version",
     "list_models",
+    "log_registered_model",
+    "register_logged_model",
     "register_model",
     "resolve_model_uri",
     "search_model_versions",
@@ -109,6 +111,20 @@ def resolve_model_uri(uri: str, store: str | os.PathLike[str] | None = None) -> 
     ``models:/name/latest`` or ``models:/name@alias``."""
     reg = Registry(store)
     return reg.verified_folder(reg.resolve(uri[len("models:/") :].strip("/")))
+
+
+def log_registered_model(
+    run: Run, model: Any, name: str, registered_model_name: str, **kwargs: Any
+) -> ModelInfo:
+    """``log_model(registered_model_name=...)``: log the model into ``run`` now and
+    register it as the next version of ``registered_model_name`` when the run ends."""
+    from runsite.models.api import log_model
+    from runsite.registry.manifest import check_model_name
+
+    check_model_name(registered_model_name)  # before anything is written
+    info = log_model(run, model, name, **kwargs)
+    register_logged_model(run, info, registered_model_name)
+    return info
 
 
 def resolve_model_version(

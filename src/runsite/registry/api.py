@@ -239,7 +239,7 @@ class Registry:
 
     # ------------------------------------------------------------------ editing
 
-    def _edit(
+    def apply_change(
         self,
         change: Callable[[Manifest], Change],
         manifest: Manifest | None = None,
@@ -255,7 +255,7 @@ class Registry:
             m.save()
         return result
 
-    def _run_model(self, ref: str) -> tuple[RunRecord, str]:
+    def run_model(self, ref: str) -> tuple[RunRecord, str]:
         """A run and a model artifact from ``runs:/ID/NAME``, ``ID/NAME`` or ``ID``."""
         text = ref[len("runs:/") :] if ref.startswith("runs:/") else ref
         run_id, _, artifact = text.strip("/").partition("/")
@@ -283,7 +283,7 @@ class Registry:
         from runsite.models.manifest import model_hash
 
         check_model_name(name)
-        rec, artifact = self._run_model(ref)
+        rec, artifact = self.run_model(ref)
         if rec.status not in record.END_STATUSES:
             raise RunStateError(
                 f"run {rec.run_id} is {rec.status}: register a model once its run has ended"
@@ -334,7 +334,7 @@ class Registry:
         description: str | None = None,
         tags: Mapping[str, Any] | None = None,
     ) -> ModelVersion:
-        change = self._edit(self.register_change(ref, name, description, tags))
+        change = self.apply_change(self.register_change(ref, name, description, tags))
         result: ModelVersion = change.result
         return result
 
@@ -375,7 +375,7 @@ class Registry:
         reason: str | None = None,
         archive_existing: bool = False,
     ) -> Change:
-        return self._edit(self.stage_change(name, version, stage, reason, archive_existing))
+        return self.apply_change(self.stage_change(name, version, stage, reason, archive_existing))
 
     def alias_change(
         self, name: str, alias: str, version: int | str | None, reason: str | None = None
@@ -403,7 +403,7 @@ class Registry:
     def set_model_alias(
         self, name: str, alias: str, version: int | str | None, reason: str | None = None
     ) -> Change:
-        return self._edit(self.alias_change(name, alias, version, reason))
+        return self.apply_change(self.alias_change(name, alias, version, reason))
 
     def describe(self, name: str, description: str, version: int | str | None = None) -> Change:
         def apply(m: Manifest) -> Change:
@@ -416,7 +416,7 @@ class Registry:
             what = name if version is None else f"{name} v{version}"
             return Change(name, None, f"describe {what}")
 
-        return self._edit(apply)
+        return self.apply_change(apply)
 
     def tag(
         self, name: str, key: str, value: str | None, version: int | str | None = None
@@ -439,7 +439,7 @@ class Registry:
                 f"tag {what} {key}={value}" if value is not None else f"untag {what} {key}",
             )
 
-        return self._edit(apply)
+        return self.apply_change(apply)
 
 
 def _refuse_over_limit(m: Manifest, name: str, number: int) -> None:

@@ -44,7 +44,7 @@ def apply_on_branch(
             )
     text = gitio.show_file(start, "HEAD", reg.path)
     manifest = Manifest(reg.path, text)
-    done = reg._edit(change, manifest, save=False)
+    done = reg.apply_change(change, manifest, save=False)
     sha = gitio.commit_on_new_branch(
         start,
         branch,

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,35 +26,12 @@ from runsite.registry.manifest import (
     parse,
     problem,
 )
+from runsite.registry.results import CheckResult, GateResult
 
 if TYPE_CHECKING:
     from runsite.registry.api import Registry
+    from runsite.registry.runs_check import GitRuns
     from runsite.store import RunRecord
-
-
-@dataclass
-class GateResult:
-    model: str
-    candidate: ModelVersion
-    incumbent: ModelVersion | None
-    metric: str | None
-    goal: str | None
-    candidate_value: float | None = None
-    incumbent_value: float | None = None
-    passed: bool = True
-    reason: str = ""
-
-
-@dataclass
-class CheckResult:
-    problems: list[Problem] = field(default_factory=list)
-    gates: list[GateResult] = field(default_factory=list)
-    transitions: list[Any] = field(default_factory=list)
-    report: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 def _version_node(doc: Any, name: str, number: int) -> Any:
@@ -132,25 +108,50 @@ def metric_value(rec: RunRecord, metric: str, aggregate: str = "last") -> float 
     return float(value) if value is not None else None
 
 
+def _evidence(
+    reg: Registry, base_runs: GitRuns | None, run_id: str, from_base_only: bool
+) -> tuple[RunRecord | None, str | None]:
+    """The run whose metrics are the evidence, and why there is none. With a base, a run
+    the base already holds as ended is read from the base's git objects: a pull request
+    that edits its files changes nothing here. ``from_base_only`` (the incumbent, which
+    the base made production) never falls back to the pull request's copy."""
+    if base_runs is not None:
+        try:
+            rec = base_runs.run(run_id)
+        except RunsiteError as exc:
+            return None, str(exc)
+        if rec is not None and (from_base_only or rec.status in record.END_STATUSES):
+            return rec, None
+        if from_base_only:
+            return None, f"run {run_id} is not in the store at the base"
+    try:
+        return reg.store.run(run_id), None
+    except RunsiteError as exc:
+        return None, str(exc)
+
+
 def _gate(
     reg: Registry,
     doc: Any,
     model: RegisteredModel,
     candidate: ModelVersion,
     incumbent: ModelVersion | None,
+    base_runs: GitRuns | None = None,
 ) -> tuple[GateResult, Problem | None]:
     metric = model.policy.get("metric")
     goal = model.policy.get("goal", "minimize")
     agg = model.policy.get("aggregate", "last")
     gate = GateResult(model.name, candidate, incumbent, metric, goal)
+    gate.candidate_run, _ = _evidence(reg, base_runs, candidate.run_id, False)
+    missing: str | None = None
+    if incumbent is not None:
+        gate.incumbent_run, missing = _evidence(reg, base_runs, incumbent.run_id, True)
     if not metric:
         gate.reason = "no metric gate configured"
         return gate, None
     node = _version_node(doc, model.name, candidate.version)
-    try:
-        gate.candidate_value = metric_value(reg.store.run(candidate.run_id), metric, agg)
-    except RunsiteError:
-        gate.candidate_value = None
+    if gate.candidate_run is not None:
+        gate.candidate_value = metric_value(gate.candidate_run, metric, agg)
     if gate.candidate_value is None or math.isnan(gate.candidate_value):
         gate.passed = False
         gate.reason = f"candidate run {candidate.run_id} has no value for metric {metric!r}"
@@ -160,10 +161,19 @@ def _gate(
     if incumbent is None:
         gate.reason = "no current production version to compare with"
         return gate, None
-    try:
-        gate.incumbent_value = metric_value(reg.store.run(incumbent.run_id), metric, agg)
-    except RunsiteError:
-        gate.incumbent_value = None
+    if gate.incumbent_run is None and base_runs is not None:
+        # The base made it production, so the base must hold its evidence: without it a
+        # pull request could delete the run and pass any challenger.
+        gate.passed = False
+        gate.reason = (
+            f"the evidence of current production v{incumbent.version} cannot be read from "
+            f"the base ({missing})"
+        )
+        return gate, problem(
+            f"{model.name} v{candidate.version} → production: {gate.reason}", node, "stage"
+        )
+    if gate.incumbent_run is not None:
+        gate.incumbent_value = metric_value(gate.incumbent_run, metric, agg)
     if gate.incumbent_value is None or math.isnan(gate.incumbent_value):
         gate.reason = f"current production v{incumbent.version} has no {metric!r}; nothing to beat"
         return gate, None
@@ -184,9 +194,16 @@ def _gate(
     )
 
 
-def check(reg: Registry, base_text: str | None = None, has_base: bool = False) -> CheckResult:
+def check(
+    reg: Registry,
+    base_text: str | None = None,
+    has_base: bool = False,
+    base_runs: GitRuns | None = None,
+) -> CheckResult:
     """Validate the registry; with ``has_base``, also gate and report the change from
-    ``base_text`` (the manifest at the base ref, ``None`` when it did not exist)."""
+    ``base_text`` (the manifest at the base ref, ``None`` when it did not exist).
+    ``base_runs`` (the store at the base commit) is where the gate reads the evidence of
+    runs the base already holds."""
     result = CheckResult()
     try:
         manifest = Manifest.load(reg.path)
@@ -218,7 +235,7 @@ def check(reg: Registry, base_text: str | None = None, has_base: bool = False) -
                 v for v in (old.in_stage("production") if old else []) if v.version != t.version
             ]
             incumbent = max(prior, key=lambda v: v.version) if prior else None
-            gate, prob = _gate(reg, doc, model, candidate, incumbent)
+            gate, prob = _gate(reg, doc, model, candidate, incumbent, base_runs)
             result.gates.append(gate)
             if prob:
                 result.problems.append(prob)

@@ -6,18 +6,15 @@ The schema is documented in docs/registry.md.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
+from runsite import yamlio
 from runsite.errors import InvalidInput, StoreFormatError
+from runsite.yamlio import CommentedMap, CommentedSeq
 
 FILENAME = "registry.yaml"
 FORMAT_VERSION = 1
@@ -83,39 +80,14 @@ def check_stage(stage: object) -> str:
     return text
 
 
-def _yaml() -> YAML:
-    yaml = YAML()  # round-trip: comments, order and quoting survive
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    return yaml
-
-
 def parse(text: str, source: str = FILENAME) -> Any:
     """Parse manifest text; a YAML error names the line and column. Size, nesting and
     alias expansion are limited (``yamlio.check_shape``): a hostile file is an error."""
-    from runsite import yamlio
-
-    if len(text) > yamlio.MAX_BYTES:
-        raise StoreFormatError(
-            f"{source}: {len(text):,} characters; the limit is {yamlio.MAX_BYTES:,}"
-        )
-    try:
-        return yamlio.check_shape(_yaml().load(text), source)
-    except RecursionError:
-        raise StoreFormatError(f"{source}: nested too deeply to read; refused") from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        raise StoreFormatError(f"{source}: invalid YAML at {where}: {exc.problem}") from None
-    except YAMLError as exc:
-        raise StoreFormatError(f"{source}: invalid YAML: {exc}") from None
+    return yamlio.roundtrip_loads(text, source)
 
 
 def dump(doc: Any) -> str:
-    buf = io.StringIO()
-    _yaml().dump(doc, buf)
-    return buf.getvalue()
+    return yamlio.roundtrip_dumps(doc)
 
 
 @dataclass(frozen=True)

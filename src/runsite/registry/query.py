@@ -137,7 +137,7 @@ def compile_filter(filter_string: str | None) -> Test:
     q = filter_string or ""
     if not isinstance(q, str):
         raise InvalidInput(f"a filter must be a string, got {type(q).__name__}")
-    toks = search._tokenize(q)
+    toks = search.tokenize(q)
     if toks[0].kind == "end":
         return lambda mv: True
     tests: list[Test] = []

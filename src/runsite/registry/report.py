@@ -9,9 +9,49 @@ from runsite.errors import RunsiteError
 
 if TYPE_CHECKING:
     from runsite.registry.api import Registry
-    from runsite.registry.check import CheckResult, GateResult
     from runsite.registry.manifest import ModelVersion, RegisteredModel
+    from runsite.registry.results import CheckResult, GateResult
     from runsite.store import RunRecord
+
+
+_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def md_text(value: Any, limit: int | None = None) -> str:
+    """Text from data, safe in markdown and in a table cell: every ASCII punctuation
+    character is backslash-escaped (CommonMark allows it for all of them), so no link,
+    image, autolink, emphasis, HTML tag or entity can come from data, and line breaks and
+    other control characters become spaces. ``limit`` shortens it (with ``…``)."""
+    text = str(value)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    out = []
+    for ch in text:
+        if ch in _PUNCT:
+            out.append("\\" + ch)
+        elif ch < " " or "\x7f" <= ch < "\xa0" or ch in "\u2028\u2029":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def md_code(value: Any, table: bool = True) -> str:
+    """``value`` as a code span that nothing in it can close: the fence is one backtick
+    longer than the longest run of backticks inside. In a table cell a ``|`` is escaped
+    (GitHub removes the backslash inside code spans in tables)."""
+    text = "".join(" " if ch < " " or ch in "\x7f\u2028\u2029" else ch for ch in str(value))
+    if not text:
+        return ""
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    if table:
+        text = text.replace("|", "\\|")
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _cell(text: Any) -> str:
@@ -56,7 +96,10 @@ def _model_size(reg: Registry, mv: ModelVersion, rec: RunRecord | None) -> int |
 
 def _comparison(reg: Registry, gate: GateResult) -> list[str]:
     cand, inc = gate.candidate, gate.incumbent
-    rc, ri = _run(reg, cand), _run(reg, inc)
+    # The runs the gate read (from the base where it holds them), so the table shows
+    # the evidence that decided, not what the pull request's copy of a run says.
+    rc = gate.candidate_run or _run(reg, cand)
+    ri = gate.incumbent_run if inc is not None else None
     head_inc = f"v{inc.version} (production)" if inc else "current production"
     lines = [
         f"### {_cell(gate.model)}: v{cand.version} (candidate) vs {head_inc}",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -259,10 +260,19 @@ def app_from_env() -> ScoringApp:
     )
 
 
+def configure_logging() -> None:
+    """One line per request on stderr (``runsite.serve``), not passed to the root logger."""
+    logger = logging.getLogger("runsite.serve")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def app_from_env_logged() -> ScoringApp:
     """:func:`app_from_env` with the request log switched on (uvicorn's worker
     processes start without the parent's logging set-up)."""
-    from runsite.serving.server import _configure_logging
-
-    _configure_logging()
+    configure_logging()
     return app_from_env()

@@ -3,9 +3,7 @@ it), one process or ``--workers N``."""
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 from typing import Any
 
 from runsite.errors import InvalidInput, RunsiteError
@@ -20,16 +18,6 @@ def _uvicorn() -> Any:
     except ImportError:
         raise RunsiteError(f"serving needs uvicorn: {EXTRA_HINT}") from None
     return uvicorn
-
-
-def _configure_logging() -> None:
-    logger = logging.getLogger("runsite.serve")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
 
 
 def serve(
@@ -57,7 +45,7 @@ def serve(
     app = scoring.scoring_app(model_uri, store, max_body=max_body)
     if ready is not None:
         ready(app)
-    _configure_logging()
+    scoring.configure_logging()
     options: dict[str, Any] = {
         "host": host,
         "port": port,

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runsite import __version__
 from runsite.cache import store_cache_dir
 from runsite.site import collect as collect_mod
 from runsite.site import config as config_mod
@@ -31,6 +30,7 @@ from runsite.site import theme as theme_mod
 from runsite.site.pages import PageContext, Renderer, published_bytes
 from runsite.site.writer import Writer, check_output_folder
 from runsite.store import Store
+from runsite.version import __version__
 
 log = logging.getLogger("runsite")
 
@@ -215,12 +215,12 @@ def _file_sha(path: Path) -> str:
 
 def _run_key(base: str, run: Any, renderer: Renderer, registry_sha: str) -> str:
     """Everything a run page depends on besides the theme and config."""
-    from runsite.store import _stamp
+    from runsite.store import run_stamp
 
     runs = renderer.data.runs
     parts = [
         base,
-        json.dumps(_stamp(str(run.path), False)),
+        json.dumps(run_stamp(str(run.path), False)),
         # the page links its parent and lists its children with their status
         str(run.parent_run_id in runs) if run.parent_run_id else "",
         ",".join(f"{c}:{runs[c].status}" for c in renderer.children.get(run.run_id, [])),

@@ -15,7 +15,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    from runsite.arrowio import Table
 
 MAX_POINTS = 800  # per series on a page: 400 buckets, each keeping its min and max
 
@@ -212,17 +212,14 @@ def _spec(kind: str, title: str) -> dict[str, Any]:
     return spec
 
 
-def metric_charts(table: pa.Table) -> dict[str, dict[str, Any]]:
+def metric_charts(table: Table) -> dict[str, dict[str, Any]]:
     """Per metric key of a run's metric table (key, step, timestamp, value): its series,
     downsampled (``data``), point counts and a line chart (``spec``); a key logged once has
     no chart to draw (``spec`` None): its number is in the metrics table."""
-    import pyarrow.compute as pc
+    from runsite import arrowio
 
     out: dict[str, dict[str, Any]] = {}
-    if table.num_rows == 0:
-        return out
-    for key in sorted(pc.unique(table["key"]).to_pylist()):
-        part = table.filter(pc.equal(table["key"], key))
+    for key, part in arrowio.metrics_by_key(table):
         steps = part["step"].to_pylist()
         values = part["value"].to_pylist()
         stamps = part["timestamp"].to_pylist()

@@ -8,13 +8,20 @@ JavaScript, not JSON, so NaN and ±Infinity travel as themselves. Columns, not o
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from runsite import validate
 
 if TYPE_CHECKING:
     from runsite.site.collect import ExperimentView, SiteData
     from runsite.store import RunRecord
+
+
+# A metric key the query language reads without quotes after ``metrics.``.
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _js(obj: Any) -> str:
@@ -100,6 +107,8 @@ def search_payload(
 ) -> dict[str, Any]:
     """Entries ``[kind, title, detail, url, text]``; ``text`` is what matching looks at
     (lower-cased), ``url`` is relative to the site root."""
+    from runsite.site.collect import guess_goal
+
     entries: list[list[str]] = []
     for view in data.experiments:
         exp = view.experiment
@@ -112,6 +121,22 @@ def search_payload(
                 f"{exp.name} {view.slug} {' '.join(exp.tags.values())}".lower(),
             ]
         )
+    for view in data.experiments:
+        # One entry per metric key of an experiment: finds "rmse" without repeating the
+        # name in 10,000 run entries; opens the runs table sorted best first.
+        counts = Counter(k for r in view.runs for k in r.metrics)
+        for key, n in sorted(counts.items()):
+            order = "ASC" if guess_goal(key) == "minimize" else "DESC"
+            ident = f"metrics.{key}" if _PLAIN_KEY.match(key) else f"metrics.`{key}`"
+            entries.append(
+                [
+                    "metric",
+                    key,
+                    f"{view.experiment.name} · {n} run{'' if n == 1 else 's'}",
+                    f"{experiment_path(view.slug)}#{urlencode({'sort': f'{ident} {order}'})}",
+                    f"{key} {view.experiment.name} {view.slug}".lower(),
+                ]
+            )
     for run in sorted(data.runs.values(), key=lambda r: r.start_time, reverse=True):
         words = [
             run.run_name,

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from markupsafe import Markup
-
-from runsite import __version__, fmt, validate
+from runsite import fmt, validate
 from runsite.site import charts, markup, theme
 from runsite.site import data as data_files
 from runsite.site.collect import ExperimentView, SiteData
 from runsite.site.config import SiteConfig
 from runsite.store import RunRecord
+from runsite.version import __version__
 
 TEXT_PREVIEW_BYTES = 100_000
 CHART_RUNS = 2_000  # runs drawn in an experiment's overview charts (the newest)
@@ -79,7 +78,7 @@ class Renderer:
                 "dur": fmt.duration,
                 "num": fmt.num,
                 "size": fmt.size,
-                "markdown": lambda text: Markup(markup.render(text)),
+                "markdown": lambda text: theme.Markup(markup.render(text)),
                 "short": lambda sha: (sha or "")[:8],
                 "anchor": lambda h: _anchor(str(h)),
             },
@@ -241,7 +240,7 @@ class Renderer:
                 if metric in r.metrics
             ]
             if rows:
-                payload = Markup(charts.to_json(charts.runs_chart(metric, rows)))
+                payload = theme.Markup(charts.to_json(charts.runs_chart(metric, rows)))
                 chart_list.append(
                     {
                         "id": f"chart-{len(chart_list)}",
@@ -314,7 +313,7 @@ class Renderer:
             "compare.html",
             "compare.html",
             "the compare page",
-            specs=Markup(charts.compare_specs_json()),
+            specs=theme.Markup(charts.compare_specs_json()),
         )
 
     def run_page(self, run: RunRecord, made: dict[str, dict[str, Any]]) -> PageContext:
@@ -327,7 +326,7 @@ class Renderer:
                 {
                     "id": f"chart-{len(chart_list)}",
                     "key": " · ".join(keys),
-                    "json": Markup(charts.to_json(chart)),
+                    "json": theme.Markup(charts.to_json(chart)),
                     "controls": chart["controls"],
                     "defer": len(chart_list) >= CHARTS_SHOWN,
                     "notes": [
@@ -469,6 +468,8 @@ class Renderer:
                 "table": None,
                 "html": None,
             }
+            if src is not None and kind == "file" and _looks_like_text(src):
+                kind = view["kind"] = "text"  # MLmodel, LICENSE, … : text without a suffix
             if src is not None and kind in ("text", "json", "yaml", "markdown", "table"):
                 raw = src.read_bytes()[:TEXT_PREVIEW_BYTES]
                 text = raw.decode("utf-8", "replace")
@@ -477,7 +478,7 @@ class Renderer:
                     with contextlib.suppress(ValueError):
                         text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
                 if kind == "markdown":
-                    view["html"] = Markup(markup.render(text))
+                    view["html"] = theme.Markup(markup.render(text))
                 elif kind == "table":
                     view["table"] = _csv_preview(
                         text, "\t" if path.lower().endswith(".tsv") else ","
@@ -502,6 +503,22 @@ def published_bytes(path: Path) -> bytes | None:
     if path.suffix.lower() in (".html", ".htm"):
         return ARTIFACT_CSP + path.read_bytes()
     return None
+
+
+def _looks_like_text(path: Path) -> bool:
+    """UTF-8 without NUL bytes in its first 4 KB (how git and most viewers decide)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    if not head or b"\0" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:  # a multi-byte character cut at the 4 KB edge is fine
+        return exc.start >= len(head) - 3
+    return True
 
 
 def _csv_preview(text: str, delimiter: str) -> list[list[str]] | None:

@@ -24,6 +24,7 @@ from typing import Any
 
 import jinja2
 import jinja2.sandbox
+from markupsafe import Markup as Markup  # pages wraps trusted fragments in it
 
 from runsite.errors import InvalidInput
 

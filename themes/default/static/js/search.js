@@ -13,9 +13,10 @@
 (function () {
   "use strict";
 
-  var KINDS = ["experiment", "run", "model", "version", "dataset"];
+  var KINDS = ["experiment", "metric", "run", "model", "version", "dataset"];
   var HEADINGS = {
-    experiment: "Experiments", run: "Runs", model: "Models", version: "Versions", dataset: "Datasets"
+    experiment: "Experiments", metric: "Metrics", run: "Runs", model: "Models",
+    version: "Versions", dataset: "Datasets"
   };
   var PER_KIND = 8;
   var DEBOUNCE_MS = 60;

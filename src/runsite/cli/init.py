@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from runsite.cli.common import store_default
+
 
 @click.command("init")
 @click.argument("path", default=".", type=click.Path(file_okay=False))
@@ -11,6 +13,7 @@ import click
     "--store",
     default="runs",
     show_default=True,
+    callback=store_default,
     help="The store folder, relative to PATH.",
 )
 @click.option(

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from runsite.cli_common import echo_json, json_option, store_option, table
+from runsite.cli.common import Group, echo_json, json_option, store_option, table
 
 
-@click.group()
+@click.group(cls=Group)
 def artifacts() -> None:
     """Artifacts kept in object storage."""
 

@@ -1,8 +1,4 @@
-"""The ``runsite`` command: a thin translation of the library into click commands.
-
-Library errors (``RunsiteError``) become one line on stderr and exit code 1; usage
-errors are click's (exit code 2). No traceback for a user's mistake.
-"""
+"""``runsite experiments …`` and ``runsite runs …``: the store on the command line."""
 
 from __future__ import annotations
 
@@ -11,8 +7,8 @@ from typing import Any
 
 import click
 
-from runsite import __version__, fmt
-from runsite.cli_common import Group, echo_json, json_option, store_option, table
+from runsite import fmt
+from runsite.cli.common import Group, echo_json, json_option, store_option, table
 
 
 def _open_store(path: str) -> Any:
@@ -34,18 +30,12 @@ def _warn(store: Any) -> None:
         click.echo(f"warning: {w}", err=True)
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="runsite")
-def main() -> None:
-    """runsite: experiment tracking and a model registry with no server."""
-
-
 # ---------------------------------------------------------------------- experiments
 
 
-@main.group()
+@click.group(cls=Group)
 def experiments() -> None:
-    """List the experiments of a store."""
+    """List the experiments of a store and set their description and key metric."""
 
 
 @experiments.command("list")
@@ -75,12 +65,46 @@ def experiments_list(store: str, as_json: bool) -> None:
     _warn(st)
 
 
+@experiments.command("set")
+@click.argument("experiment")
+@click.option("--description", help="Markdown shown on the experiment's page ('' removes it).")
+@click.option(
+    "--description-file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read it from a file ('-': stdin).",
+)
+@click.option("--key-metric", help="The metric the site ranks runs by ('' removes it).")
+@store_option
+def experiments_set(
+    experiment: str,
+    description: str | None,
+    description_file: Any,
+    key_metric: str | None,
+    store: str,
+) -> None:
+    """Set EXPERIMENT's description and/or key metric (in its experiment.yaml, keeping
+    the file's comments)."""
+    if description is not None and description_file is not None:
+        raise click.UsageError("give --description or --description-file, not both")
+    if description_file is not None:
+        description = description_file.read()
+    if description is None and key_metric is None:
+        raise click.UsageError("give --description, --description-file or --key-metric")
+    exp = _open_store(store).update_experiment(
+        experiment, description=description, key_metric=key_metric
+    )
+    click.echo(
+        f"{exp.name}: key metric {exp.key_metric or '(the one most runs log first)'}, "
+        f"description {len(exp.description)} characters ({exp.path}/experiment.yaml)"
+    )
+
+
 # ---------------------------------------------------------------------- runs
 
 
-@main.group()
+@click.group(cls=Group)
 def runs() -> None:
-    """List, show and search runs."""
+    """List, show, search and delete runs."""
 
 
 def _runs_output(found: Sequence[Any], as_json: bool) -> None:
@@ -200,7 +224,28 @@ def runs_show(run_id: str, store: str, as_json: bool) -> None:
         click.echo(table(["PATH", "SIZE"], [[a.get("path"), a.get("size")] for a in r.artifacts]))
     for note in r.notes:
         click.echo(f"\nnote\n{note['text']}")
+    if r.error:
+        click.echo(f"\nerror\n{r.error['traceback'].rstrip()}")
     _warn(st)
+
+
+@runs.command("delete")
+@click.argument("run_ids", metavar="RUN...", nargs=-1, required=True)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@store_option
+def runs_delete(run_ids: tuple[str, ...], yes: bool, store: str) -> None:
+    """Delete runs (ids or unambiguous prefixes): their folders are removed. Refuses a
+    run a registered version comes from, naming the version, and deletes nothing then."""
+    import runsite
+
+    found = runsite.delete_runs(list(run_ids), store=store, dry_run=True)
+    rows = [[r.run_id, r.run_name, r.experiment_id, r.status, _time(r.start_time)] for r in found]
+    click.echo(table(["RUN ID", "NAME", "EXPERIMENT", "STATUS", "START (UTC)"], rows))
+    what = f"{len(found)} run{'' if len(found) == 1 else 's'}"
+    if not yes:
+        click.confirm(f"Delete {what} (their folders, with every artifact)?", abort=True)
+    runsite.delete_runs([r.run_id for r in found], store=store)
+    click.echo(f"deleted {what}; commit the removal (git add -A {store}) to publish it")
 
 
 @runs.command("search")
@@ -231,20 +276,64 @@ def runs_search(
     _warn(st)
 
 
-def _add_groups() -> None:
-    from runsite.cli_artifacts import artifacts
-    from runsite.cli_init import init_cmd
-    from runsite.cli_models import models
-    from runsite.cli_site import build_cmd, serve_cmd
+@runs.command("check")
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="REF",
+    required=True,
+    help="The branch the change goes into (e.g. origin/main); the check covers the commits "
+    "since HEAD left it.",
+)
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False),
+    help="Append the markdown report to this file ($GITHUB_STEP_SUMMARY).",
+)
+@store_option
+@json_option
+def runs_check(base_ref: str, summary: str | None, store: str, as_json: bool) -> None:
+    """Check the runs a branch adds, changes or deletes (what CI runs on a pull request):
+    closed runs unchanged, run ids equal to their folders and unique, records readable.
 
-    main.add_command(models)
-    main.add_command(artifacts)
-    main.add_command(build_cmd)
-    main.add_command(serve_cmd)
-    main.add_command(init_cmd)
+    Both sides are read from git objects, not the working tree. Exits 1 on any problem."""
+    from pathlib import Path
 
+    from runsite.registry.runs_check import check_runs
 
-_add_groups()
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+    result = check_runs(Path(store), base_ref)
+    if summary:
+        with open(summary, "a", encoding="utf-8") as f:
+            f.write(result.report + "\n")
+    if as_json:
+        echo_json(
+            {
+                "ok": result.ok,
+                "base": result.base_commit,
+                "head": result.head_commit,
+                "changes": [
+                    {"run": c.folder, "change": c.kind, "closed_at_base": c.closed_at_base}
+                    for c in result.changes
+                ],
+                "problems": [
+                    {"run": p.folder, "rule": p.rule, "message": p.message} for p in result.problems
+                ],
+                "warnings": result.warnings,
+            }
+        )
+    else:
+        counts = {
+            k: sum(c.kind == k for c in result.changes) for k in ("added", "modified", "deleted")
+        }
+        click.echo(
+            f"{store}: {', '.join(f'{n} run(s) {k}' for k, n in counts.items())} "
+            f"since {base_ref} ({result.base_commit[:8]})"
+        )
+        for p in result.problems:
+            click.echo(f"{p.format()} [{p.rule}]", err=True)
+        for w in result.warnings:
+            click.echo(f"warning: {w}", err=True)
+        if result.ok:
+            click.echo(f"{store}: ok")
+    if not result.ok:
+        raise SystemExit(1)

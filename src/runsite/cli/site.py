@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from runsite.cli.common import store_default
+
 
 def _progress(message: str) -> None:
     click.echo(message, err=True)
@@ -28,7 +30,11 @@ def site_options(f: Any) -> Any:
     for option in reversed(
         [
             click.argument(
-                "store", default="runs", envvar="RUNSITE_STORE", type=click.Path(file_okay=False)
+                "store",
+                default="runs",
+                envvar="RUNSITE_STORE",
+                type=click.Path(file_okay=False),
+                callback=store_default,
             ),
             click.option(
                 "--out",
@@ -72,7 +78,8 @@ def build_cmd(
     help="Port on 127.0.0.1 (0: any free port).",
 )
 def serve_cmd(store: str, out: str, theme: str | None, title: str | None, port: int) -> None:
-    """Build, serve on localhost and rebuild whenever the store changes (Ctrl-C stops)."""
+    """Build, serve on localhost and rebuild whenever the store changes (Ctrl-C stops).
+    `runsite ui` is the same (MLflow's name)."""
     from runsite.site.serve import serve
 
     _build(store, out, theme, title, False)

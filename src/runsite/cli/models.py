@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runsite.cli_common import echo_json, json_option, store_option, table
+from runsite.cli.common import Group, echo_json, json_option, store_option, table
 
 if TYPE_CHECKING:
     from runsite.registry.api import Change, Registry
@@ -46,7 +46,7 @@ def _apply(
             f"merged: until then {reg.path.name} here is unchanged."
         )
     else:
-        done = reg._edit(change)
+        done = reg.apply_change(change)
         click.echo(
             f"{_summary(done)}\n{reg.path} updated. Commit it with:\n"
             f"  git commit -m {_shell_quote(done.commit_message().strip())} {reg.path}"
@@ -61,7 +61,7 @@ def _shell_quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-@click.group()
+@click.group(cls=Group)
 def models() -> None:
     """The model registry: register, stage, alias, check, history, pull."""
 
@@ -95,7 +95,7 @@ def register(
         tag_map[key] = value
     reg = _registry(store)
     change = reg.register_change(run_ref, name, description, tag_map)
-    rec, _ = reg._run_model(run_ref)
+    rec, _ = reg.run_model(run_ref)
     _apply(reg, change, branch, [rec.path])
 
 
@@ -314,11 +314,18 @@ def check_cmd(base_ref: str | None, summary: str | None, store: str, as_json: bo
 
     reg = _registry(store)
     base_text = None
+    base_runs = None
     if base_ref:
         from runsite.registry.branch import manifest_at
+        from runsite.registry.runs_check import GitRuns, base_commit
 
         base_text = manifest_at(reg, base_ref)
-    result = check(reg, base_text, has_base=base_ref is not None)
+        base_runs = GitRuns(reg.store.root, base_commit(reg.store.root, base_ref))
+    try:
+        result = check(reg, base_text, has_base=base_ref is not None, base_runs=base_runs)
+    finally:
+        if base_runs is not None:
+            base_runs.close()
     if summary and result.report:
         with open(summary, "a", encoding="utf-8") as f:
             f.write(result.report + "\n")
@@ -481,13 +488,3 @@ def evaluate_cmd(
             click.echo("nothing to propose")
     if not ev.ok:
         raise SystemExit(1)
-
-
-def _add_deploy_commands() -> None:
-    from runsite.cli_serve import dockerfile_cmd, serve_cmd
-
-    models.add_command(serve_cmd)
-    models.add_command(dockerfile_cmd)
-
-
-_add_deploy_commands()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from runsite.cli_common import store_option
+from runsite.cli.common import store_option
 
 
 @click.command("serve")

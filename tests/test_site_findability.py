@@ -1,0 +1,122 @@
+"""What people expect to find on the site: metric names in the search, previews of the
+text files in a model folder, short class names with the full path on hover."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LinearRegression
+from tests.browser_support import chromium
+from tests.site_helpers import loads, parse, text_of
+
+import runsite
+from runsite.site import build
+
+
+@pytest.fixture
+def site(store: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    runsite.set_experiment("Taxi Trips")
+    ids = {}
+    for name, rmse in (("a", 6.0), ("b", 4.0), ("c", 5.0)):
+        with runsite.start_run(run_name=name) as run:
+            runsite.log_metric("rmse", rmse)
+            runsite.log_metric("val loss", rmse / 2)
+            if name == "b":
+                vec = DictVectorizer()
+                X = vec.fit_transform([{"x": 1.0}, {"x": 2.0}])
+                runsite.log_model(
+                    LinearRegression().fit(X, [1.0, 2.0]),
+                    "model",
+                    preprocessor=vec,
+                    input_example=[{"x": 1.0}],
+                )
+                (run.artifacts_dir / "model" / "NOTES").write_text("trained on <two> rows\n")
+                run.log_artifact(str(run.artifacts_dir / "model" / "NOTES"), "model")
+        ids[name] = run.run_id
+    runsite.set_experiment("Churn")
+    with runsite.start_run(run_name="d"):
+        runsite.log_metric("auc", 0.8)
+    out = tmp_path / "site"
+    build(store, out)
+    return out, ids
+
+
+def _entries(site: Path) -> list[list[str]]:
+    text = (site / "data/search.js").read_text()
+    payload = loads(re.search(r"\.push\((.*)\);\s*$", text, re.S).group(1))
+    return payload["entries"]
+
+
+def test_every_metric_of_every_experiment_is_in_the_search_index(site: tuple) -> None:
+    out, _ = site
+    metrics = [e for e in _entries(out) if e[0] == "metric"]
+    assert sorted((e[1], e[2]) for e in metrics) == [
+        ("auc", "Churn · 1 run"),
+        ("rmse", "Taxi Trips · 3 runs"),
+        ("val loss", "Taxi Trips · 3 runs"),
+    ]
+    urls = {e[1]: e[3] for e in metrics}
+    assert urls["rmse"] == "experiments/taxi-trips.html#sort=metrics.rmse+ASC"
+    assert urls["auc"] == "experiments/churn.html#sort=metrics.auc+DESC"
+    assert urls["val loss"] == "experiments/taxi-trips.html#sort=metrics.%60val+loss%60+ASC"
+
+
+@pytest.mark.browser
+def test_a_metric_found_in_the_search_opens_the_table_sorted_best_first(site: tuple) -> None:
+    out, _ = site
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto((out / "index.html").as_uri())
+        page.wait_for_function("() => window.runsiteSearch !== undefined")
+        page.locator("#site-search-input").press_sequentially("rmse", delay=5)
+        link = page.locator("#site-search-results a.gs-item", has_text="rmse").first
+        link.wait_for()
+        assert "Taxi Trips" in link.inner_text()
+        link.click()
+        page.wait_for_selector("#runs-app[data-ready]")
+        names = page.locator("#runs-app tbody .rt-name").all_inner_texts()
+        assert [n.strip() for n in names] == ["b", "c", "a"]
+        for key in ("val loss", "auc"):
+            page.goto((out / "index.html").as_uri())
+            page.wait_for_function("() => window.runsiteSearch !== undefined")
+            page.locator("#site-search-input").press_sequentially(key, delay=5)
+            item = page.locator("#site-search-results a.gs-item", has_text=key).first
+            item.click()
+            page.wait_for_selector("#runs-app[data-ready]")
+            state = page.evaluate("() => window.runsiteRunsTable.state()")
+            assert state["sort"]["desc"] is (key == "auc")
+
+
+def test_model_folder_text_files_have_previews_and_binaries_do_not(site: tuple) -> None:
+    out, ids = site
+    page = parse(out / f"runs/{ids['b']}.html")
+    items = {
+        text_of(li.find(class_="artifact-head").find("a")): li
+        for li in page.select("li.artifact.in-model")
+    }
+    assert {"model/model.yaml", "model/requirements.txt", "model/NOTES"} <= set(items)
+    for name in ("model/model.yaml", "model/requirements.txt", "model/input_example.json"):
+        details = items[name].find("details", class_="model-file")
+        assert details is not None and details.find("pre") is not None, name
+    notes = items["model/NOTES"].find("pre")
+    assert notes is not None and notes.get_text() == "trained on <two> rows\n"
+    for name in ("model/model.pkl", "model/preprocessor.pkl"):
+        assert items[name].find("pre") is None, name
+
+
+def test_classes_show_their_own_name_and_the_full_path_on_hover(site: tuple) -> None:
+    out, ids = site
+    card = parse(out / f"runs/{ids['b']}.html").find("article", class_="model-card")
+    facts = dict(zip([text_of(t) for t in card.find_all("dt")], card.find_all("dd"), strict=True))
+    cls = facts["Class"].find("span")
+    assert text_of(cls) == "LinearRegression"
+    assert cls["title"] == "sklearn.linear_model._base.LinearRegression"
+    pre = facts["Preprocessor"].find("span")
+    assert text_of(pre) == "DictVectorizer"
+    assert (
+        pre["title"].startswith("sklearn.feature_extraction.")
+        and "._dict_vectorizer." in pre["title"]
+    )
