@@ -66,7 +66,7 @@ def describe_data(
 ) -> dict[str, Any]:
     """What a run records about in-memory training data (a NumPy array, a pandas
     DataFrame or Series, a SciPy sparse matrix, a list): the sha256 of its bytes
-    (features then targets), its size, row count and schema. """
+    (features then targets), its size, row count and schema."""
     import hashlib
 
     h = hashlib.sha256()
