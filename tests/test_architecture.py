@@ -90,6 +90,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.tracking",  # runsite.tracking.MlflowClient, as mlflow.tracking
             "runsite.mlflow",  # the MLflow façade: ``import runsite.mlflow as mlflow``
             "runsite.autologging.*",  # autolog: patches the user's sklearn/xgboost
+            "runsite.system_metrics",  # psutil/pynvml sampler behind start_run
         ],
     ),
     ("site", 6, ["runsite.site.*"]),
@@ -123,6 +124,8 @@ SEAMS: dict[str, set[str]] = {
     "boto3": {"runsite.objstore"},  # idem (s3fs's own dependency)
     "uvicorn": {"runsite.serving.server"},
     "httptools": {"runsite.serving.server"},  # uvicorn's HTTP parser, never imported
+    "psutil": {"runsite.system_metrics"},
+    "pynvml": {"runsite.system_metrics"},  # nvidia-ml-py, only where NVIDIA GPUs are
     "mlflow": set(),  # a test-only oracle (tests/test_mlflow_*.py): src never imports it
 }
 

@@ -61,6 +61,12 @@ from runsite.fluent import (
     update_experiment,
 )
 from runsite.run import Run
+from runsite.system_metrics import (
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+    set_system_metrics_samples_before_logging,
+    set_system_metrics_sampling_interval,
+)
 from runsite.version import __version__
 
 if TYPE_CHECKING:
@@ -88,6 +94,8 @@ __all__ = [
     "delete_model_alias",
     "delete_runs",
     "delete_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "end_run",
     "evaluate",
     "get_artifact_uri",
@@ -123,6 +131,8 @@ __all__ = [
     "set_model_alias",
     "set_model_stage",
     "set_store",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
