@@ -18,26 +18,18 @@ Targets (issue 6): interactive <= 1.5 s, filter <= 50 ms.
 
 from __future__ import annotations
 
-import os
-import sys
-
-# Python puts this file's folder first on sys.path, where bench/logging.py would shadow
-# the standard library's logging module (asyncio, used by Playwright, imports it).
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
-    os.path.abspath(__file__)
-):
-    del sys.path[0]
-
 import argparse
-import platform
+import os
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from multiprocessing import Pool
 from pathlib import Path
+
+import benchlib
 
 FILTERS = [
     "metrics.rmse < 0.5",
@@ -139,9 +131,7 @@ def main() -> None:
             browser.close()
 
         med_ready, med_filter = statistics.median(ready), statistics.median(filters)
-        print(f"runsite browser bench — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-        print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs")
-        print(f"python: {platform.python_version()}")
+        print("\n".join(benchlib.machine_header("runsite browser bench")))
         print(
             f"store: {args.runs:,} runs logged in {logged:.0f} s; site built in {built:.1f} s "
             f"({result.pages} pages); Chromium from file://, {args.repeats} page loads\n"
@@ -151,26 +141,19 @@ def main() -> None:
                 "navigation to interactive table (median)",
                 f"{med_ready:.0f} ms",
                 "<= 1,500 ms",
-                "PASS" if med_ready <= 1500 else "MISS",
+                benchlib.verdict(med_ready, 1500),
             ),
             (
                 "filter update, 10 filters (median)",
                 f"{med_filter:.1f} ms",
                 "<= 50 ms",
-                "PASS" if med_filter <= 50 else "MISS",
+                benchlib.verdict(med_filter, 50),
             ),
             ("experiment data file", f"{data_js.stat().st_size / 1e6:.2f} MB", "—", "—"),
             ("global search index", f"{search_js.stat().st_size / 1e6:.2f} MB", "—", "—"),
         ]
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        print(
-            "  ".join(
-                h.ljust(w)
-                for h, w in zip(("measure", "value", "target", "verdict"), widths, strict=True)
-            )
-        )
-        for r in rows:
-            print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+        head = ("measure", "value", "target", "verdict")
+        print("\n".join(benchlib.table(head, rows, left=range(4))))
         print(
             f"\ndetails: ready ms {[round(x) for x in ready]}; filter ms min {min(filters):.1f} "
             f"max {max(filters):.1f}; console errors: {len(errors)}"

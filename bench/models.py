@@ -44,29 +44,23 @@ printed.
 
 from __future__ import annotations
 
-import os
-import sys
-
-# Python puts this file's folder first on sys.path, and bench/logging.py there would
-# shadow the standard library's ``logging`` for runsite, sklearn and xgboost. Drop it.
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
-    os.path.abspath(__file__)
-):
-    del sys.path[0]
-
 import argparse
 import gc
 import hashlib
+import os
 import pickle
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import benchlib
 
 GOAL = 1.5
 PROTOCOL = 5  # runsite.models.manifest.PICKLE_PROTOCOL
@@ -346,7 +340,7 @@ class Bench:
         for r in self.rows:
             ratio = r["runsite"] / r["base"] if r["base"] > 0 else float("inf")
             if r["baseline"] in ("pickle.dump", "pickle.load"):
-                goal, verdict = f"<= {GOAL:.2f}x", "PASS" if ratio <= GOAL else "MISS"
+                goal, verdict = f"<= {GOAL:.2f}x", benchlib.verdict(ratio, GOAL)
             else:
                 goal, verdict = "(reference)", "-"
             lines.append(

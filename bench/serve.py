@@ -30,24 +30,16 @@ more requests per second than MLflow.
 
 from __future__ import annotations
 
-import os
-import sys
-
-# Python puts this file's folder first on sys.path, and bench/logging.py there would
-# shadow the standard library's ``logging``. Drop it.
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
-    os.path.abspath(__file__)
-):
-    del sys.path[0]
-
 import argparse
 import http.client
 import json
 import multiprocessing as mp
+import os
 import platform
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path

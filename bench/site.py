@@ -16,30 +16,23 @@ bench/README.md ("## bench/site.py") for what each row measures.
 
 from __future__ import annotations
 
-import os
-import sys
-
-# Python puts this file's folder first on sys.path, where bench/logging.py would shadow
-# the standard library's ``logging`` (and this file ``site``). Drop that entry before
-# anything imports them; spawned generator processes inherit the cleaned path.
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
-    os.path.abspath(__file__)
-):
-    del sys.path[0]
-
 import argparse
 import json
 import math
-import platform
+import os
 import random
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from benchlib import machine_header as machine_lines
+from benchlib import progress as log
+from benchlib import table, verdict
 
 # ----------------------------------------------------------------------------- settings
 
@@ -81,10 +74,6 @@ METRIC_KEYS = [
     "recall",
 ]
 SEED = 20240601
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------- generation
@@ -382,18 +371,6 @@ def profile_builds(cfg: dict[str, int], root: Path, top: int) -> list[str]:
 
 
 def machine_header(mode: str) -> list[str]:
-    cpu_model = ""
-    try:
-        for ln in Path("/proc/cpuinfo").read_text().splitlines():
-            if ln.startswith("model name"):
-                cpu_model = ln.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = os.cpu_count() or 0
     from importlib.metadata import version
 
     import runsite
@@ -405,10 +382,7 @@ def machine_header(mode: str) -> list[str]:
         except Exception:
             vers.append(f"{pkg} ?")
     return [
-        f"runsite site bench ({mode}) — {datetime.now(UTC):%Y-%m-%d %H:%M UTC}",
-        f"machine: {platform.platform()}, {os.cpu_count()} CPUs ({affinity} usable)"
-        + (f", {cpu_model}" if cpu_model else ""),
-        f"python: {platform.python_version()} ({sys.executable})",
+        *machine_lines(f"runsite site bench ({mode})"),
         f"runsite {runsite.__version__}, " + ", ".join(vers),
         "times: wall time of the build() call in a fresh child process (the libraries it "
         "imports lazily, pyarrow/jinja2/altair, count; `from runsite.site import build` "
@@ -418,12 +392,6 @@ def machine_header(mode: str) -> list[str]:
 
 def _med(rows: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in rows)
-
-
-def _verdict(value: float, target: float | None) -> str:
-    if target is None:
-        return "—"
-    return "PASS" if value <= target else "MISS"
 
 
 def _kb(n: float) -> str:
@@ -444,19 +412,19 @@ def report(cfg: dict[str, int], a: dict[str, Any], b: dict[str, Any]) -> list[st
         f"A full build ({n_a:,} runs; median of {len(a['full'])})",
         f"{full:.2f} s",
         "≤ 30 s",
-        _verdict(full, TARGETS["full"]),
+        verdict(full, TARGETS["full"]),
     )
     add(
         f"A rebuild, nothing changed (median of {len(a['nochange'])})",
         f"{noch:.3f} s",
         "≤ 1 s",
-        _verdict(noch, TARGETS["nochange"]),
+        verdict(noch, TARGETS["nochange"]),
     )
     add(
         f"A rebuild, one run added (median of {len(a['added'])})",
         f"{added:.3f} s",
         "≤ 3 s",
-        _verdict(added, TARGETS["added"]),
+        verdict(added, TARGETS["added"]),
     )
     add("A peak RSS, full build (max)", f"{max(r['maxrss_mb'] for r in a['full']):.0f} MB")
     add("A peak RSS, nothing changed (max)", f"{max(r['maxrss_mb'] for r in a['nochange']):.0f} MB")
@@ -469,23 +437,12 @@ def report(cfg: dict[str, int], a: dict[str, Any], b: dict[str, Any]) -> list[st
         f"B run page HTML ({cfg['b_metrics']} × {cfg['b_steps']:,} = {pts:,} points)",
         _kb(b["html_bytes"]),
         "≤ 300 KB",
-        _verdict(b["html_bytes"], TARGETS["b_html"]),
+        verdict(b["html_bytes"], TARGETS["b_html"]),
     )
     add(f"B build time (median of {len(b['builds'])})", f"{_med(b['builds'], 'build_s'):.2f} s")
     add("B peak RSS (max)", f"{max(r['maxrss_mb'] for r in b['builds']):.0f} MB")
 
-    head = ("measure", "value", "target", "verdict")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
-
-    def fmt(r: tuple[str, ...]) -> str:
-        return "  ".join(
-            (c.ljust(w) if i in (0, 3) else c.rjust(w))
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ).rstrip()
-
-    out = [fmt(head), fmt(tuple("-" * w for w in widths))]
-    out += [fmt(r) for r in rows]
-    return out
+    return table(("measure", "value", "target", "verdict"), rows, left=(0, 3))
 
 
 def details(cfg: dict[str, int], a: dict[str, Any], b: dict[str, Any]) -> list[str]:

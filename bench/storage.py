@@ -41,10 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-# bench/logging.py would shadow the standard library's logging (boto3 imports it)
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def free_port() -> int:

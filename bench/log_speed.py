@@ -3,9 +3,9 @@
 
 Run from the project root::
 
-    .venv/bin/python bench/logging.py            # full run (10,000-run search store)
-    .venv/bin/python bench/logging.py --quick    # smaller loops, 1,000-run store
-    .venv/bin/python bench/logging.py --mlflow-python /path/to/venv/bin/python
+    .venv/bin/python bench/log_speed.py            # full run (10,000-run search store)
+    .venv/bin/python bench/log_speed.py --quick    # smaller loops, 1,000-run store
+    .venv/bin/python bench/log_speed.py --mlflow-python /path/to/venv/bin/python
 
 Prints one table: measure, runsite, MLflow file store, ratio (runsite / MLflow),
 target, verdict. Progress goes to stderr, the table to stdout. See bench/README.md
@@ -19,31 +19,24 @@ results as JSON. Without MLflow the MLflow column says so.
 
 from __future__ import annotations
 
-import os
-import sys
-
-# This file is called logging.py and Python puts its folder first on sys.path, where
-# it would shadow the standard library's ``logging`` for runsite, concurrent.futures
-# and mlflow. Drop that entry before anything imports ``logging``.
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
-    os.path.abspath(__file__)
-):
-    del sys.path[0]
-
 import argparse
 import json
 import math
-import platform
+import os
 import random
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from array import array
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from benchlib import machine_header as machine_lines
+from benchlib import progress as log
+from benchlib import table, verdict
 
 perf = time.perf_counter_ns
 
@@ -91,10 +84,6 @@ TARGETS = {
     "search_s": 1.0,
     "import_s": 0.15,
 }
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def median(xs: list[float]) -> float:
@@ -557,52 +546,19 @@ def fmt_ratio(a: float | None, b: float | None) -> str:
     return f"{r:.3g}"
 
 
-def verdict(value: float, target: float | None) -> str:
-    if target is None:
-        return "—"
-    return "PASS" if value <= target else "MISS"
-
-
-def print_table(rows: list[list[str]]) -> None:
-    head = ["measure", "runsite", "MLflow file store", "ratio", "target", "verdict"]
-    allrows = [head, *rows]
-    widths = [max(len(r[i]) for r in allrows) for i in range(len(head))]
-    line = "  ".join("-" * w for w in widths)
-    for n, r in enumerate(allrows):
-        cells = [
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if n == 0:
-            print(line)
+TABLE_HEAD = ["measure", "runsite", "MLflow file store", "ratio", "target", "verdict"]
 
 
 # ----------------------------------------------------------------------------- main
 
 
 def machine_header(mode: str, ml_desc: str) -> list[str]:
-    cpu_model = ""
-    try:
-        for ln in Path("/proc/cpuinfo").read_text().splitlines():
-            if ln.startswith("model name"):
-                cpu_model = ln.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = os.cpu_count() or 0
     import pyarrow
 
     import runsite
 
     return [
-        f"runsite logging bench ({mode}) — {datetime.now(UTC):%Y-%m-%d %H:%M UTC}",
-        f"machine: {platform.platform()}, {os.cpu_count()} CPUs ({affinity} usable)"
-        + (f", {cpu_model}" if cpu_model else ""),
-        f"python: {platform.python_version()} ({sys.executable})",
+        *machine_lines(f"runsite logging bench ({mode})"),
         f"runsite {runsite.__version__}, pyarrow {pyarrow.__version__}; MLflow: {ml_desc}",
         "times: time.perf_counter_ns; every figure is the median of its repeats",
     ]
@@ -798,7 +754,7 @@ def main() -> int:
 
     print("\n".join(header))
     print()
-    print_table(rows)
+    print("\n".join(table(TABLE_HEAD, rows)))
     print()
     print("details:")
     reps = ", ".join(f"{x:.2f}" for x in lm)
