@@ -74,3 +74,27 @@ def train_versions(data_dir: Path, experiment: str = "diabetes") -> tuple[str, s
             runsite.log_model(model, "model", preprocessor=dv, input_example=rows[:3])
         ids.append(run.run_id)
     return ids[0], ids[1]
+
+
+def evaluated_store(root: Path) -> tuple[Path, str, str]:
+    """Two registered versions (v1 production, v2 staging) of "diabetes", each evaluated
+    on two months of new data ("april": little shift, "may": bmi and s5 shifted). Returns
+    the store and the two source runs."""
+    from runsite.registry import Registry
+    from runsite.registry.evaluate import evaluate_versions
+
+    store = root / "runs"
+    runsite.set_store(store)
+    weak, strong = train_versions(root / "data")
+    runsite.register_model(f"runs:/{weak}/model", "diabetes", description="Disease *progression*.")
+    runsite.register_model(f"runs:/{strong}/model", "diabetes")
+    runsite.set_model_stage("diabetes", 1, "production")
+    runsite.set_model_stage("diabetes", 2, "staging")
+    rows, y = diabetes_rows()
+    reg = Registry(store)
+    for name, shift in (("april", 0.0), ("may", 0.04)):
+        moved, ty = next_month(rows, y, shift=shift)
+        evaluate_versions(
+            reg, "diabetes", write_csv(root / "data" / f"{name}.csv", moved, ty), "target"
+        )
+    return store, weak, strong

@@ -47,7 +47,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
         [
             "runsite.record",  # the bytes on disk of a run
             "runsite.entities",
-            "runsite.artifacts",
+            "runsite.artifact_files",  # copying files into a run's artifacts/
             "runsite.cache",
             "runsite.hashing",
             "runsite.tables",
@@ -91,6 +91,8 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.mlflow",  # the MLflow façade: ``import runsite.mlflow as mlflow``
             "runsite.autologging.*",  # autolog: patches the user's sklearn/xgboost
             "runsite.system_metrics",  # psutil/pynvml sampler behind start_run
+            "runsite.artifacts",  # mlflow.artifacts.download_artifacts
+            "runsite.mlflow_import",  # runsite import mlflow (reads a store with MLflow)
         ],
     ),
     ("site", 6, ["runsite.site.*"]),
@@ -126,7 +128,9 @@ SEAMS: dict[str, set[str]] = {
     "httptools": {"runsite.serving.server"},  # uvicorn's HTTP parser, never imported
     "psutil": {"runsite.system_metrics"},
     "pynvml": {"runsite.system_metrics"},  # nvidia-ml-py, only where NVIDIA GPUs are
-    "mlflow": set(),  # a test-only oracle (tests/test_mlflow_*.py): src never imports it
+    # read only to import an MLflow store (runsite[mlflow-import]); tests use it as the oracle
+    "mlflow": {"runsite.mlflow_import"},
+    "skops": {"runsite.models.flavors"},  # sklearn models MLflow 3 saved (imported ones)
 }
 
 # (importer, imported) -> why. At most one entry, and only with a reason.

@@ -69,6 +69,8 @@ def test_same_data_same_hash_other_data_other_hash() -> None:
     LinearRegression().fit(x[:-1], y[:-1])
     a, b, c = (r.inputs[0]["hash"] for r in _runs())
     assert a == b != c
+    found = runsite.search_runs(f"datasets.digest = '{a.removeprefix('sha256:')}'")
+    assert len(found) == 2
 
 
 def test_active_run_receives_the_fit() -> None:

@@ -323,6 +323,68 @@ def test_sigkill_while_logging_never_corrupts_the_store(tmp_path: Path) -> None:
     assert totals["old_points"] > 0
 
 
+TIGHT_CHILD = """
+import os, sys, time
+import runsite
+
+store, side_path = sys.argv[1], sys.argv[2]
+side = os.open(side_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+values = {f"m{j}": 1.0 / (j + 3) for j in range(20)}
+runsite.set_store(store)
+with runsite.start_run(experiment="tight", run_name="tight", log_git=False) as run:
+    os.write(side, f"S {run.run_id}\\n".encode())
+    i = 0
+    while True:  # as fast as Python goes: 20 points a call, no pause
+        runsite.log_metrics(values, step=i)
+        i += 1
+        if i % 500 == 0:  # these steps (0..i-1) have returned at this time
+            os.write(side, f"{i} {time.monotonic():.6f}\\n".encode())
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_in_a_tight_logging_loop_loses_only_the_flush_window(tmp_path: Path) -> None:
+    """A busy loop must not starve the background writer (issue 15, attack 8): after a
+    SIGKILL every point logged more than LOSS_WINDOW before it is on disk."""
+    rng = random.Random(SEED + 7)
+    script = write_script(tmp_path / "scripts", "tight.py", TIGHT_CHILD)
+    env = child_env(tmp_path)
+    worst_ms, old_points, points = 0, 0, 0
+    for trial in range(KILL_TRIALS):
+        store, side_path = tmp_path / f"tight{trial}", tmp_path / f"tight{trial}.txt"
+        proc = spawn(script, [str(store), str(side_path)], env, tmp_path)
+        try:
+            wait_for_marker(side_path, b"S ", proc, timeout=60)
+            time.sleep(rng.uniform(1.2, 3.0))
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            t_kill = time.monotonic()
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            proc.kill()
+            proc.wait()
+        marks = [ln.split() for ln in complete_lines(side_path.read_bytes())[1:]]
+        must_have = max((int(n) for n, t in marks if float(t) < t_kill - LOSS_WINDOW), default=0)
+        table = only_run(store).metrics_table()
+        kept = min(assert_prefix(table, f"m{j}") for j in range(20))
+        assert kept >= must_have, (
+            f"trial {trial}: {must_have} steps were logged more than {LOSS_WINDOW} s before "
+            f"the SIGKILL, only {kept} are on disk ({(must_have - kept) * 20:,} points lost)"
+        )
+        # how long before the kill the oldest lost step had returned
+        lost = [float(t) for n, t in marks if int(n) > kept]
+        worst_ms = max(worst_ms, int((t_kill - min(lost)) * 1000) if lost else 0)
+        old_points += must_have * 20
+        points += table.num_rows
+        for p in store.rglob("metrics.*"):
+            p.unlink()
+    print(
+        f"tight-loop SIGKILL trials: {KILL_TRIALS}, {points:,} points on disk, "
+        f"{old_points:,} logged > {LOSS_WINDOW} s before a kill (all kept), "
+        f"oldest lost point returned {worst_ms} ms before its kill"
+    )
+    assert old_points > 0
+
+
 END_KILL_CHILD = """
 import os, sys, time
 import runsite

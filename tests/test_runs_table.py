@@ -46,7 +46,9 @@ class Site:
     ids: dict[str, str] = field(default_factory=dict)
 
     def search(self, filter_string: str = "", order_by: list[str] | None = None) -> list[str]:
-        found = runsite.search_runs(filter_string, order_by=order_by, store=str(self.store))
+        found = runsite.search_runs(
+            filter_string, order_by=order_by, store=str(self.store), search_all_experiments=True
+        )
         return [r.run_id for r in found]
 
 

@@ -243,8 +243,10 @@ def test_compile_filter_on_many_rows() -> None:
 def test_boolean_laws_hold_over_the_case_queries() -> None:
     """OR/AND keep what either/both keep; NOT NOT and De Morgan hold in three-valued logic."""
     queries = [
-        c["query"] for c in CASES if "ids" in c and "order_by" not in c and c["query"].strip()
-    ]
+        c["query"]
+        for c in CASES
+        if "ids" in c and "order_by" not in c and c["query"].strip() and len(c["query"]) < 200
+    ]  # (the longest are nested to the depth limit: wrapping them would pass it)
     queries = queries[::3]
     kept = {q: set(_ids(filter_rows(RUNS, q))) for q in queries}
     for a in queries:

@@ -285,55 +285,129 @@ def test_deep_yaml_and_alias_bombs_are_clear_errors(store: Path) -> None:
 
 HOSTILE_HEADERS: dict[str, Any] = {
     "numeric run_id": {"run_id": 12345},
+    "null run_id": {"run_id": None},
+    "empty run_id": {"run_id": ""},
     "list run_name": {"run_name": ["x"]},
+    "numeric experiment": {"experiment": 3},
     "string start_time": {"start_time": "yesterday"},
     "bool start_time": {"start_time": True},
+    "float start_time": {"start_time": 1.5},
+    "start_time past 9999": {"start_time": 10**30},
+    "start_time before 1970": {"start_time": -(10**18)},
     "dict user": {"user": {"a": 1}},
     "numeric host": {"host": 7},
     "string pid": {"pid": "1"},
+    "numeric command": {"command": 5},
+    "numeric python": {"python": 3.11},
     "git as list": {"git": ["a"]},
     "git.commit number": {"git": {"commit": 5}},
     "git.dirty string": {"git": {"dirty": "yes"}},
     "packages as list": {"packages": ["x"]},
     "numeric parent": {"parent_run_id": 9},
+    "string format": {"format": "1"},
+    "future format": {"format": 99},
     "deep": {"python": json.loads("[" * 500 + "]" * 500)},
+}
+HOSTILE_RUN_JSON: dict[str, str] = {
+    "run.json a list": "[1, 2]",
+    "run.json null": "null",
+    "run.json a number": "5",
+    "run.json not JSON": "{run_id: x",
+    "run.json empty": "",
+    "run.json 100k deep": "[" * 100_000 + "]" * 100_000,
 }
 HOSTILE_EVENTS: dict[str, Any] = {
     "param key number": {"type": "param", "key": 1, "value": 2},
     "param value dict": {"type": "param", "key": "a", "value": {"x": 1}},
     "tag value number": {"type": "tag", "key": "a", "value": 3},
     "type number": {"type": 5},
+    "no type": {"key": "a"},
+    "event a list": [1, 2],
+    "event a string": "hello",
+    "event null": None,
     "artifact path ..": {"type": "artifact", "path": "../../x", "size": 1},
+    "artifact path absolute": {"type": "artifact", "path": "/etc/passwd", "size": 1},
+    "artifact path null": {"type": "artifact", "path": None, "size": 1},
     "artifact size string": {"type": "artifact", "path": "x", "size": "big"},
     "model name absolute": {"type": "model", "name": "/etc", "flavor": "sklearn"},
+    "model flavor number": {"type": "model", "name": "m", "flavor": 5},
     "note not text": {"type": "note", "text": 5},
     "status unknown": {"type": "status", "status": "PWNED"},
+    "status null": {"type": "status", "status": None},
     "status metrics list": {"type": "status", "status": "FINISHED", "metrics": [1]},
     "status summary strings": {"type": "status", "status": "FINISHED", "metrics": {"a": 1}},
     "end_time string": {"type": "status", "status": "FINISHED", "end_time": "now"},
+    "end_time bool": {"type": "status", "status": "FINISHED", "end_time": True},
+    "end_time past 9999": {"type": "status", "status": "FINISHED", "end_time": 10**30},
+    "t past 9999": {"type": "tag", "key": "a", "value": "b", "t": 10**30},
     "input size string": {"type": "input", "name": "d", "size": "1GB"},
+    "input name number": {"type": "input", "name": 5},
+    "deep event": {"type": "tag", "key": "a", "value": json.loads("[" * 300 + "]" * 300)},
 }
+# metric lines of a run that never ended (its summary is read from metrics.jsonl)
+HOSTILE_METRICS: dict[str, Any] = {
+    "metric time past 9999": {"k": "rmse", "v": 1.0, "s": 0, "t": 10**30},
+    "metric time before 1970": {"k": "rmse", "v": 1.0, "s": 0, "t": -(10**18)},
+    "metric value string": {"k": "rmse", "v": "1", "s": 0, "t": 0},
+    "metric unknown non-finite": {"k": "rmse", "v": None, "x": "Bogus", "s": 0, "t": 0},
+    "metric key number": {"k": 5, "v": 1.0, "s": 0, "t": 0},
+    "metric step string": {"k": "rmse", "v": 1.0, "s": "0", "t": 0},
+    "metric value bool": {"k": "rmse", "v": True, "s": 0, "t": 0},
+    "metric a list": [1],
+    "metric not JSON": "{k: rmse",
+}
+CRAFTED = sorted(HOSTILE_HEADERS) + sorted(HOSTILE_RUN_JSON) + sorted(HOSTILE_EVENTS)
+CRAFTED += sorted(HOSTILE_METRICS)
 
 
-@pytest.mark.parametrize("case", sorted(HOSTILE_HEADERS) + sorted(HOSTILE_EVENTS))
-def test_crafted_records_are_skipped_with_a_warning(store: Path, case: str) -> None:
-    from click.testing import CliRunner
-
-    from runsite.cli import main
-
-    info = train(store)
-    run_dir = Path(info.path).parents[1]
+def _craft(run_dir: Path, case: str) -> None:
+    """Apply the crafted record ``case`` to the (ended) run in ``run_dir``."""
     if case in HOSTILE_HEADERS:
         header = json.loads((run_dir / "run.json").read_text())
         header.update(HOSTILE_HEADERS[case])
         (run_dir / "run.json").write_text(json.dumps(header))
-    else:
+    elif case in HOSTILE_RUN_JSON:
+        (run_dir / "run.json").write_text(HOSTILE_RUN_JSON[case])
+    elif case in HOSTILE_EVENTS:
         with (run_dir / "events.jsonl").open("a") as f:
             f.write(json.dumps(HOSTILE_EVENTS[case]) + "\n")
+    else:  # as if the process died: no end event, metrics only in metrics.jsonl
+        events = (run_dir / "events.jsonl").read_text().splitlines(keepends=True)
+        kept = [line for line in events if '"type":"status"' not in line.replace(" ", "")]
+        (run_dir / "events.jsonl").write_text("".join(kept))
+        (run_dir / "metrics.parquet").unlink(missing_ok=True)
+        header = json.loads((run_dir / "run.json").read_text())
+        header["pid"] = 2**22 + 12345  # no such process: the run reads as crashed
+        (run_dir / "run.json").write_text(json.dumps(header))
+        line = HOSTILE_METRICS[case]
+        with (run_dir / "metrics.jsonl").open("a") as f:
+            f.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
+
+
+@pytest.mark.parametrize("case", CRAFTED)
+def test_crafted_records_are_skipped_with_a_warning(store: Path, case: str) -> None:
+    """Every reader: no traceback, the bad run (or record) skipped with a warning naming
+    it, and `build --strict` fails naming it."""
+    from click.testing import CliRunner
+
+    from runsite.cli import main
+
+    with runsite.start_run(log_git=False, run_name="crafted") as run:
+        runsite.log_param("alpha", 1)
+        runsite.log_metric("rmse", 4.0)
+    run_id = run.info.run_id
+    run_dir = next(store.glob(f"*/{run_id}"))
+    _craft(run_dir, case)
     st = Store(store)
     st.runs()
     assert st.warnings, case
-    for args in (["runs", "list"], ["runs", "show", info.run_id], ["build", "--out", "site"]):
+    assert any(run_id in w for w in st.warnings), st.warnings
+    runsite.search_runs("metrics.rmse < 5")  # no exception
+    for args in (["runs", "list"], ["runs", "show", run_id], ["runs", "search", "params.a = 1"]):
         r = CliRunner().invoke(main, [*args, "--store", str(store)])
         assert r.exception is None or isinstance(r.exception, SystemExit), (case, args, r.output)
         assert "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["build", str(store), "--out", "site", "--strict"])
+    assert r.exit_code == 1, r.output
+    assert isinstance(r.exception, SystemExit), r.exception
+    assert run_id in r.output and "--strict" in r.output and "Traceback" not in r.output

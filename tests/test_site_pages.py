@@ -179,6 +179,8 @@ def test_build_result_and_page_set(rich: Rich) -> None:
         "experiments/nyc-taxi.html",
         "experiments/churn.html",
         "models/taxi-fare.html",
+        "models/taxi-fare/v1.html",
+        "models/taxi-fare/v2.html",
         *(f"runs/{ids[n]}.html" for n in ("ridge-0.1", "fold-1", "ridge-1.0", "logreg")),
     }
     assert {p.relative_to(rich.site).as_posix() for p in pages(rich.site)} == expected
@@ -321,7 +323,7 @@ def test_run_page_model_card(rich: Rich) -> None:
     assert text_of(card_facts["Class"]).endswith("Ridge")
     assert text_of(card_facts["Preprocessor"]).endswith("StandardScaler")
     registered = card_facts["Registered"]
-    assert [a["href"] for a in registered.find_all("a")] == ["../models/taxi-fare.html"]
+    assert [a["href"] for a in registered.find_all("a")] == ["../models/taxi-fare/v1.html"]
     assert text_of(registered.find("a")) == "taxi-fare v1"
     assert text_of(registered.select_one(".badge")) == "production"
 
@@ -352,7 +354,9 @@ def test_experiment_page(rich: Rich) -> None:
     names = ("ridge-0.1", "fold-1", "ridge-1.0")
     assert len(rows) == 3
     assert {tr["data-run"] for tr in rows} == {rich.ids[n] for n in names}
-    assert sorted(row_links(table)) == sorted(f"../runs/{rich.ids[n]}.html" for n in names)
+    assert sorted(row_links(table, "../runs/")) == sorted(
+        f"../runs/{rich.ids[n]}.html" for n in names
+    )
     heads = [text_of(th) for th in table.select("thead th")]
     assert heads[6] == "rmse"  # the key metric first
     assert "alpha" in heads and "team" in heads  # params that vary, and tags
@@ -414,7 +418,7 @@ def test_model_page(rich: Rich) -> None:
     assert [a["href"] for a in doc.select("p.crumbs a")] == ["../registry.html"]
     rows = doc.select("table.versions tbody tr")
     assert [text_of(tr.find("td")) for tr in rows] == ["v2", "v1"]
-    assert [tr.find("a")["href"] for tr in rows] == [
+    assert [tr.select("td")[3].find("a")["href"] for tr in rows] == [
         f"../runs/{rich.ids['ridge-1.0']}.html",
         f"../runs/{rich.ids['ridge-0.1']}.html",
     ]
@@ -432,7 +436,7 @@ def test_datasets_page_lists_each_hash_with_its_runs(rich: Rich) -> None:
     shown = {}
     for sec in sections:
         full = text_of(facts(sec.find("dl"))["Full hash"])
-        shown[full] = {a["href"] for a in sec.find_all("a")}
+        shown[full] = {a["href"] for a in sec.find_all("a") if a["href"].startswith("runs/")}
         assert sec["id"] == "d-" + full.split(":")[-1][:16]
     assert shown == used
     csv_hash = next(i["hash"] for i in runs_by_name(rich.store)["logreg"].inputs)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from runsite.site import build
 from site_helpers import (
     charts,
@@ -33,26 +35,39 @@ from site_store import (
 # --------------------------------------------------------------------------- 5. robustness
 
 
-def test_empty_and_missing_stores_build(tmp_path: Path) -> None:
+def test_a_new_empty_store_builds_and_a_non_store_is_refused(tmp_path: Path) -> None:
+    """A store `runsite init` just made (no runs yet) builds pages that say so; a missing
+    or empty folder is not a store (issue 15: a mistyped --store is an error, not an
+    empty site published as a success) and nothing is written."""
+    from runsite.errors import NotFound
+    from runsite.init import init_project
+
+    init_project(tmp_path / "project")
+    st = tmp_path / "project" / "runs"
+    site = tmp_path / "site-new"
+    result = build(st, site)
+    assert (result.runs, result.pages) == (0, 5)
+    assert {p.relative_to(site).as_posix() for p in pages(site)} == {
+        "index.html",
+        "registry.html",
+        "datasets.html",
+        "404.html",
+        "compare.html",
+    }
+    for page in pages(site):
+        doc = parse(page)
+        check_frame(doc, page.name)
+        if page.name not in ("404.html", "compare.html"):  # no data: say so
+            assert doc.select_one("p.empty") is not None, page.name
+    assert link_problems(site) == [] and script_problems(site) == []
+
     empty = tmp_path / "empty"
     empty.mkdir()
-    for st in (empty, tmp_path / "missing"):
-        site = tmp_path / f"site-{st.name}"
-        result = build(st, site)
-        assert (result.runs, result.pages) == (0, 5)
-        assert {p.relative_to(site).as_posix() for p in pages(site)} == {
-            "index.html",
-            "registry.html",
-            "datasets.html",
-            "404.html",
-            "compare.html",
-        }
-        for page in pages(site):
-            doc = parse(page)
-            check_frame(doc, page.name)
-            if page.name not in ("404.html", "compare.html"):  # no data: say so
-                assert doc.select_one("p.empty") is not None, page.name
-        assert link_problems(site) == [] and script_problems(site) == []
+    for not_a_store in (empty, tmp_path / "missing"):
+        out = tmp_path / f"site-{not_a_store.name}"
+        with pytest.raises(NotFound, match="not a runsite store"):
+            build(not_a_store, out)
+        assert not out.exists()
     assert not (tmp_path / "missing").exists()  # building does not create the store
 
 

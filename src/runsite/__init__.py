@@ -30,6 +30,7 @@ from runsite.errors import (
     RunsiteError,
     RunStateError,
     StoreFormatError,
+    WriteError,
 )
 from runsite.fluent import (
     active_run,
@@ -87,6 +88,7 @@ __all__ = [
     "RunsiteError",
     "Store",
     "StoreFormatError",
+    "WriteError",
     "__version__",
     "active_run",
     "add_note",
@@ -186,7 +188,17 @@ if not any(isinstance(f, type) and f.__name__ == "_RealMlflowWarning" for f in _
 
 
 # MLflow scripts reach these as attributes after a bare ``import mlflow``.
-_SUBMODULES = ("sklearn", "xgboost", "pyfunc", "models", "tracking", "client", "entities", "mlflow")
+_SUBMODULES = (
+    "sklearn",
+    "xgboost",
+    "pyfunc",
+    "models",
+    "tracking",
+    "client",
+    "entities",
+    "mlflow",
+    "artifacts",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -306,6 +318,10 @@ def search_runs(
     max_results: int | None = None,
     output_format: str = "list",
     store: str | None = None,
+    *,
+    experiment_ids: str | list[str] | None = None,
+    search_all_experiments: bool = False,
+    run_view_type: int = 1,
 ) -> Any:
     """Runs matching an MLflow-style filter, with OR, NOT, parentheses and metric
     aggregates on top (grammar: docs/search.md)::
@@ -313,20 +329,40 @@ def search_runs(
         runsite.search_runs("metrics.rmse.min < 6 and params.model = 'xgb'",
                             order_by=["metrics.rmse ASC"])
 
+    As in MLflow, the active experiment is searched unless ``experiment_ids`` /
+    ``experiment_names`` (ids are folder names; names work too) say otherwise or
+    ``search_all_experiments=True``; unknown experiments give no runs.
     ``output_format="list"`` (default) gives ``RunRecord`` objects (with MLflow's
     ``.info`` / ``.data``); ``"pandas"`` gives a DataFrame with MLflow's column names
     (``run_id``, ``status``, ``params.alpha``, ``metrics.rmse``, ``tags.x`` …).
     """
+    from runsite.entities import ViewType
     from runsite.store import Store
 
-    runs = Store(store).search_runs(filter_string, order_by, experiment_names, max_results)
+    if output_format not in ("list", "pandas"):
+        raise InvalidInput(f"output_format must be 'list' or 'pandas', got {output_format!r}")
+    st = Store(store)
+    wanted: list[str] | None
+    if experiment_ids is None and experiment_names is None and search_all_experiments:
+        wanted = None
+    else:
+        ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids or [])
+        wanted = ids + list(experiment_names or [])
+        if experiment_ids is None and experiment_names is None:
+            wanted = [get_experiment_name()]
+        exps = st.experiments()
+        known = {e.experiment_id for e in exps} | {e.name for e in exps}
+        wanted = [w for w in wanted if w in known]
+    runs = (
+        []
+        if wanted == [] or run_view_type == ViewType.DELETED_ONLY
+        else st.search_runs(filter_string, order_by, wanted, max_results)
+    )
     if output_format == "list":
         return runs
-    if output_format == "pandas":
-        from runsite.frames import runs_frame
+    from runsite.frames import runs_frame
 
-        return runs_frame(runs)
-    raise InvalidInput(f"output_format must be 'list' or 'pandas', got {output_format!r}")
+    return runs_frame(runs)
 
 
 def get_run(run_id: str) -> Any:

@@ -18,6 +18,7 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from runsite import record
+from runsite.errors import StoreFormatError
 
 # For annotations elsewhere: ``if TYPE_CHECKING: from runsite.arrowio import Table``.
 Table: TypeAlias = pa.Table
@@ -56,8 +57,11 @@ def _from_points(points: list[tuple[str, float, int, int]]) -> pa.Table:
 def read_metrics_jsonl(path: Path, warnings: list[str]) -> pa.Table:
     """Read ``metrics.jsonl`` into a table; a torn last line is skipped and reported."""
     try:
-        data = path.read_bytes()
+        data = record.read_run_file(path, 1 << 62)  # (a regular file; any size)
     except FileNotFoundError:
+        return empty_metrics()
+    except StoreFormatError as exc:
+        warnings.append(f"{exc}; not read")
         return empty_metrics()
     cut = data.rfind(b"\n") + 1
     if data[cut:].strip():
@@ -84,28 +88,31 @@ def read_metrics_jsonl(path: Path, warnings: list[str]) -> pa.Table:
         # "NaN" / "Infinity" / "-Infinity": Arrow's string cast reads exactly these.
         # (Compute kernels only: building arrays from Python lists would import pandas,
         # which fails when the exit hook ends a run during interpreter shutdown.)
-        values = pc.if_else(pc.is_null(special), values, pc.cast(special, pa.float64()))
-    bad = pc.sum(
-        pc.or_(pc.or_(pc.is_null(raw.column("k")), pc.is_null(raw.column("s"))), pc.is_null(values))
-    ).as_py()
+        try:
+            values = pc.if_else(pc.is_null(special), values, pc.cast(special, pa.float64()))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # an "x" that is not one of those
+            return _from_points(list(record.iter_metric_points(path, warnings)))
+    ts = raw.column("t")
+    span = pc.min_max(ts).as_py()  # (no Python scalars in kernels: they import pandas)
+    if (span["min"] is not None and span["min"] < record.MIN_TIME_MS) or (
+        span["max"] is not None and span["max"] > record.MAX_TIME_MS
+    ):  # a time out of range somewhere: the slow path skips and reports it
+        return _from_points(list(record.iter_metric_points(path, warnings)))
+    invalid = pc.or_(
+        pc.or_(pc.is_null(raw.column("k")), pc.is_null(raw.column("s"))), pc.is_null(values)
+    )
+    bad = pc.sum(invalid).as_py()
     table = pa.table(
         {
             "key": raw.column("k"),
             "step": raw.column("s"),
-            "timestamp": raw.column("t"),
+            "timestamp": ts,
             "value": values,
         },
     )
     if bad:
         warnings.append(f"{path}: {bad} records are not metric points; skipped")
-        table = table.filter(
-            pc.invert(
-                pc.or_(
-                    pc.or_(pc.is_null(table["key"]), pc.is_null(table["step"])),
-                    pc.is_null(table["value"]),
-                )
-            )
-        )
+        table = table.filter(pc.invert(invalid))
     return table.cast(METRIC_SCHEMA)
 
 
@@ -156,6 +163,15 @@ def write_metrics_parquet(table: pa.Table, path: Path) -> None:
     together so zstd finds the repetition in smooth training curves.
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        _write_parquet(table, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # (disk full: give the space back; JSONL is kept)
+        raise
+    os.replace(tmp, path)
+
+
+def _write_parquet(table: pa.Table, tmp: Path) -> None:
     pq.write_table(
         table,
         tmp,
@@ -170,13 +186,12 @@ def write_metrics_parquet(table: pa.Table, path: Path) -> None:
         write_statistics=["key", "step"],
         row_group_size=1 << 20,
     )
-    os.replace(tmp, path)
 
 
 def compact(run_dir: Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
     """Turn ``metrics.jsonl`` into ``metrics.parquet``; returns the metric summary."""
     jsonl = run_dir / record.METRICS_JSONL
-    if not jsonl.exists():
+    if jsonl.is_symlink() or not jsonl.is_file():  # (never written by runsite: left alone)
         return {}
     table = sort_metrics(read_metrics_jsonl(jsonl, warnings))
     if table.num_rows:
@@ -186,10 +201,21 @@ def compact(run_dir: Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
     return summary
 
 
+def write_points(run_dir: Path, points: list[tuple[str, float, int, int]]) -> dict[str, Any]:
+    """Write the points of a closed run straight to ``metrics.parquet`` (an imported run:
+    nothing was appended while it ran); returns the metric summary."""
+    table = sort_metrics(_from_points(points))
+    if table.num_rows:
+        write_metrics_parquet(table, run_dir / record.METRICS_PARQUET)
+    return summarize(table, presorted=True)
+
+
 def read_metrics(run_dir: Path, warnings: list[str]) -> pa.Table:
     """The full metric history of a run, whichever form it is in."""
     parquet = run_dir / record.METRICS_PARQUET
-    if parquet.exists():
+    if parquet.is_symlink() or (parquet.exists() and not parquet.is_file()):
+        warnings.append(f"{parquet} is not a regular file; not read")
+    elif parquet.exists():
         try:
             return pq.read_table(parquet).cast(METRIC_SCHEMA)
         except (pa.ArrowInvalid, OSError) as exc:

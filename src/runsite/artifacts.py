@@ -1,84 +1,84 @@
-"""Copying files into a run's ``artifacts/`` folder without ever writing outside it."""
+"""``mlflow.artifacts`` for runsite: ``runsite.artifacts.download_artifacts``.
+
+(The helpers that copy files into a run live in ``runsite.artifact_files``.)
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from runsite.errors import InvalidInput, NotFound
-from runsite.validate import inside, safe_relpath
+
+__all__ = ["download_artifacts"]
 
 
-def destination(artifacts_root: Path, rel: str) -> Path:
-    """The path ``rel`` inside ``artifacts_root``; refuses anything that would leave it,
-    including through a symlink already inside the folder."""
-    rel = safe_relpath(rel)
-    if not rel:
-        raise InvalidInput("artifact path must name a file, not the artifacts folder itself")
-    dest = artifacts_root / rel
-    # Check the deepest existing ancestor: a symlink planted in artifacts/ must not
-    # redirect the write elsewhere.
-    probe = dest
-    while not probe.exists() and probe != artifacts_root:
-        probe = probe.parent
-    if probe.is_symlink() or not inside(artifacts_root, probe):
-        raise InvalidInput(f"artifact path {rel!r} leads outside the run's artifacts folder")
-    if dest.is_symlink():
-        raise InvalidInput(f"artifact path {rel!r} is a symlink; refusing to write through it")
-    return dest
+def download_artifacts(
+    artifact_uri: str | None = None,
+    run_id: str | None = None,
+    artifact_path: str | None = None,
+    dst_path: str | os.PathLike[str] | None = None,
+    tracking_uri: str | None = None,
+) -> str:
+    """Copy artifacts to a local folder and return the local path, as MLflow's
+    ``mlflow.artifacts.download_artifacts`` does.
 
+    Give either ``run_id`` (with an optional ``artifact_path`` inside the run; none means
+    all of its artifacts) or ``artifact_uri``: ``runs:/<run-id>/<path>``,
+    ``models:/<name>/<version|stage>`` / ``models:/<name>@<alias>`` (the registered
+    model's files, their hash checked first, into ``dst_path``), or a local path or
+    ``file:`` URI.
+    ``dst_path`` defaults to a new temporary folder. A file comes back as
+    ``<dst_path>/<file name>``, a folder as ``<dst_path>/<folder name>``, a run's whole
+    artifacts (or a folder path ending in ``/``) as their contents in ``dst_path``."""
+    from runsite.client import MlflowClient
 
-def join(artifact_path: str | None, name: str) -> str:
-    base = safe_relpath(artifact_path) if artifact_path else ""
-    return f"{base}/{name}" if base else name
-
-
-def source_file(local_path: str | os.PathLike[str]) -> Path:
-    src = Path(local_path)
-    if not src.exists():
-        raise NotFound(f"cannot log artifact: {src} does not exist")
-    if not src.is_file():
+    if (artifact_uri is None) == (run_id is None) or (artifact_uri and artifact_path):
         raise InvalidInput(
-            f"cannot log artifact: {src} is not a file (use log_artifacts for folders)"
+            "download_artifacts: give exactly one of run_id (with an optional "
+            "artifact_path) or artifact_uri"
         )
-    return src
+    client = MlflowClient(tracking_uri) if tracking_uri else MlflowClient()
+    if artifact_uri is None:
+        return client.download_artifacts(str(run_id), artifact_path or "", _dst(dst_path))
+    uri = str(artifact_uri)
+    if uri.startswith("runs:/"):
+        rest = uri[len("runs:/") :].lstrip("/")
+        rid, _, path = rest.partition("/")
+        if not rid:
+            raise InvalidInput(f"artifact URI {uri!r} names no run (runs:/<run-id>/<path>)")
+        return client.download_artifacts(rid, path, _dst(dst_path))
+    if uri.startswith("models:/"):
+        from runsite import location
+        from runsite.registry import Registry
+
+        root = location.path_from_uri(tracking_uri) if tracking_uri else None
+        reg = Registry(root or location.get_store_path())
+        folder = reg.verified_folder(reg.resolve(uri[len("models:/") :]))
+        out = Path(_dst(dst_path))
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(folder, out, dirs_exist_ok=True, symlinks=False)
+        return str(out.resolve())
+    from runsite.location import path_from_uri
+
+    src = path_from_uri(uri)
+    if not src.exists():
+        raise NotFound(f"no artifact at {uri!r}")
+    return _copy(src, _dst(dst_path))
 
 
-def plan_folder(local_dir: str | os.PathLike[str]) -> list[tuple[str, Path]]:
-    """Files to copy from ``local_dir`` as (relative path, source). Checks everything first,
-    so a refused folder copies nothing: a symlink that points outside the folder would
-    publish a file the user never meant to log (``~/.ssh/id_rsa``)."""
-    root = Path(local_dir)
-    if not root.exists():
-        raise NotFound(f"cannot log artifacts: {root} does not exist")
-    if not root.is_dir():
-        raise InvalidInput(f"cannot log artifacts: {root} is not a folder (use log_artifact)")
-    plan: list[tuple[str, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        base = Path(dirpath)
-        for name in sorted(dirnames) + sorted(filenames):
-            p = base / name
-            if p.is_symlink() and not inside(root, p):
-                raise InvalidInput(
-                    f"cannot log artifacts: {p} is a symlink to {os.readlink(p)}, outside {root}"
-                )
-            if name in filenames and p.is_file():
-                plan.append((p.relative_to(root).as_posix(), p))
-    return plan
+def _dst(dst_path: str | os.PathLike[str] | None) -> str:
+    return os.fspath(dst_path) if dst_path else tempfile.mkdtemp(prefix="runsite-")
 
 
-def copy(src: Path, dest: Path) -> int:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dest)
-    return dest.stat().st_size
-
-
-def write_bytes(dest: Path, data: bytes) -> int:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, dest)
-    return len(data)
+def _copy(src: Path, dst: str) -> str:
+    out = Path(dst)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / src.name
+    if src.is_dir():
+        shutil.copytree(src, target, dirs_exist_ok=True, symlinks=False)
+    else:
+        shutil.copyfile(src, target)
+    return str(target.resolve())

@@ -80,11 +80,11 @@ class MlflowClient:
     """MLflow's client over a store: ``MlflowClient(tracking_uri="runs")``."""
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
-        from runsite import fluent
+        from runsite import location
 
-        if tracking_uri:
-            fluent.set_tracking_uri(tracking_uri)  # checks the URI (no servers)
-        self._store = Store(fluent.get_store_path())
+        # As in MLflow, a client's URI is its own: the process's active store stays.
+        path = location.path_from_uri(os.fspath(tracking_uri)) if tracking_uri else None
+        self._store = Store(path or location.get_store_path())
         self._registry = Registry(self._store)
 
     # ------------------------------------------------------------------ experiments
@@ -168,7 +168,9 @@ class MlflowClient:
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         """Copy an artifact file or folder of a run to ``dst_path`` (default: a new
-        temporary folder); returns the local path of the copy."""
+        temporary folder); returns the local path of the copy. As in MLflow: a file or
+        folder comes back as ``<dst_path>/<its name>``; the run's whole artifacts
+        (``path`` empty) or a folder path ending in ``/`` as its contents in ``dst_path``."""
         import tempfile
 
         rec = self._store.run(run_id)
@@ -178,7 +180,10 @@ class MlflowClient:
             raise NotFound(f"run {rec.run_id} has no artifact {path!r}")
         dst = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="runsite-"))
         dst.mkdir(parents=True, exist_ok=True)
-        target = dst / (src.name if rel else "artifacts")
+        if src.is_dir() and (not rel or str(path).endswith("/")):
+            shutil.copytree(src, dst, dirs_exist_ok=True, symlinks=False)
+            return str(dst.resolve())
+        target = dst / src.name
         if src.is_dir():
             shutil.copytree(src, target, dirs_exist_ok=True, symlinks=False)
         else:

@@ -23,6 +23,16 @@ class StoreFormatError(RunsiteError):
     """A store file that cannot be read (written by a newer runsite, or damaged)."""
 
 
+class WriteError(RunsiteError, OSError):
+    """The store could not be written (disk full, I/O error, read-only file system).
+
+    Nothing of the refused call was recorded; what was recorded before stays readable.
+    ``errno`` is the operating system's; the message names the file and what was lost."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 class QueryError(InvalidInput):
     """A ``search_runs`` filter or order-by that cannot be parsed.
 

@@ -41,7 +41,7 @@ class HashCache:
                 )
                 db.execute("CREATE TABLE IF NOT EXISTS infos (sha256 TEXT PRIMARY KEY, info TEXT)")
                 self._db = db
-            except sqlite3.Error as exc:  # a broken cache only costs time
+            except (sqlite3.Error, OSError) as exc:  # a broken cache only costs time
                 log.warning(
                     "runsite: hash cache %s unusable (%s); hashing without it", self.path, exc
                 )

@@ -9,8 +9,10 @@ and the explicit opt-in that makes ``import mlflow`` mean runsite for one proces
 
 For code that cannot be edited (a library calling ``mlflow.*``): ``install()`` makes
 ``import mlflow`` (and ``mlflow.sklearn``, ``mlflow.tracking`` …) resolve to runsite in
-this process, and ``python -m runsite.mlflow train.py ARGS`` runs a script that way.
-Nothing happens implicitly.
+this process, ``python -m runsite.mlflow train.py ARGS`` runs a script that way, and
+``run_with_mlflow(["python", "train.py"])`` (the CLI's ``runsite exec -- …``) runs any
+command whose Python processes get runsite for ``import mlflow``. Nothing happens
+implicitly.
 """
 
 from __future__ import annotations
@@ -25,7 +27,16 @@ import runsite
 from runsite.entities import ViewType
 from runsite.errors import InvalidInput
 
-_SUBMODULES = ("sklearn", "xgboost", "pyfunc", "models", "tracking", "client", "entities")
+_SUBMODULES = (
+    "sklearn",
+    "xgboost",
+    "pyfunc",
+    "models",
+    "tracking",
+    "client",
+    "entities",
+    "artifacts",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -48,33 +59,24 @@ def search_runs(
     """MLflow's ``mlflow.search_runs``: the active experiment unless ``experiment_ids``
     / ``experiment_names`` say otherwise (or ``search_all_experiments=True``); unknown
     experiments give no runs; a DataFrame unless ``output_format="list"``."""
-    from runsite.fluent import get_experiment_name
-    from runsite.store import Store
-
-    store = Store()
-    if search_all_experiments and not experiment_ids and not experiment_names:
-        wanted: list[str] | None = None
-    else:
-        ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids or [])
-        wanted = ids + list(experiment_names or [])
-        if not wanted:
-            wanted = [get_experiment_name()]
-        known = {e.experiment_id for e in store.experiments()} | {
-            e.name for e in store.experiments()
-        }
-        wanted = [w for w in wanted if w in known]
-    runs = (
-        []
-        if wanted == [] or run_view_type == ViewType.DELETED_ONLY
-        else store.search_runs(filter_string, order_by, wanted, max_results)
-    )
-    if output_format == "list":
-        return runs
-    if output_format != "pandas":
+    if output_format not in ("pandas", "list"):
         raise InvalidInput(f"output_format must be 'pandas' or 'list', got {output_format!r}")
-    from runsite.frames import have_pandas, runs_frame
+    from runsite.frames import have_pandas
 
-    return runs_frame(runs) if have_pandas() else runs
+    if output_format == "pandas" and not have_pandas():
+        output_format = "list"
+    return runsite.search_runs(
+        filter_string,
+        list(order_by) if order_by else None,
+        list(experiment_names) if experiment_names is not None else None,
+        max_results,
+        output_format,
+        experiment_ids=experiment_ids
+        if isinstance(experiment_ids, str | None)
+        else list(experiment_ids),
+        search_all_experiments=search_all_experiments,
+        run_view_type=run_view_type,
+    )
 
 
 # ---------------------------------------------------------------------- the opt-in
@@ -94,6 +96,40 @@ def install() -> None:
     sys.modules["mlflow"] = this
     for name in _SUBMODULES:
         sys.modules[f"mlflow.{name}"] = importlib.import_module(f"runsite.{name}")
+
+
+# Put first on PYTHONPATH by run_with_mlflow: the first ``import mlflow`` of the child
+# process finds this package, which installs runsite in its place.
+_SHIM = """\
+import sys
+
+del sys.modules["mlflow"]  # this shim; install() puts runsite.mlflow in its place
+import runsite.mlflow
+
+runsite.mlflow.install()
+"""
+
+
+def run_with_mlflow(command: Sequence[str], env: dict[str, str] | None = None) -> int:
+    """Run ``command`` (e.g. ``["python", "train.py"]``) with ``import mlflow`` resolving
+    to runsite in every Python process it starts (through a shim package put first on
+    ``PYTHONPATH``); returns its exit code. The command runs as given, without a shell."""
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    if not command:
+        raise InvalidInput("run_with_mlflow: give a command to run, e.g. python train.py")
+    with tempfile.TemporaryDirectory(prefix="runsite-mlflow-") as tmp:
+        (Path(tmp) / "mlflow").mkdir()
+        (Path(tmp) / "mlflow" / "__init__.py").write_text(_SHIM, "utf-8")
+        child = dict(os.environ if env is None else env)
+        child["PYTHONPATH"] = os.pathsep.join(p for p in (tmp, child.get("PYTHONPATH", "")) if p)
+        try:
+            return subprocess.call(list(command), env=child)
+        except FileNotFoundError:
+            raise InvalidInput(f"no such command: {command[0]!r}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> None:

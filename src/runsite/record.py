@@ -8,9 +8,12 @@ run ends, and ``artifacts/``.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runsite.errors import StoreFormatError
+from runsite.errors import StoreFormatError, WriteError
 
 FORMAT_VERSION = 1
 RUN_JSON = "run.json"
@@ -43,6 +46,11 @@ END_STATUSES = (FINISHED, FAILED, KILLED)
 
 # How often buffered metric points reach the file at the latest (seconds).
 FLUSH_INTERVAL = 0.25
+# At most this many points wait in memory: a logging call that finds more waits for the
+# writer (so a tight loop cannot starve it), and a batch is written in chunks of this many
+# whole lines (one write each: a failure or a kill never tears more than the last chunk).
+MAX_PENDING_POINTS = 50_000
+CHUNK_POINTS = 10_000
 
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -73,21 +81,40 @@ def metric_line(key: str, value: float, step: int, ts: int) -> str:
     return f'{{"k":"{key}","v":null,"x":"{text}","s":{step},"t":{ts}}}\n'
 
 
+def write_error(what: str, path: Path, exc: OSError, more: str = "") -> WriteError:
+    """``exc`` (a failed write of ``what`` to ``path``) as the error runsite raises."""
+    reason = exc.strerror or str(exc)
+    err = WriteError(exc.errno or 0, f"could not write {what} to {path}: {reason}{more}")
+    err.filename = str(path)
+    return err
+
+
 class Appender:
     """An ``O_APPEND`` file: every ``write`` is one system call, so a line written is on
-    disk for every reader even if the process is killed right after."""
+    disk for every reader even if the process is killed right after. A write that fails
+    (disk full, I/O error) is undone: the file is cut back to where it was, so it never
+    ends in half a line that a later write would glue to the next one."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def write(self, text: str) -> None:
+        """Append ``text`` whole, or raise ``OSError`` with the file as it was."""
         if self._fd is None:
             raise ValueError(f"{self.path} is closed")
         data = text.encode("utf-8")
-        while data:
-            n = os.write(self._fd, data)
-            data = data[n:]
+        fd = self._fd
+        before = os.fstat(fd).st_size
+        try:
+            while data:
+                n = os.write(fd, data)
+                data = data[n:]
+        except OSError:
+            # (if even that fails, a reader skips the torn last line)
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, before)
+            raise
 
     def close(self) -> None:
         if self._fd is not None:
@@ -102,16 +129,45 @@ class MetricBuffer:
     thread writes the batch every ``FLUSH_INTERVAL`` seconds, so a killed process loses
     at most that much. Writing only from that thread also means Ctrl-C or SIGTERM (whose
     Python handlers run in the main thread) can never interrupt a batch half-written.
+
+    Two things keep that bound under load. A logging call that finds
+    ``MAX_PENDING_POINTS`` waiting wakes the writer and waits for it (releasing the GIL),
+    so a tight loop cannot starve it; and a batch is written in chunks of whole lines.
+
+    A write that fails (ENOSPC, EIO, EROFS) is never only a thread's traceback: the
+    points not written stay in memory, oldest first, and are retried every
+    ``FLUSH_INTERVAL``; until a retry succeeds ``error`` is set and the run's next
+    logging call raises ``WriteError`` (logging nothing), and so does ``close``, with the
+    number of points that could not be written.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = threading.Lock()  # guards the pending points
         self._write_lock = threading.Lock()  # one batch at a time, in order
+        self._taken = threading.Condition(self.lock)  # the writer took a batch
         self._points: list[tuple[str, float, int, int]] = []
+        self._retry: list[tuple[str, float, int, int]] = []  # left by a failed write
         self._out: Appender | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self.error: OSError | None = None  # the last write failure, until one succeeds
+        self.written = 0  # points on disk
+
+    @property
+    def unwritten(self) -> int:
+        """Points logged but not (yet) on disk."""
+        return len(self._retry) + len(self._points)
+
+    def failure(self) -> WriteError:
+        """The error a logging call raises while ``error`` is set."""
+        assert self.error is not None
+        more = (
+            f"; {self.unwritten:,} points are kept in memory and retried every "
+            f"{FLUSH_INTERVAL} s ({self.written:,} were written); this call logged nothing"
+        )
+        return write_error("metric points", self.path, self.error, more)
 
     def add(self, key: str, value: float, step: int, ts: int) -> None:
         # Caller holds self.lock.
@@ -121,31 +177,81 @@ class MetricBuffer:
                 target=self._loop, name="runsite-metric-flush", daemon=True
             )
             self._thread.start()
+        elif len(self._points) >= MAX_PENDING_POINTS:
+            self._backpressure()
+
+    def _backpressure(self) -> None:
+        # Caller holds self.lock: wake the writer and wait (the lock and the GIL released)
+        # until it has taken the batch. Not from the writer itself, nor once it failed.
+        if threading.current_thread() is self._thread:
+            return
+        self._wake.set()
+        while (
+            len(self._points) >= MAX_PENDING_POINTS
+            and self.error is None
+            and not self._stop.is_set()
+            and self._thread is not None
+            and self._thread.is_alive()
+        ):
+            self._taken.wait(timeout=FLUSH_INTERVAL)
 
     def _loop(self) -> None:
-        while not self._stop.wait(FLUSH_INTERVAL):
+        while not self._stop.is_set():
+            self._wake.wait(FLUSH_INTERVAL)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception as exc:  # never die silently: the next logging call raises
+                if self.error is None:
+                    self.error = exc if isinstance(exc, OSError) else OSError(0, repr(exc))
+        with contextlib.suppress(Exception):  # close() flushes once more and reports
             self.flush()
-        self.flush()
 
     def flush(self) -> None:
-        """Write every pending point now."""
+        """Write every pending point now; ``OSError`` if a write fails (the points not
+        written are kept for the next flush)."""
         with self._write_lock:
             with self.lock:
-                points, self._points = self._points, []
+                points = self._retry + self._points if self._retry else self._points
+                self._retry, self._points = [], []
+                self._taken.notify_all()
             if not points:
                 return
-            data = "".join([metric_line(*p) for p in points])
-            if self._out is None:
-                self._out = Appender(self.path)
-            self._out.write(data)
+            done = 0
+            try:
+                if self._out is None:
+                    self._out = Appender(self.path)
+                for start in range(0, len(points), CHUNK_POINTS):
+                    chunk = points[start : start + CHUNK_POINTS]
+                    self._out.write("".join([metric_line(*p) for p in chunk]))
+                    done += len(chunk)
+            except OSError as exc:
+                with self.lock:
+                    self._retry = points[done:]
+                    self.written += done
+                    self.error = exc
+                raise
+            with self.lock:
+                self.written += done
+                self.error = None
 
     def close(self) -> None:
+        """Stop the writer and write what is left; ``WriteError`` when points could not
+        be written (they are lost when the process ends)."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=60)
-        self.flush()  # whatever came after the thread's last batch
+        with contextlib.suppress(OSError):  # whatever came after the thread's last batch
+            self.flush()
         if self._out is not None:
             self._out.close()
+        if self.error is not None:
+            more = (
+                f"; {self.unwritten:,} points could not be written and are lost when the "
+                f"process ends ({self.written:,} were written and stay readable)"
+            )
+            raise write_error("metric points", self.path, self.error, more)
 
 
 # --------------------------------------------------------------------------- reading
@@ -159,17 +265,39 @@ class JsonlRead:
     warnings: list[str] = field(default_factory=list)
 
 
+def read_run_file(path: Path, limit: int) -> bytes:
+    """The bytes of a run file: a regular file, never a symlink, FIFO or device (a
+    ``metrics.jsonl`` linked to /dev/zero would be read forever), at most ``limit`` bytes
+    (``StoreFormatError`` otherwise). ``FileNotFoundError`` when it does not exist."""
+    try:
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StoreFormatError(f"{path} is a symlink; runsite never writes one") from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise StoreFormatError(f"{path} is not a regular file")
+        if st.st_size > limit:
+            raise StoreFormatError(f"{path} is {st.st_size:,} bytes; the limit is {limit:,}")
+        data = f.read()  # a regular file: up to its end
+    if len(data) > limit:
+        raise StoreFormatError(f"{path} is over {limit:,} bytes (the limit)")
+    return data
+
+
 def read_jsonl(path: Path) -> JsonlRead:
     """Read a JSONL record, tolerating a torn last line and reporting bad lines."""
     out = JsonlRead()
     try:
-        if path.stat().st_size > MAX_JSONL_BYTES:
-            out.warnings.append(
-                f"{path}: {path.stat().st_size:,} bytes; the limit is {MAX_JSONL_BYTES:,}; not read"
-            )
-            return out
-        data = path.read_bytes()
+        data = read_run_file(path, MAX_JSONL_BYTES)
     except FileNotFoundError:
+        return out
+    except StoreFormatError as exc:
+        out.warnings.append(f"{exc}; not read")
         return out
     lines = data.split(b"\n")
     torn = lines.pop() if lines else b""
@@ -213,6 +341,7 @@ def metric_point(rec: dict[str, Any]) -> tuple[str, float, int, int] | None:
             or not isinstance(step, int)
             or not isinstance(ts, int)
             or True in (value is True, value is False, step is True, step is False)
+            or not MIN_TIME_MS <= ts <= MAX_TIME_MS
         ):
             return None
         return key, float(value), step, ts
@@ -236,11 +365,7 @@ def read_header(run_dir: Path) -> dict[str, Any]:
     the type the writer gives it, and its ``run_id`` (if any) equal to the folder name."""
     path = run_dir / RUN_JSON
     try:
-        if path.stat().st_size > MAX_HEADER_BYTES:
-            raise StoreFormatError(
-                f"{path} is {path.stat().st_size:,} bytes; the limit is {MAX_HEADER_BYTES:,}"
-            )
-        header = json.loads(path.read_bytes())
+        header = json.loads(read_run_file(path, MAX_HEADER_BYTES))
     except FileNotFoundError:
         raise StoreFormatError(f"{run_dir} has no {RUN_JSON}; it is not a run folder") from None
     except RecursionError:
@@ -262,6 +387,9 @@ def read_header(run_dir: Path) -> dict[str, Any]:
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_JSONL_BYTES = 1024 * 1024 * 1024
 MAX_DEPTH = 32
+# Times are integer milliseconds since 1970; outside this range datetime cannot show them.
+MIN_TIME_MS = 0
+MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 _OPT_STR = (str, type(None))
 _HEADER_TYPES: dict[str, tuple[type, ...]] = {
@@ -323,6 +451,12 @@ def check_header(header: dict[str, Any], path: Path) -> None:
                 f"{path}: 'git.{key}' must be {' or '.join(_type_name_of(t) for t in types)}, "
                 f"not {_type_name(git[key])}; the run is skipped"
             )
+    start = header.get("start_time")
+    if isinstance(start, int) and not MIN_TIME_MS <= start <= MAX_TIME_MS:
+        raise StoreFormatError(
+            f"{path}: 'start_time' {start} is not a time between 1970 and 9999 (milliseconds "
+            "since 1970); the run is skipped"
+        )
     if not _depth_ok(header, MAX_DEPTH):
         raise StoreFormatError(f"{path}: nested more than {MAX_DEPTH} levels; the run is skipped")
     folder = path.parent.name
@@ -350,6 +484,10 @@ def _event_problem(rec: dict[str, Any]) -> str | None:
         return f"'type' must be a string, not {_type_name(kind)}"
     if "t" in rec and (not isinstance(rec["t"], int | float | type(None)) or rec["t"] is True):
         return f"'t' must be a number, not {_type_name(rec['t'])}"
+    for key in ("t", "end_time"):
+        value = rec.get(key)
+        if isinstance(value, int | float) and not MIN_TIME_MS <= value <= MAX_TIME_MS:
+            return f"{key!r} {value} is not a time between 1970 and 9999"
     if not _depth_ok(rec, MAX_DEPTH):
         return f"nested more than {MAX_DEPTH} levels"
     need: dict[str, tuple[type, ...]] = {}
@@ -426,6 +564,11 @@ def error_fields(exc: BaseException) -> dict[str, str]:
 
 def event(kind: str, /, **fields: Any) -> str:
     return dumps({"type": kind, "t": now_ms(), **fields}) + "\n"
+
+
+def event_at(kind: str, t: int, /, **fields: Any) -> str:
+    """An event line with a given time (an imported run keeps its source's times)."""
+    return dumps({"type": kind, "t": t, **fields}) + "\n"
 
 
 def fold_events(

@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import sys
 import threading
 import time
@@ -22,9 +23,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from runsite import artifacts, hooks, record, validate
+from runsite import artifact_files as artifacts
+from runsite import hooks, record, validate
 from runsite.entities import RunData, RunInfo, run_info
-from runsite.errors import InvalidInput, NotFound, RunStateError
+from runsite.errors import InvalidInput, NotFound, RunStateError, WriteError
 from runsite.ids import new_run_id, random_run_name
 from runsite.version import __version__
 
@@ -61,6 +63,12 @@ class Run:
             tags = {
                 validate.check_key(k, "tag key"): self._tag_value(k, v) for k, v in tags.items()
             }
+        if description is not None:
+            if not isinstance(description, str):
+                raise InvalidInput(
+                    f"a description must be a string, got {type(description).__name__}"
+                )
+            validate.check_text(description, validate.MAX_NOTE_LENGTH, "description")
         start = record.now_ms()
         self.run_id = new_run_id(start)
         self.run_name = name
@@ -103,19 +111,33 @@ class Run:
         self.user = env["user"]
         # artifacts/ is made by the first artifact: an empty folder is not tracked by git,
         # and would linger as a half run folder after switching branches.
-        self.path.mkdir(parents=True, exist_ok=False)
-        record.write_json_atomic(self.path / record.RUN_JSON, header)
-        self._events = record.Appender(self.path / record.EVENTS)
-        self._metrics = record.MetricBuffer(self.path / record.METRICS_JSONL)
+        try:
+            self.path.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            raise record.write_error("the new run", self.path, exc) from exc
+        try:  # all or nothing: a start that fails leaves no half-written run folder
+            record.write_json_atomic(self.path / record.RUN_JSON, header)
+            self._events = record.Appender(self.path / record.EVENTS)
+            self._metrics = record.MetricBuffer(self.path / record.METRICS_JSONL)
+            if tags:
+                for k, v in tags.items():
+                    self._write_tag(k, v)
+            if description:
+                self.add_note(description)
+            if diff:
+                self._write_artifact_bytes(GIT_DIFF_ARTIFACT, diff.encode("utf-8"), system=True)
+        except BaseException as exc:
+            events = getattr(self, "_events", None)
+            if events is not None:
+                events.close()
+            shutil.rmtree(self.path, ignore_errors=True)
+            if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+                raise record.write_error("the new run", self.path, exc) from exc
+            raise
         with _open_lock:
             _open_runs.add(self)
-        if tags:
-            for k, v in tags.items():
-                self._write_tag(k, v)
-        if description:
-            self.add_note(description)
-        if diff:
-            self._write_artifact_bytes(GIT_DIFF_ARTIFACT, diff.encode("utf-8"), system=True)
 
     # ------------------------------------------------------------------ MLflow shape
 
@@ -145,7 +167,14 @@ class Run:
             )
 
     def _event(self, kind: str, /, **fields: Any) -> None:
-        self._events.write(record.event(kind, **fields))
+        """Append one event, whole or not at all (``WriteError``, nothing recorded)."""
+        metrics = getattr(self, "_metrics", None)
+        if metrics is not None and metrics.error is not None and kind not in ("status", "error"):
+            raise metrics.failure()  # a failed metric write surfaces on the next call
+        try:
+            self._events.write(record.event(kind, **fields))
+        except OSError as exc:
+            raise record.write_error(f"the {kind} event", self._events.path, exc) from exc
 
     def _new_param(self, key: str, normal: Any) -> bool:
         """True when ``key`` is new; raises when it was logged with another value."""
@@ -252,6 +281,8 @@ class Run:
         with buf.lock:
             if self._closed:
                 self._check_open()
+            if buf.error is not None:
+                raise buf.failure()
             if step is None:
                 step = self._next_step.get(key, 0)
             self._next_step[key] = step + 1
@@ -281,6 +312,8 @@ class Run:
         with buf.lock:
             if self._closed:
                 self._check_open()
+            if buf.error is not None:
+                raise buf.failure()
             for key, value in points:
                 s = next_step.get(key, 0) if step is None else step
                 next_step[key] = s + 1
@@ -463,7 +496,12 @@ class Run:
                 return
             with self._metrics.lock:
                 self._closed = True
-        self._metrics.close()
+        failures: list[WriteError] = []
+        status_failed = False
+        try:
+            self._metrics.close()
+        except WriteError as exc:
+            failures.append(exc)
         warnings: list[str] = []
         try:
             from runsite import arrowio
@@ -492,12 +530,27 @@ class Run:
                 )
         self.end_time = record.now_ms()
         self.status = status
-        self._event(
-            "status", status=status, end_time=self.end_time, metrics=record.encode_summary(summary)
-        )
+        try:
+            self._event(
+                "status",
+                status=status,
+                end_time=self.end_time,
+                metrics=record.encode_summary(summary),
+            )
+        except WriteError as exc:
+            failures.append(exc)
+            status_failed = True
         self._events.close()
         with _open_lock:
             _open_runs.discard(self)
+        if failures:
+            # Never a quiet success: what was written stays readable (a run whose end
+            # could not be written reads as UNFINISHED); the hooks (registering, ...) skip.
+            first = failures[0]
+            message = f"run {self.run_id}: " + "; and ".join(str(f) for f in failures)
+            if status_failed:
+                message += "; its end could not be recorded, so readers show it as UNFINISHED"
+            raise WriteError(first.errno or 0, message) from first
         for hook in self._end_hooks:
             hook(self, status)
 

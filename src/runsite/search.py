@@ -31,8 +31,10 @@ Pred = Callable[[Row], bool | None]  # three-valued: True, False or None (UNKNOW
 _PREFIXES = dict(
     metrics="metric", metric="metric", params="param", param="param", tags="tag", tag="tag"
 )
-_PREFIXES.update(attributes="attribute", attribute="attribute")
-_PREFIX_HINT = "use metrics., params., tags. or attributes."
+_PREFIXES.update(attributes="attribute", attribute="attribute", datasets="dataset")
+_PREFIX_HINT = "use metrics., params., tags., attributes. or datasets."
+# MLflow's dataset fields: a run matches when one of its data inputs does.
+_DATASET_FIELDS = ("name", "digest", "context")
 _SECTIONS = {"param": "params", "tag": "tags"}
 _AGGREGATES = ("last", "min", "max", "count")
 _NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time", "duration"})
@@ -45,6 +47,10 @@ _SPACE = " \t\n\r\f\v"
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL"})
 _OPERATORS = ("==", "!=", "<>", "<=", ">=", "=", "<", ">")  # longest first
 _SAME_OPERATOR = {"==": "=", "<>": "!="}
+# Parentheses and NOTs nest at most this deep: the parser, the compiler and evaluation are
+# recursive, and a filter may come from a shared link, so depth is bounded, not left to
+# the interpreter's recursion limit. query.js has the same limit and message.
+MAX_DEPTH = 100
 
 # A number literal in a query (leading minus only), and the strict form a param or tag
 # string must have to take part in a numeric comparison. ASCII digits only; fullmatch.
@@ -225,6 +231,10 @@ def _read_key(q: str, i: int, kind: str, start: int) -> tuple[Identifier, int]:
             head, dot, tail = key.rpartition(".")
             if dot and head and tail in _AGGREGATES:
                 key, agg = head, tail
+    if kind == "dataset" and key not in _DATASET_FIELDS:
+        raise QueryError(
+            f"unknown dataset field {key!r} (known: {', '.join(_DATASET_FIELDS)})", q, start
+        )
     if kind == "attribute":
         name = key.lower() if key.isascii() else key
         name = _ALIASES.get(name, name)
@@ -255,6 +265,15 @@ class _Parser:
         self.q = query
         self.toks = tokenize(query)
         self.i = 0
+        self.depth = 0
+
+    def enter(self, tok: Token) -> None:
+        """Count one more level of nesting (a '(' or a NOT at ``tok``)."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(
+                f"too deeply nested: more than {MAX_DEPTH} levels of parentheses and NOT", tok
+            )
 
     def peek(self) -> Token:
         return self.toks[self.i]
@@ -299,16 +318,20 @@ class _Parser:
 
     def negation(self) -> Node:
         if self.at_word("NOT"):
-            self.take()
-            return Not(self.negation())
+            self.enter(self.take())
+            node = Not(self.negation())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
         tok = self.take()
         if tok.kind == "(":
+            self.enter(tok)
             node = self.disjunction()
             close = self.take()
             if close.kind == ")":
+                self.depth -= 1
                 return node
             if close.kind == "end":
                 raise self.error("unbalanced parenthesis: '(' is never closed", tok)
@@ -368,6 +391,8 @@ class _Parser:
             )
         if tok.kind not in ("num", "str"):
             raise self.error(f"expected a value after {after!r}, got {_describe(tok)}", tok)
+        if tok.kind == "num" and ident.kind == "dataset":
+            raise self.error(f"datasets.{ident.key} compares only with strings", tok)
         if tok.kind == "str" and ident.numeric:
             what = "metric" if ident.kind == "metric" else "attribute"
             raise self.error(f"{what} {ident.key!r} compares only with numbers, not strings", tok)
@@ -414,6 +439,13 @@ def _to_number(text: str) -> float | None:
 def _getter(ident: Identifier) -> Callable[[Row], Any]:
     """A function returning the row's value for ``ident``, or None when it is missing."""
     key = ident.key
+    if ident.kind == "dataset":
+
+        def get_dataset(row: Row) -> Any:  # the first input's (for ORDER BY)
+            values = _dataset_values(row, key)
+            return values[0] if values else None
+
+        return get_dataset
     if ident.kind == "metric":
         agg = ident.agg
 
@@ -459,14 +491,46 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def _segment(text: str) -> re.Pattern[str]:
+    """A LIKE segment (no ``%``) as a fixed-length regex: ``_`` is any one character."""
+    return re.compile("".join("." if c == "_" else re.escape(c) for c in text), re.DOTALL)
+
+
 def _like(pattern: str, fold: bool) -> Callable[[str], bool]:
-    """``%`` is any run of characters, ``_`` exactly one; the whole value must match."""
-    pattern = re.sub("%+", "%", pattern.lower() if fold else pattern)
-    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    fullmatch = re.compile(regex, re.DOTALL).fullmatch
-    if fold:
-        return lambda value: fullmatch(value.lower()) is not None
-    return lambda value: fullmatch(value) is not None
+    """``%`` is any run of characters, ``_`` exactly one; the whole value must match.
+
+    Matched in time linear in the value's length (times the pattern's), never by a
+    backtracking regex over the whole pattern (``'%a%a%a%b'`` on a long value would take
+    exponential time): the pattern is split at ``%`` into fixed-length segments; the first
+    must match at the start, each middle one is found at its leftmost place after the
+    previous one (leftmost is always safe: it leaves the most room for the rest), and the
+    last must end the value. query.js does the same.
+    """
+    parts = (pattern.lower() if fold else pattern).split("%")
+    if len(parts) == 1:
+        whole = _segment(parts[0]).fullmatch
+        if fold:
+            return lambda value: whole(value.lower()) is not None
+        return lambda value: whole(value) is not None
+    first = _segment(parts[0]).match
+    middle = [_segment(part).search for part in parts[1:-1] if part]
+    last = re.compile("(?:" + _segment(parts[-1]).pattern + r")\Z", re.DOTALL).search
+
+    def matches(value: str) -> bool:
+        if fold:
+            value = value.lower()
+        found = first(value)
+        if found is None:
+            return False
+        pos = found.end()
+        for search in middle:
+            found = search(value, pos)
+            if found is None:
+                return False
+            pos = found.end()
+        return last(value, pos) is not None
+
+    return matches
 
 
 def _test(c: Comparison) -> Callable[[Any], bool]:
@@ -490,7 +554,30 @@ def _test(c: Comparison) -> Callable[[Any], bool]:
     return test
 
 
+def _dataset_values(row: Row, key: str) -> list[str]:
+    return [str(d[key]) for d in row.get("datasets") or () if d.get(key) is not None]
+
+
+def _compile_dataset(c: Comparison) -> Pred:
+    """True when one of the run's data inputs matches (as in MLflow), False when none
+    does, UNKNOWN when the run has no input with that field."""
+    key = c.ident.key
+    if c.op == "IS NULL":
+        return lambda row: not _dataset_values(row, key)
+    if c.op == "IS NOT NULL":
+        return lambda row: bool(_dataset_values(row, key))
+    test = _test(c)
+
+    def compare(row: Row) -> bool | None:
+        values = _dataset_values(row, key)
+        return any(test(v) for v in values) if values else None
+
+    return compare
+
+
 def _compile_comparison(c: Comparison) -> Pred:
+    if c.ident.kind == "dataset":
+        return _compile_dataset(c)
     get = _getter(c.ident)
     if c.op == "IS NULL":
         return lambda row: get(row) is None

@@ -144,6 +144,19 @@ class RunRecord:
         return {**system_tags(self), **self.tags}
 
     @property
+    def datasets(self) -> list[dict[str, str | None]]:
+        """The data inputs as MLflow's ``datasets.*`` filters see them: ``name``,
+        ``digest`` (MLflow's digest of an imported dataset, else the content hash without
+        its ``sha256:`` prefix) and ``context``."""
+        out = []
+        for i in self.inputs:
+            digest = i.get("digest") or i.get("hash")
+            if isinstance(digest, str):
+                digest = digest.removeprefix("sha256:")
+            out.append({"name": i.get("name"), "digest": digest, "context": i.get("context")})
+        return out
+
+    @property
     def duration(self) -> int | None:
         return self.end_time - self.start_time if self.end_time is not None else None
 
@@ -216,6 +229,7 @@ class RunRecord:
             "params": {k: validate.canonical_str(v) for k, v in self.params.items()},
             "tags": self.all_tags,
             "metrics": self.metrics,  # per key: last, min, max, count (and last_step)
+            "datasets": self.datasets,
             "record": self,
         }
 
@@ -322,6 +336,30 @@ class Store:
             self.warnings.append(message)
 
     # ------------------------------------------------------------------ experiments
+
+    def require_store(self) -> None:
+        """Raise ``NotFound`` unless the root is a store: a folder holding a
+        ``registry.yaml``, a ``site.yaml`` or at least one experiment (a folder with an
+        ``experiment.yaml`` or a run). A mistyped ``--store`` must not check or publish
+        nothing and call it a success."""
+        root = self.root
+        hint = "check --store (or $RUNSITE_STORE); `runsite init` makes a new store"
+        if not root.exists():
+            raise NotFound(f"{root}: no such folder, so not a runsite store; {hint}")
+        if not root.is_dir():
+            raise NotFound(f"{root} is not a folder, so not a runsite store; {hint}")
+        if any((root / name).is_file() for name in (record.REGISTRY_YAML, "site.yaml")):
+            return
+        for exp in self._experiment_dirs():
+            if (exp / record.EXPERIMENT_YAML).is_file():
+                return
+            with os.scandir(exp) as it:
+                if any(os.path.isfile(os.path.join(e.path, record.RUN_JSON)) for e in it):
+                    return
+        raise NotFound(
+            f"{root} is not a runsite store: it holds no {record.REGISTRY_YAML}, no site.yaml "
+            f"and no experiment; {hint}"
+        )
 
     def _experiment_dirs(self) -> list[Path]:
         if not self.root.is_dir():

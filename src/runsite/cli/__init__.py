@@ -2,7 +2,8 @@
 
 One module per command group (``runs``: experiments and runs, ``models``: the registry,
 ``serve``: ``models serve``/``models dockerfile``, ``artifacts``: object-storage uploads,
-``site``: build and serve, ``init``); ``common`` holds the shared options, the JSON and
+``site``: build and serve, ``init``, ``imports``: ``import mlflow``, ``exec``: run a
+command with ``import mlflow`` meaning runsite); ``common`` holds the shared options, the JSON and
 table output and the one place where library errors become a line on stderr.
 Library errors (``RunsiteError``) become one line on stderr and exit code 1; usage
 errors are click's (exit code 2). No traceback for a user's mistake. The commands call
@@ -15,6 +16,8 @@ import click
 
 from runsite.cli.artifacts import artifacts
 from runsite.cli.common import Group, remember_store
+from runsite.cli.exec import exec_cmd
+from runsite.cli.imports import import_group
 from runsite.cli.init import init_cmd
 from runsite.cli.models import models
 from runsite.cli.runs import experiments, runs
@@ -40,7 +43,17 @@ def main() -> None:
 
 models.add_command(model_serve_cmd)
 models.add_command(dockerfile_cmd)
-for _command in (experiments, runs, models, artifacts, build_cmd, serve_cmd, init_cmd):
+for _command in (
+    experiments,
+    runs,
+    models,
+    artifacts,
+    build_cmd,
+    serve_cmd,
+    init_cmd,
+    import_group,
+    exec_cmd,
+):
     main.add_command(_command)
 main.add_command(serve_cmd, "ui")  # MLflow's `mlflow ui`
 

@@ -345,6 +345,7 @@ def check_cmd(base_ref: str | None, summary: str | None, store: str, as_json: bo
                     }
                     for g in result.gates
                 ],
+                "evidence": [e.to_dict() for e in result.evidence],
             }
         )
     else:

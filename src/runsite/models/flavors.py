@@ -106,10 +106,38 @@ class SklearnFlavor(Flavor):
 
     def load(self, reader: ModelReader, conf: dict[str, Any]) -> Any:
         self.require()
+        if conf.get("serialization") == "skops":
+            return _load_skops(reader, conf["file"])
         return reader.read_pickle(conf["file"])
 
     def libraries(self, obj: Any) -> list[str]:
         return [*libraries_of(obj), "numpy", "scipy"]
+
+
+def _load_skops(reader: ModelReader, name: str) -> Any:
+    """A scikit-learn model in skops' format (what MLflow 3 writes by default; an imported
+    MLflow model keeps it). skops builds only the types it is told to trust: those are the
+    types the pickle scanner allows a scikit-learn model, checked before loading."""
+    try:
+        import skops.io as sio
+    except ImportError:
+        raise MissingLibrary(
+            f"{reader.folder / name} is in skops' format (a model imported from MLflow): "
+            "pip install skops"
+        ) from None
+    from runsite.errors import UnsafePickle
+    from runsite.models.pickle_scan import allowed
+
+    data = reader.read_bytes(name)
+    wanted = sio.get_untrusted_types(data=data)
+    refused = [t for t in wanted if not allowed(t, "sklearn")]
+    if refused and not reader.trust:
+        raise UnsafePickle(
+            f"{reader.folder / name}: the skops file builds {', '.join(refused)}, which a "
+            "scikit-learn model does not need. Refused. If you trust it, load it with "
+            "trust=True (CLI: --trust-pickle)."
+        )
+    return sio.loads(data, trusted=wanted)
 
 
 class XGBoostFlavor(Flavor):

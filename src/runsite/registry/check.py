@@ -194,6 +194,50 @@ def _gate(
     )
 
 
+def _evidence_gate(
+    reg: Registry,
+    doc: Any,
+    model: RegisteredModel,
+    candidate: ModelVersion,
+    incumbent: ModelVersion | None,
+    result: CheckResult,
+    base_runs: GitRuns | None,
+) -> list[Problem]:
+    from runsite.registry.evidence import evidence_gate
+
+    node = _version_node(doc, model.name, candidate.version)
+    if not model.policy.get("metric"):
+        return [
+            problem(
+                f"{model.name}: the policy requires an evaluation but names no metric "
+                "(policy.metric) to compare on",
+                node,
+                "stage",
+            )
+        ]
+    # An evaluation run the base already holds is read as the base recorded it: a pull
+    # request that edits the production version's evaluations changes nothing here.
+    from runsite.registry.evaluate import TAG_MODEL
+
+    runs = []
+    for rec in reg.store.runs():
+        if rec.tags.get(TAG_MODEL) != model.name:
+            continue
+        at_base, _ = _evidence(reg, base_runs, rec.run_id, False) if base_runs else (rec, None)
+        runs.append(at_base or rec)
+    ev = evidence_gate(reg, model, candidate, incumbent, runs)
+    result.evidence.append(ev)
+    if ev.passed:
+        return []
+    return [
+        problem(
+            f"{model.name} v{candidate.version} → production fails the evidence gate: {ev.reason}",
+            node,
+            "stage",
+        )
+    ]
+
+
 def check(
     reg: Registry,
     base_text: str | None = None,
@@ -205,6 +249,11 @@ def check(
     ``base_runs`` (the store at the base commit) is where the gate reads the evidence of
     runs the base already holds."""
     result = CheckResult()
+    try:
+        reg.store.require_store()
+    except NotFound as exc:  # a mistyped --store is not an empty success
+        result.problems.append(Problem(str(exc)))
+        return result
     try:
         manifest = Manifest.load(reg.path)
     except StoreFormatError as exc:
@@ -239,6 +288,10 @@ def check(
             result.gates.append(gate)
             if prob:
                 result.problems.append(prob)
+            if model.policy.get("require_evaluation"):
+                result.problems += _evidence_gate(
+                    reg, doc, model, candidate, incumbent, result, base_runs
+                )
         from runsite.registry.report import markdown_report
 
         result.report = markdown_report(reg, result, models, base_models)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from runsite.errors import RunsiteError
 from runsite.registry.evaluate import (
+    TAG_HASH,
     TAG_MODEL,
     TAG_VERSION,
     evaluation_data_hash,
@@ -47,6 +48,7 @@ class EvaluationRecord:
     time: int
     metrics: dict[str, float]
     drift: dict[str, Any] = field(default_factory=dict)
+    model_hash: str | None = None  # the bytes it scored (tag runsite.evaluation.model_hash)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +93,7 @@ def evaluations_of(
                 int(rec.start_time or 0),
                 metrics,
                 dict(read_evaluation(rec).get("drift") or {}),
+                rec.tags.get(TAG_HASH),
             )
         )
     return out
@@ -164,3 +167,137 @@ def version_summaries(reg: Registry, model: RegisteredModel) -> list[VersionSumm
             )
         )
     return out
+
+
+# ---------------------------------------------------------------------- the evidence gate
+
+
+@dataclass
+class EvidenceResult:
+    """The evidence gate for one promotion to production (``require_evaluation``)."""
+
+    model: str
+    candidate: int
+    incumbent: int | None
+    metric: str
+    goal: str
+    margin: float
+    passed: bool = False
+    reason: str = ""
+    data_name: str | None = None
+    data_hash: str | None = None
+    candidate_eval: EvaluationRecord | None = None
+    incumbent_eval: EvaluationRecord | None = None
+
+    @property
+    def candidate_value(self) -> float | None:
+        return self.candidate_eval.metrics.get(self.metric) if self.candidate_eval else None
+
+    @property
+    def incumbent_value(self) -> float | None:
+        return self.incumbent_eval.metrics.get(self.metric) if self.incumbent_eval else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.candidate,
+            "incumbent": self.incumbent,
+            "metric": self.metric,
+            "goal": self.goal,
+            "margin": self.margin,
+            "passed": self.passed,
+            "reason": self.reason,
+            "data": {"name": self.data_name, "hash": self.data_hash},
+            "candidate_value": self.candidate_value,
+            "incumbent_value": self.incumbent_value,
+            "candidate_evaluation": self.candidate_eval.run_id if self.candidate_eval else None,
+            "incumbent_evaluation": self.incumbent_eval.run_id if self.incumbent_eval else None,
+        }
+
+
+def training_hashes(rec: RunRecord | None) -> set[str]:
+    """Hashes of every input the source run logged (training, validation, …): data a
+    version has seen is not evidence about new data."""
+    return {str(i["hash"]) for i in (rec.inputs if rec else []) if i.get("hash")}
+
+
+def _valid_for(reg: Registry, mv: ModelVersion, records: list[EvaluationRecord]) -> list[Any]:
+    """The evaluations that scored exactly this version's bytes (the run's model-hash tag
+    matches the manifest) on data its source run did not see, oldest first."""
+    seen = training_hashes(source_run(reg, mv))
+    return [
+        r
+        for r in records
+        if r.version == mv.version
+        and r.data_hash
+        and r.data_hash not in seen
+        and r.model_hash == mv.hash
+    ]
+
+
+def evidence_gate(
+    reg: Registry,
+    model: RegisteredModel,
+    candidate: ModelVersion,
+    incumbent: ModelVersion | None,
+    runs: list[RunRecord] | None = None,
+) -> EvidenceResult:
+    """Does ``candidate`` have an evaluation on data it was not trained on that beats
+    (by the policy's ``min_improvement``) ``incumbent``'s evaluation on the same data?
+    Without an incumbent, an evaluation on new data is enough. ``runs``: the runs to
+    read evaluations from (default: the store's)."""
+    from runsite.models.metrics import goal_of
+
+    metric = str(model.policy.get("metric") or "")
+    goal = str(model.policy.get("goal") or (goal_of(metric) if metric else "minimize"))
+    margin = float(model.policy.get("min_improvement") or 0.0)
+    inc = incumbent.version if incumbent else None
+    res = EvidenceResult(model.name, candidate.version, inc, metric, goal, margin)
+    records = evaluations_of(model.name, runs if runs is not None else reg.store.runs())
+    mine = [r for r in _valid_for(reg, candidate, records) if metric in r.metrics]
+    hint = (
+        f"runsite models evaluate {model.name} --versions {candidate.version}"
+        + (f",{incumbent.version}" if incumbent else "")
+        + " --data NEW_DATA --target COLUMN"
+    )
+    if not mine:
+        res.reason = (
+            f"v{candidate.version} has no evaluation of {metric} on data it was not trained on; "
+            f"run `{hint}` and commit the evaluation runs (--propose does both)"
+        )
+        return res
+    if incumbent is None:
+        latest = mine[-1]
+        res.passed = True
+        res.candidate_eval = latest
+        res.data_name, res.data_hash = latest.data_name, latest.data_hash
+        res.reason = (
+            f"evaluated on {latest.data_name}: {metric} {latest.metrics[metric]:.6g}; "
+            "no current production version to beat"
+        )
+        return res
+    theirs = [
+        r
+        for r in records
+        if r.version == incumbent.version and metric in r.metrics and r.model_hash == incumbent.hash
+    ]
+    by_hash = {r.data_hash: r for r in theirs}  # oldest first: the latest per data wins
+    pairs = [(c, by_hash[c.data_hash]) for c in mine if c.data_hash in by_hash]
+    if not pairs:
+        names = ", ".join(sorted({c.data_name for c in mine}))
+        res.reason = (
+            f"production v{incumbent.version} has no evaluation on the data v{candidate.version} "
+            f"was evaluated on ({names}); evaluate both on the same data: `{hint}`"
+        )
+        return res
+    c, i = max(pairs, key=lambda p: (max(p[0].time, p[1].time), p[0].time))
+    res.candidate_eval, res.incumbent_eval = c, i
+    res.data_name, res.data_hash = c.data_name, c.data_hash
+    cv, iv = c.metrics[metric], i.metrics[metric]
+    res.passed = cv <= iv - margin if goal == "minimize" else cv >= iv + margin
+    need = f" by at least {margin:g}" if margin else " or match"
+    res.reason = (
+        f"on {c.data_name}: {metric} {cv:.6g} vs v{incumbent.version}'s {iv:.6g} ({goal}); "
+        + ("passes" if res.passed else f"fails: a new production version must beat it{need}")
+    )
+    return res

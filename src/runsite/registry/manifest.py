@@ -23,7 +23,14 @@ GOALS = ("minimize", "maximize")
 AGGREGATES = ("last", "min", "max")
 
 TOP_KEYS = ("format", "policy", "models")
-POLICY_KEYS = ("max_production_versions", "metric", "goal", "aggregate")
+POLICY_KEYS = (
+    "max_production_versions",
+    "metric",
+    "goal",
+    "aggregate",
+    "require_evaluation",
+    "min_improvement",
+)
 MODEL_KEYS = ("description", "tags", "policy", "aliases", "versions")
 VERSION_KEYS = (
     "version",
@@ -49,6 +56,8 @@ format: 1
 #   max_production_versions: 1
 #   metric: rmse               # optional gate: a new production version must be
 #   goal: minimize             # at least as good as the one it replaces
+#   require_evaluation: false  # true: ...and evaluated on new data, beating production
+#   min_improvement: 0         #   there by this much (runsite models evaluate)
 
 models: {}
 """
@@ -165,6 +174,18 @@ def _check_policy(node: Any, where: str, out: list[Problem]) -> None:
         )
     if node.get("goal") is not None and not node.get("metric"):
         out.append(problem(f"{where}.goal needs a metric", node, "goal"))
+    req = node.get("require_evaluation")
+    if req is not None and not isinstance(req, bool):
+        out.append(
+            problem(f"{where}.require_evaluation must be true or false", node, "require_evaluation")
+        )
+    margin = node.get("min_improvement")
+    if margin is not None and (
+        isinstance(margin, bool) or not isinstance(margin, int | float) or margin < 0
+    ):
+        out.append(
+            problem(f"{where}.min_improvement must be a number ≥ 0", node, "min_improvement")
+        )
 
 
 def validate_doc(doc: Any) -> list[Problem]:
@@ -478,19 +499,26 @@ class Manifest:
         known = ", ".join(str(v.get("version")) for v in model.get("versions") or []) or "none"
         raise InvalidInput(f"model {name!r} has no version {version!r} (versions: {known})")
 
-    def add_version(self, name: str, entry: dict[str, Any]) -> int:
+    def add_version(self, name: str, entry: dict[str, Any], number: int | None = None) -> int:
+        """Append a version: the next number, or ``number`` (an import keeps MLflow's),
+        kept in version order."""
         model = self.model_node(name, create=True)
         versions = model.get("versions")
         if not isinstance(versions, CommentedSeq):
             versions = CommentedSeq()
             model["versions"] = versions
-        number = max((v.get("version", 0) for v in versions if isinstance(v, dict)), default=0) + 1
+        numbers = [v.get("version", 0) for v in versions if isinstance(v, dict)]
+        if number is None:
+            number = max(numbers, default=0) + 1
+        elif number in numbers:
+            raise InvalidInput(f"model {name!r} already has a version {number}")
         node = CommentedMap()
         node["version"] = number
         for k, v in entry.items():
             if v is not None:
                 node[k] = _to_node(v)
-        versions.append(node)
+        at = sum(1 for n in numbers if isinstance(n, int) and n < number)
+        versions.insert(at, node)
         return number
 
     def set_map_value(self, node: CommentedMap, key: str, sub: str, value: Any) -> None:

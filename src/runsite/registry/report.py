@@ -172,4 +172,50 @@ def markdown_report(
         lines.append("")
     for gate in result.gates:
         lines += _comparison(reg, gate)
+    for ev in result.evidence:
+        lines += _evidence(ev)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _drift(record: Any) -> str:
+    drift = record.drift if record is not None else {}
+    if not drift.get("available"):
+        return "unknown"
+    drifted = list(drift.get("drifted") or [])
+    return "drifted: " + ", ".join(_cell(d) for d in drifted[:5]) if drifted else "none"
+
+
+def _evidence(ev: Any) -> list[str]:
+    """The evidence gate's comparison: both versions on the same new data."""
+    inc = f"v{ev.incumbent} (production)" if ev.incumbent is not None else "current production"
+    mark = "✅" if ev.passed else "❌"
+    lines = [
+        f"### {_cell(ev.model)}: evidence for v{ev.candidate} (candidate) vs {inc}",
+        "",
+    ]
+    if ev.candidate_eval is None:
+        lines += [f"{mark} {_cell(ev.reason)}", ""]
+        return lines
+    c, i = ev.candidate_eval, ev.incumbent_eval
+    lines += [
+        f"Evaluated on **{_cell(ev.data_name)}** `{_cell(str(ev.data_hash)[:19])}…`, "
+        "data the candidate was not trained on.",
+        "",
+        f"| | v{ev.candidate} (candidate) | {inc} |",
+        "|---|---|---|",
+        f"| **{_cell(ev.metric)}** ({_cell(ev.goal)}"
+        + (f", by ≥ {_num(ev.margin)}" if ev.margin else "")
+        + f") | {_num(ev.candidate_value)} {mark} | "
+        + (_num(ev.incumbent_value) if i else "–")
+        + " |",
+    ]
+    shared = [k for k in c.metrics if k != ev.metric and (i is None or k in i.metrics)]
+    for key in shared[:8]:
+        other = _num(i.metrics[key]) if i else "–"
+        lines.append(f"| {_cell(key)} | {_num(c.metrics[key])} | {other} |")
+    lines.append(f"| drift vs training data | {_drift(c)} | {_drift(i) if i else '–'} |")
+    lines.append(
+        f"| evaluation run | `{_cell(c.run_id)}` | " + (f"`{_cell(i.run_id)}`" if i else "–") + " |"
+    )
+    lines += ["", f"Evidence: {'passed' if ev.passed else '**failed**'} — {_cell(ev.reason)}", ""]
+    return lines

@@ -36,6 +36,7 @@ class CheckResult:
     problems: list[Problem] = field(default_factory=list)
     gates: list[GateResult] = field(default_factory=list)
     transitions: list[Any] = field(default_factory=list)
+    evidence: list[Any] = field(default_factory=list)  # registry.evidence.EvidenceResult
     report: str = ""
 
     @property

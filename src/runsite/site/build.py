@@ -28,7 +28,7 @@ from runsite.site import collect as collect_mod
 from runsite.site import config as config_mod
 from runsite.site import theme as theme_mod
 from runsite.site.pages import PageContext, Renderer, published_bytes
-from runsite.site.writer import Writer, check_output_folder
+from runsite.site.writer import BuildError, Writer, check_output_folder
 from runsite.store import Store
 from runsite.version import __version__
 
@@ -109,6 +109,7 @@ def build(
     """Build the static site of ``store`` into ``out``."""
     started = time.perf_counter()
     st = Store(store)
+    st.require_store()
     out_path = Path(out)
     cfg = config_mod.load(st.root, title=title)
     check_output_folder(out_path, st.root, clean)
@@ -155,7 +156,13 @@ def build(
         yml = view.experiment.path + "/experiment.yaml"
         key = hashlib.sha256(
             "\n".join(
-                [base_key, renderer.context_key, _file_sha(Path(yml)), str(view.key_metric)]
+                [
+                    base_key,
+                    renderer.context_key,
+                    _file_sha(Path(yml)),
+                    str(view.key_metric),
+                    registry_sha,  # the runs table's versions column
+                ]
                 + [run_keys[r.run_id] for r in view.runs]
             ).encode()
         ).hexdigest()[:24]
@@ -179,7 +186,15 @@ def build(
             progress(f"rendered {i}/{len(runs)} runs")
 
     # 3. write
-    stats = writer.commit()
+    try:
+        stats = writer.commit()
+    except OSError as exc:  # disk full, read-only, I/O error: one line, not a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise BuildError(
+            f"could not write the site into {out_path}: {exc.strerror or exc}{where}; every "
+            "file there is whole (from this build or the previous one): free space and build "
+            "again"
+        ) from exc
     cache.save()
     result.files = stats.files
     result.written = stats.written
@@ -224,7 +239,8 @@ def _run_key(base: str, run: Any, renderer: Renderer, registry_sha: str) -> str:
         # the page links its parent and lists its children with their status
         str(run.parent_run_id in runs) if run.parent_run_id else "",
         ",".join(f"{c}:{runs[c].status}" for c in renderer.children.get(run.run_id, [])),
-        registry_sha if run.models else "",
+        # the page links the versions the run became, or the version it evaluated
+        registry_sha if run.models or "runsite.evaluation.model" in run.tags else "",
         renderer.context_key,
         run.status,  # RUNNING / UNFINISHED can change without a file changing
         renderer.experiment_name(run),

@@ -386,6 +386,94 @@ def runs_chart(metric: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"spec": copy.deepcopy(spec), "data": {"series": cols}}
 
 
+DRIFT_STATES = ("stable", "drift", "unknown")
+DRIFT_COLORS = ("#2f7d4f", "#c0392b", "#8a8f98")
+
+
+@cache
+def _evaluation_spec(by_version: bool) -> str:
+    import altair as alt
+
+    data = alt.NamedData(name="series")
+    x = alt.X(
+        "label:N",
+        title=None,
+        sort=None,  # oldest evaluation first, as given
+        axis=alt.Axis(labelAngle=-30, labelLimit=110, labelOverlap=True),
+    )
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    tooltip = [
+        alt.Tooltip("version:N"),
+        alt.Tooltip("data:N", title="data"),
+        alt.Tooltip("time:T", title="evaluated (UTC)", format="%Y-%m-%d %H:%M", formatType="utc"),
+        alt.Tooltip("value:Q", format=".6g"),
+        alt.Tooltip("drift:N"),
+        alt.Tooltip("drifted:N", title="drifted features"),
+    ]
+    detail: dict[str, Any] = (
+        {"color": alt.Color("version:N", title=None, legend=alt.Legend(orient="bottom"))}
+        if by_version
+        else {}
+    )
+    # a version evaluated once is a point, not a line through one point
+    line = (
+        alt.Chart(data)
+        .mark_line(strokeWidth=1.6)
+        .encode(x=x, y=y, detail="version:N", **detail)
+        .transform_filter("datum.n > 1")
+    )
+    points = (
+        alt.Chart(data)
+        .mark_point(size=90, filled=True, opacity=1)
+        .encode(
+            x=x,
+            y=y,
+            shape=alt.Shape(
+                "drift:N",
+                title="drift",
+                scale=alt.Scale(
+                    domain=list(DRIFT_STATES), range=["circle", "triangle-up", "square"]
+                ),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            color=(
+                alt.Color("version:N", title=None, legend=None)
+                if by_version
+                else alt.Color(
+                    "drift:N",
+                    title="drift",
+                    scale=alt.Scale(domain=list(DRIFT_STATES), range=list(DRIFT_COLORS)),
+                    legend=None,
+                )
+            ),
+            tooltip=tooltip,
+            href=alt.Href("url:N"),
+        )
+    )
+    chart = alt.layer(line, points).properties(width="container", height=220)
+    return json.dumps(_fit(chart.to_dict()))
+
+
+def evaluation_chart(
+    metric: str, rows: list[dict[str, Any]], by_version: bool = False
+) -> dict[str, Any]:
+    """A key metric per evaluation (monitoring: one point per batch of data scored),
+    oldest first; the point's shape and colour say whether that data drifted from the
+    training data. With ``by_version``, one line per version. ``rows``: dicts with
+    label, data, time (ms), version, value, drift (stable/drift/unknown), drifted, url."""
+    cols: dict[str, list[Any]] = {
+        k: [] for k in ("label", "data", "time", "version", "value", "drift", "drifted", "url")
+    }
+    for row in rows:
+        for k in cols:
+            cols[k].append(_num(row[k]) if k == "value" else row[k])
+    per_version = {v: cols["version"].count(v) for v in cols["version"]}
+    cols["n"] = [per_version[v] for v in cols["version"]]
+    spec: dict[str, Any] = json.loads(_evaluation_spec(by_version))
+    spec["title"] = {"text": f"{metric} per evaluation", "anchor": "start", "fontSize": 13}
+    return {"spec": spec, "data": {"series": cols}}
+
+
 @cache
 def _compare_specs_json() -> str:
     import altair as alt

@@ -34,7 +34,13 @@ def push(payload: dict[str, Any]) -> str:
     return f"(window.RUNSITE_DATA=window.RUNSITE_DATA||[]).push({_js(payload)});\n"
 
 
-def experiment_payload(view: ExperimentView, run_path: Any) -> dict[str, Any]:
+def experiment_payload(
+    view: ExperimentView,
+    run_path: Any,
+    versions: dict[str, list[tuple[str, str]]] | None = None,
+) -> dict[str, Any]:
+    """The experiment's runs as columns; ``versions`` (run id → ("name vN", page)) adds
+    ``runs.versions``: the registered versions each run became (``null`` for none)."""
     runs = view.runs
     params = sorted({k for r in runs for k in r.params})
     tags = sorted({k for r in runs for k in r.tags})
@@ -59,6 +65,11 @@ def experiment_payload(view: ExperimentView, run_path: Any) -> dict[str, Any]:
             "dirty": [r.dirty for r in runs],
             "parent": [r.parent_run_id for r in runs],
             "experiment": [r.experiment for r in runs],
+            **(
+                {"versions": [[list(v) for v in versions.get(r.run_id, [])] or None for r in runs]}
+                if versions
+                else {}
+            ),
         },
         "params": {
             k: [validate.canonical_str(r.params[k]) if k in r.params else None for r in runs]

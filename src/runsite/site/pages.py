@@ -19,7 +19,8 @@ from typing import Any
 from urllib.parse import quote
 
 from runsite import fmt, validate
-from runsite.site import charts, markup, theme
+from runsite.registry import evidence
+from runsite.site import charts, markup, theme, versions
 from runsite.site import data as data_files
 from runsite.site.collect import ExperimentView, SiteData
 from runsite.site.config import SiteConfig
@@ -91,10 +92,7 @@ class Renderer:
                 self.children.setdefault(run.parent_run_id, []).append(run.run_id)
         for kids in self.children.values():
             kids.sort()
-        self.versions_by_run: dict[str, list[Any]] = {}
-        for model in data.models:
-            for mv in model.versions:
-                self.versions_by_run.setdefault(mv.run_id, []).append(mv)
+        self.versions_by_run: dict[str, list[Any]] = versions.versions_by_run(data.models)
         self.exp_by_slug = {e.slug: e for e in data.experiments}
         # What every page shows besides its own data (a run page's cache key adds its own).
         self.context_key = hashlib.sha256(
@@ -119,6 +117,10 @@ class Renderer:
     def model_path(name: str) -> str:
         return f"models/{name}.html"
 
+    @staticmethod
+    def version_path(name: str, version: int) -> str:
+        return versions.version_path(name, version)
+
     def _render(self, template: str, path: str, origin: str, **ctx: Any) -> PageContext:
         root = "../" * path.count("/")
         context = dict(
@@ -133,6 +135,7 @@ class Renderer:
             run_path=self.run_path,
             experiment_path=self.experiment_path,
             model_path=self.model_path,
+            version_path=self.version_path,
             runs_by_id=self.data.runs,
             nav="",
             **ctx,
@@ -165,24 +168,117 @@ class Renderer:
                 metrics=self._version_metrics(),
             ),
             self._render(
-                "datasets.html", "datasets.html", "the datasets page", datasets=d.datasets
+                "datasets.html",
+                "datasets.html",
+                "the datasets page",
+                datasets=d.datasets,
+                dataset_versions=versions.dataset_links(d.models, d.runs),
             ),
             self._render("404.html", "404.html", "the 404 page"),
         ]
         for model in d.models:
-            timeline = [t for t in d.history or [] if t.model == model.name]
-            pages.append(
-                self._render(
-                    "model.html",
-                    self.model_path(model.name),
-                    f"model {model.name}",
-                    model=model,
-                    history=d.history is not None,
-                    timeline=timeline,
-                    metrics=self._version_metrics(),
-                )
-            )
+            pages += self.model_pages(model)
         return pages
+
+    def model_pages(self, model: Any) -> list[PageContext]:
+        """The model's page (its versions compared on the latest common evaluation) and
+        a page per version."""
+        d = self.data
+        runs = list(d.runs.values())
+        records = evidence.evaluations_of(model.name, runs)
+        metric, goal = evidence.key_metric(
+            model, [r for mv in model.versions if (r := d.runs.get(mv.run_id))] + runs
+        )
+        timeline = [t for t in d.history or [] if t.model == model.name]
+        data_hash, common = versions.latest_common(records)
+        common_views = versions.evaluation_views(common, d.runs, self.run_path)
+        chart = None
+        if metric and records:
+            rows = versions.chart_rows(
+                versions.evaluation_views(records, d.runs, self.run_path),
+                metric,
+                "../",
+                by_version=True,
+            )
+            if rows:
+                chart = self._chart("chart-evaluations", metric, rows, by_version=True)
+        pages = [
+            self._render(
+                "model.html",
+                self.model_path(model.name),
+                f"model {model.name}",
+                model=model,
+                history=d.history is not None,
+                timeline=timeline,
+                metrics=self._version_metrics(),
+                key_metric=metric,
+                goal=goal,
+                common=common_views,
+                common_hash=data_hash,
+                common_columns=versions.metric_columns(metric, common),
+                evaluations=records,
+                eval_chart=chart,
+            )
+        ]
+        for mv in model.versions:
+            pages.append(self.version_page(model, mv, metric, goal, records, timeline))
+        return pages
+
+    def _chart(self, cid: str, metric: str, rows: list[dict[str, Any]], **kw: Any) -> Any:
+        return {
+            "id": cid,
+            "key": metric,
+            "json": theme.Markup(charts.to_json(charts.evaluation_chart(metric, rows, **kw))),
+            "controls": False,
+            "defer": False,
+            "notes": [],
+        }
+
+    def version_page(
+        self,
+        model: Any,
+        mv: Any,
+        metric: str | None,
+        goal: str,
+        records: list[Any],
+        timeline: list[Any],
+    ) -> PageContext:
+        run = self.data.runs.get(mv.run_id)
+        meta: dict[str, Any] = self._model_meta(run, mv.artifact) if run else {}
+        example = None
+        if run and meta:
+            with contextlib.suppress(Exception):
+                folder = validate.confined(run.artifacts_dir, mv.artifact, "model folder")
+                example = versions.read_example(folder, meta)
+        mine = [r for r in records if r.version == mv.version]
+        views = versions.evaluation_views(mine, self.data.runs, self.run_path)
+        chart = None
+        if metric:
+            rows = versions.chart_rows(views, metric, "../../")
+            if rows:
+                chart = self._chart("chart-version", metric, rows)
+        path = self.version_path(model.name, mv.version)
+        return self._render(
+            "version.html",
+            path,
+            f"model {model.name} v{mv.version}",
+            model=model,
+            mv=mv,
+            run=run,
+            experiment=self.exp_by_slug.get(run.experiment_id) if run else None,
+            meta=meta,
+            example=example,
+            key_metric=metric,
+            goal=goal,
+            evaluations=list(reversed(views)),  # newest first in the table
+            columns=versions.metric_columns(metric, mine),
+            eval_chart=chart,
+            history=self.data.history is not None,
+            timeline=[t for t in timeline if t.version == mv.version],
+            dataset_ids={
+                i.get("hash"): _anchor(str(i.get("hash"))) for i in (run.inputs if run else [])
+            },
+        )
 
     def _version_metrics(self) -> dict[tuple[str, int], tuple[str, float] | None]:
         """(model, version) → (metric, value) shown beside registered versions: the
@@ -203,7 +299,7 @@ class Renderer:
 
     def experiment_outputs(self, view: ExperimentView) -> list[PageContext]:
         """The experiment's page and its runs index (for the interactive table)."""
-        payload = data_files.experiment_payload(view, self.run_path)
+        payload = data_files.experiment_payload(view, self.run_path, self._run_versions(view.runs))
         return [
             self.experiment_page(view),
             PageContext(
@@ -212,6 +308,17 @@ class Renderer:
                 f"experiment {view.slug}",
             ),
         ]
+
+    def _run_versions(self, runs: list[RunRecord]) -> dict[str, list[tuple[str, str]]]:
+        """Run id → ("name vN", page) of the versions each run became."""
+        return {
+            r.run_id: [
+                (f"{mv.name} v{mv.version}", self.version_path(mv.name, mv.version))
+                for mv in self.versions_by_run[r.run_id]
+            ]
+            for r in runs
+            if r.run_id in self.versions_by_run
+        }
 
     def experiment_page(self, view: ExperimentView) -> PageContext:
         params = sorted({k for r in view.runs for k in r.params})
@@ -265,6 +372,7 @@ class Renderer:
             tags=tags,
             charts=chart_list,
             charted_runs=min(len(view.runs), CHART_RUNS),
+            run_versions=self._run_versions(view.runs),
             fallback_rows=FALLBACK_ROWS,
         )
 
@@ -351,6 +459,7 @@ class Renderer:
             parent=self.data.runs.get(run.parent_run_id or ""),
             packages=packages,
             dataset_ids={i.get("hash"): _anchor(str(i.get("hash"))) for i in run.inputs},
+            evaluated=versions.evaluated_version(run, self.data.models),
         )
 
     def _curve_charts(

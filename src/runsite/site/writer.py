@@ -262,8 +262,12 @@ def _write_new(path: Path, data: bytes) -> None:
     if path.is_symlink() or path.exists():
         _remove(path)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except BaseException:
+        path.unlink(missing_ok=True)  # (disk full: leave no half file behind)
+        raise
 
 
 def _remove(path: Path) -> None:

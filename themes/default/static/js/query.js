@@ -48,6 +48,9 @@
   const KEYWORDS = new Set(["AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL"]);
   const OPERATORS = ["==", "!=", "<>", "<=", ">=", "=", "<", ">"]; // longest first
   const SAME_OPERATOR = { "==": "=", "<>": "!=" };
+  // Parentheses and NOTs nest at most this deep (search.py's MAX_DEPTH): a filter may come
+  // from a shared link's URL, and the parser and evaluation are recursive.
+  const MAX_DEPTH = 100;
   // The strict form a param or tag string must have to take part in a numeric comparison.
   const STRICT_NUMBER = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
   const hasOwn = Object.prototype.hasOwnProperty;
@@ -327,6 +330,16 @@
       this.q = query;
       this.toks = tokenize(query);
       this.i = 0;
+      this.depth = 0;
+    }
+
+    /** Count one more level of nesting (a '(' or a NOT at tok). */
+    enter(tok) {
+      this.depth += 1;
+      if (this.depth > MAX_DEPTH) {
+        throw this.error(
+          `too deeply nested: more than ${MAX_DEPTH} levels of parentheses and NOT`, tok);
+      }
     }
 
     peek() { return this.toks[this.i]; }
@@ -367,8 +380,10 @@
 
     negation() {
       if (this.atWord("NOT")) {
-        this.take();
-        return { type: "Not", item: this.negation() };
+        this.enter(this.take());
+        const node = { type: "Not", item: this.negation() };
+        this.depth -= 1;
+        return node;
       }
       return this.primary();
     }
@@ -376,9 +391,13 @@
     primary() {
       const tok = this.take();
       if (tok.kind === "(") {
+        this.enter(tok);
         const node = this.disjunction();
         const close = this.take();
-        if (close.kind === ")") return node;
+        if (close.kind === ")") {
+          this.depth -= 1;
+          return node;
+        }
         if (close.kind === "end") {
           throw this.error("unbalanced parenthesis: '(' is never closed", tok);
         }
@@ -521,19 +540,47 @@
     TEXT_TESTS[op] = (a, b) => NUMBER_TESTS[op](compareText(a, b), 0);
   });
 
-  /** `%` is any run of characters, `_` exactly one code point; the whole value must match.
-   * ILIKE lowercases with toLowerCase, Python with str.lower: both apply Unicode's full,
-   * locale-free mapping (İ -> i̇, final sigma), so they differ only across Unicode versions. */
-  function like(pattern, fold) {
-    const folded = (fold ? pattern.toLowerCase() : pattern).replace(/%+/g, "%");
+  /** A LIKE segment (no `%`) as regex source of fixed length: `_` is any one code point. */
+  function segmentSource(text) {
     let source = "";
-    for (const c of folded) {
-      if (c === "%") source += "[\\s\\S]*";
-      else if (c === "_") source += "[\\s\\S]";
+    for (const c of text) {
+      if (c === "_") source += "[\\s\\S]";
       else source += c.replace(/[\^$\\.*+?()[\]{}|/]/, "\\$&");
     }
-    const regex = new RegExp("^(?:" + source + ")$", "u");
-    return fold ? (value) => regex.test(value.toLowerCase()) : (value) => regex.test(value);
+    return source;
+  }
+
+  /** `%` is any run of characters, `_` exactly one code point; the whole value must match.
+   * ILIKE lowercases with toLowerCase, Python with str.lower: both apply Unicode's full,
+   * locale-free mapping (İ -> i̇, final sigma), so they differ only across Unicode versions.
+   * Linear in the value's length, as in search.py: split at `%` into fixed-length segments;
+   * the first matches at the start, each middle one at its leftmost place after the
+   * previous, the last ends the value (no backtracking regex over the whole pattern). */
+  function like(pattern, fold) {
+    const parts = (fold ? pattern.toLowerCase() : pattern).split("%");
+    const prepare = fold ? (value) => value.toLowerCase() : (value) => value;
+    if (parts.length === 1) {
+      const whole = new RegExp("^(?:" + segmentSource(parts[0]) + ")$", "u");
+      return (value) => whole.test(prepare(value));
+    }
+    const first = new RegExp("^(?:" + segmentSource(parts[0]) + ")", "u");
+    const middle = parts.slice(1, -1).filter((part) => part !== "")
+      .map((part) => new RegExp(segmentSource(part), "gu"));
+    const last = new RegExp("(?:" + segmentSource(parts[parts.length - 1]) + ")$", "gu");
+    return function (raw) {
+      const value = prepare(raw);
+      const found = first.exec(value);
+      if (found === null) return false;
+      let pos = found[0].length;
+      for (const search of middle) {
+        search.lastIndex = pos;
+        const next = search.exec(value);
+        if (next === null) return false;
+        pos = next.index + next[0].length;
+      }
+      last.lastIndex = pos;
+      return last.test(value);
+    };
   }
 
   /** The test applied to a present value (already converted to a number if needed). */

@@ -130,6 +130,7 @@
         tags: tags,
         metrics: metrics,
         url: r.url[i],
+        versions: r.versions ? r.versions[i] : null,
         index: i,
         haystack: (name + "\n" + tagValues.join("\n")).toLowerCase(),
       };
@@ -317,7 +318,20 @@
           return v == null ? el("span", { className: "muted", text: MISSING }) : v;
         } };
     });
-    return fixed.concat(chosen);
+    const out = fixed.concat(chosen);
+    if (this.data.runs.versions) {
+      // last: the registered versions each run became, [["taxi v2", "models/taxi/v2.html"], …]
+      out.push({ label: "Versions", ident: null, className: "rt-versions", cell: (r) => {
+        if (!r.versions) return "";
+        const frag = document.createDocumentFragment();
+        for (const [label, page] of r.versions) {
+          frag.appendChild(el("a", { className: "badge version", href: root + page, text: label }));
+          frag.appendChild(document.createTextNode(" "));
+        }
+        return frag;
+      } });
+    }
+    return out;
   };
 
   // ------------------------------------------------------------------------- DOM skeleton

@@ -1,0 +1,218 @@
+"""The rest of the MLflow drop-in: ``runsite.artifacts.download_artifacts``, ``datasets.*``
+filters, the active-experiment default of ``search_runs`` and ``runsite exec``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import runsite
+from runsite.cli import main
+from runsite.errors import InvalidInput, NotFound, QueryError
+
+
+def _walk(base: Path) -> list[str]:
+    return sorted(p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file())
+
+
+def _run_with_files(store: Path) -> str:
+    runsite.set_store(store)
+    with runsite.start_run(log_git=False) as r:
+        runsite.log_text("a", "f.txt")
+        runsite.log_text("b", "d/g.txt")
+        runsite.log_text("c", "d/e/h.txt")
+    return r.run_id
+
+
+# The layouts download_artifacts gives, as real MLflow gives them (tests below compare).
+_CASES = {
+    "file": {"artifact_path": "f.txt"},
+    "dir": {"artifact_path": "d"},
+    "root": {},
+    "uri_file": {"uri": "d/g.txt"},
+    "uri_dir_slash": {"uri": "d/"},
+}
+
+
+def _layouts(download: object, rid: str, tmp: Path) -> dict[str, list[object]]:
+    out: dict[str, list[object]] = {}
+    for name, case in _CASES.items():
+        dst = tmp / name
+        dst.mkdir()
+        if "uri" in case:
+            got = download(artifact_uri=f"runs:/{rid}/{case['uri']}", dst_path=str(dst))  # type: ignore[operator]
+        else:
+            got = download(run_id=rid, dst_path=str(dst), **case)  # type: ignore[operator]
+        out[name] = [os.path.relpath(got, dst), _walk(dst)]
+    return out
+
+
+def test_download_artifacts_layouts(store: Path, tmp_path: Path) -> None:
+    rid = _run_with_files(store)
+    got = _layouts(runsite.artifacts.download_artifacts, rid, tmp_path)
+    assert got == {
+        "file": ["f.txt", ["f.txt"]],
+        "dir": ["d", ["d/e/h.txt", "d/g.txt"]],
+        "root": [".", ["d/e/h.txt", "d/g.txt", "f.txt"]],
+        "uri_file": ["g.txt", ["g.txt"]],
+        "uri_dir_slash": [".", ["e/h.txt", "g.txt"]],
+    }
+    with pytest.raises(InvalidInput, match="exactly one"):
+        runsite.artifacts.download_artifacts(artifact_uri=f"runs:/{rid}/f.txt", run_id=rid)
+    with pytest.raises(NotFound):
+        runsite.artifacts.download_artifacts(run_id=rid, artifact_path="nope.txt")
+    with pytest.raises(InvalidInput):
+        runsite.artifacts.download_artifacts(run_id=rid, artifact_path="../../etc/passwd")
+    # a temporary folder by default
+    assert (
+        Path(runsite.artifacts.download_artifacts(run_id=rid, artifact_path="f.txt")).read_text()
+        == "a"
+    )
+
+
+def test_download_artifacts_of_a_registered_model(store: Path, tmp_path: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    runsite.set_store(store)
+    with runsite.start_run(log_git=False) as r:
+        runsite.sklearn.log_model(LinearRegression().fit([[0], [1]], [0, 1]), "model")
+    runsite.register_model(f"runs:/{r.run_id}/model", "m")
+    got = Path(runsite.artifacts.download_artifacts("models:/m/1", dst_path=str(tmp_path)))
+    assert got == tmp_path.resolve()
+    assert (got / "model.yaml").is_file() and (got / "model.pkl").is_file()
+    (r.artifacts_dir / "model" / "model.pkl").write_bytes(b"changed")
+    with pytest.raises(runsite.errors.StoreFormatError, match="does not match"):
+        runsite.artifacts.download_artifacts("models:/m/1", dst_path=str(tmp_path / "again"))
+
+
+_MLFLOW_LAYOUTS = """
+import json, os, sys, tempfile
+from pathlib import Path
+import mlflow
+mlflow.set_tracking_uri(f"sqlite:///{sys.argv[1]}/m.db")
+with mlflow.start_run() as r:
+    for name, text in [("f.txt", "a"), ("d/g.txt", "b"), ("d/e/h.txt", "c")]:
+        mlflow.log_text(text, name)
+sys.path.insert(0, sys.argv[2])
+from test_mlflow_gaps import _layouts
+out = _layouts(mlflow.artifacts.download_artifacts, r.info.run_id, Path(sys.argv[1]) / "out")
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_download_artifacts_layouts_match_mlflow(store: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+    (tmp_path / "out").mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-c", _MLFLOW_LAYOUTS, str(tmp_path), str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    theirs = json.loads(proc.stdout.strip().splitlines()[-1])
+    rid = _run_with_files(store)
+    (tmp_path / "ours").mkdir()
+    assert _layouts(runsite.artifacts.download_artifacts, rid, tmp_path / "ours") == theirs
+
+
+def test_datasets_filters(store: Path, tmp_path: Path) -> None:
+    runsite.set_store(store)
+    (tmp_path / "train.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "eval.csv").write_text("a,b\n3,4\n")
+    with runsite.start_run(run_name="both", log_git=False) as both:
+        runsite.log_input(tmp_path / "train.csv", context="training")
+        info = runsite.log_input(tmp_path / "eval.csv", name="holdout", context="eval")
+    with runsite.start_run(run_name="none", log_git=False):
+        pass
+
+    def names(q: str) -> list[str]:
+        return [r.run_name for r in runsite.search_runs(q)]
+
+    assert names("datasets.name = 'train.csv'") == ["both"]
+    assert names("datasets.context = 'eval'") == ["both"]
+    assert names("datasets.name IN ('holdout', 'x')") == ["both"]
+    assert names("datasets.name LIKE 'hold%'") == ["both"]
+    assert names("datasets.name = 'nope'") == []
+    assert names(f"datasets.digest = '{info['hash'].removeprefix('sha256:')}'") == ["both"]
+    assert names("datasets.name IS NULL") == ["none"]
+    assert names("datasets.context = 'training' and datasets.name = 'holdout'") == ["both"]
+    assert sorted(names("not datasets.name = 'nope'")) == ["both"]
+    with pytest.raises(QueryError, match="unknown dataset field 'size'"):
+        runsite.search_runs("datasets.size = '1'")
+    with pytest.raises(QueryError, match="only with strings"):
+        runsite.search_runs("datasets.name = 3")
+    assert both.run_id
+
+
+def test_search_runs_defaults_to_the_active_experiment(store: Path) -> None:
+    runsite.set_store(store)
+    runsite.set_experiment("a")
+    with runsite.start_run(run_name="in-a", log_git=False):
+        pass
+    runsite.set_experiment("b")
+    with runsite.start_run(run_name="in-b", log_git=False):
+        pass
+
+    def names(**kw: object) -> list[str]:
+        return sorted(r.run_name for r in runsite.search_runs(**kw))  # type: ignore[arg-type]
+
+    assert names() == ["in-b"]
+    assert names(experiment_ids=["a"]) == ["in-a"]
+    assert names(experiment_ids="a") == ["in-a"]
+    assert names(experiment_names=["a", "b"]) == ["in-a", "in-b"]
+    assert names(search_all_experiments=True) == ["in-a", "in-b"]
+    assert names(experiment_ids=["nope"]) == []
+    assert names(run_view_type=runsite.entities.ViewType.DELETED_ONLY) == []
+    runsite.set_experiment("empty")
+    assert names() == []
+
+
+def test_exec_makes_import_mlflow_mean_runsite(store: Path, tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            import mlflow
+            import mlflow.sklearn
+            from mlflow.tracking import MlflowClient
+            print(mlflow.__name__, mlflow.sklearn.__name__, MlflowClient.__module__)
+            mlflow.set_experiment("ported")
+            with mlflow.start_run(run_name="zero-line"):
+                mlflow.log_metric("m", 1.5)
+            sys.exit(3)
+            """
+        )
+    )
+    env = dict(os.environ, RUNSITE_STORE=str(store))
+    proc = subprocess.run(
+        [sys.executable, "-m", "runsite", "exec", "--", sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout.split() == ["runsite.mlflow", "runsite.sklearn", "runsite.client"]
+    runsite.set_store(store)
+    (run,) = runsite.search_runs(experiment_names=["ported"])
+    assert run.run_name == "zero-line" and run.metrics["m"]["last"] == 1.5
+    assert not (tmp_path / "mlruns").exists()
+
+
+def test_exec_usage() -> None:
+    res = CliRunner().invoke(main, ["exec"])
+    assert res.exit_code == 2
+    res = CliRunner().invoke(main, ["exec", "--", "no-such-command-xyz"])
+    assert res.exit_code == 1 and "no such command" in res.output
