@@ -55,13 +55,13 @@ def test_a_run_gets_system_metrics(store: Path) -> None:
     runsite.set_system_metrics_sampling_interval(0.1)
     with runsite.start_run(log_system_metrics=True, log_git=False) as run:
         runsite.log_metric("loss", 1.0)
-        _busy(0.8)
+        _busy(1.5)  # ~15 samples on an idle machine, at least 2 on a busy one
     rec = runsite.get_run(run.run_id)
     assert rec.status == "FINISHED"
     assert set(rec.data.metrics) >= MLFLOW_NAMES
     assert "loss" in rec.data.metrics
     history = rec.metric_history("system/system_memory_usage_megabytes").to_pylist()
-    assert len(history) >= 3
+    assert len(history) >= 2
     assert [p["step"] for p in history] == list(range(len(history)))
     assert all(p["value"] > 0 for p in history)
     assert 0 <= rec.data.metrics["system/cpu_utilization_percentage"] <= 100
