@@ -161,6 +161,8 @@ def link_problems(site: Path, check_fragments: bool = True) -> list[str]:
         for tag in doc.find_all(True):
             for attr in URL_ATTRS:
                 value = tag.get(attr)
+                if tag.name == "img" and attr == "src" and str(value).startswith("data:image/"):
+                    continue  # an inline image (an SVG artifact's preview): not a link
                 if value is not None:
                     urls.append(str(value))
         for script in doc.find_all("script", type="application/json"):

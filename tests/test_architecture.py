@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.version",
             "runsite.location",
             "runsite.hooks",
+            "runsite.redact",  # what never reaches a public page (site, check reports)
         ],
     ),
     (
@@ -55,6 +56,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.arrowio",  # pyarrow
             "runsite.gitio",  # GitPython
             "runsite.objstore",  # fsspec (s3fs, gcsfs… are its plugins)
+            "runsite.duckio",  # duckdb
             "runsite.site.charts",  # altair
             "runsite.site.theme",  # jinja2
             "runsite.site.markup",  # markdown + nh3
@@ -91,6 +93,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.mlflow",  # the MLflow façade: ``import runsite.mlflow as mlflow``
             "runsite.autologging.*",  # autolog: patches the user's sklearn/xgboost
             "runsite.system_metrics",  # psutil/pynvml sampler behind start_run
+            "runsite.sql",  # the store as SQL views (runs, metrics, registry versions)
             "runsite.artifacts",  # mlflow.artifacts.download_artifacts
             "runsite.mlflow_import",  # runsite import mlflow (reads a store with MLflow)
         ],
@@ -112,11 +115,18 @@ SEAMS: dict[str, set[str]] = {
     "markdown": {"runsite.site.markup"},
     "nh3": {"runsite.site.markup"},
     "click": {"runsite.cli.*"},
-    "pandas": {"runsite.frames", "runsite.models.signature", "runsite.autologging.*"},
+    # models.spark: the pandas batches Spark hands a pandas UDF, and their dtypes
+    "pandas": {
+        "runsite.frames",
+        "runsite.models.signature",
+        "runsite.models.spark",
+        "runsite.autologging.*",
+    },
     "numpy": {
         "runsite.models.signature",
         "runsite.models.metrics",
         "runsite.models.drift",
+        "runsite.models.spark",
         "runsite.autologging.*",
     },
     "sklearn": {"runsite.models.flavors", "runsite.autologging.*"},
@@ -124,6 +134,8 @@ SEAMS: dict[str, set[str]] = {
     "fsspec": {"runsite.objstore"},
     "s3fs": {"runsite.objstore"},  # reached through fsspec, never imported by name
     "boto3": {"runsite.objstore"},  # idem (s3fs's own dependency)
+    "duckdb": {"runsite.duckio"},
+    "pyspark": {"runsite.models.spark"},
     "uvicorn": {"runsite.serving.server"},
     "httptools": {"runsite.serving.server"},  # uvicorn's HTTP parser, never imported
     "psutil": {"runsite.system_metrics"},

@@ -16,7 +16,13 @@ from ruamel.yaml import YAML
 from conftest import git
 from runsite.cli import main
 from runsite.errors import InvalidInput
-from runsite.init import CHECK_WORKFLOW, PUBLISH_WORKFLOW, codeowners_line, init_project
+from runsite.init import (
+    CHECK_WORKFLOW,
+    PUBLISH_WORKFLOW,
+    codeowners_line,
+    init_project,
+    install_spec,
+)
 from runsite.registry import manifest
 from runsite.site import config
 
@@ -37,6 +43,7 @@ def test_creates_every_file(tmp_path: Path) -> None:
         "runs/registry.yaml": "created",
         "runs/site.yaml": "created",
         ".gitattributes": "created",
+        ".gitignore": "created",
         PUBLISH_WORKFLOW: "created",
         CHECK_WORKFLOW: "created",
     }
@@ -51,7 +58,12 @@ def test_creates_every_file(tmp_path: Path) -> None:
 
 def test_without_github_no_workflows(tmp_path: Path) -> None:
     done = init_project(tmp_path)
-    assert {p.name for p, _ in done} == {"registry.yaml", "site.yaml", ".gitattributes"}
+    assert {p.name for p, _ in done} == {
+        "registry.yaml",
+        "site.yaml",
+        ".gitattributes",
+        ".gitignore",
+    }
     assert not (tmp_path / ".github").exists()
 
 
@@ -80,9 +92,10 @@ def test_rerun_is_unchanged_and_keeps_user_edits(tmp_path: Path) -> None:
 
     actions = _actions(init_project(tmp_path, github=True), tmp_path)
     assert actions == {
-        "runs/registry.yaml": "kept (yours differs)",
+        "runs/registry.yaml": "kept (your registry)",
         "runs/site.yaml": "unchanged",
         ".gitattributes": "unchanged",
+        ".gitignore": "unchanged",
         PUBLISH_WORKFLOW: "kept (yours differs)",
         CHECK_WORKFLOW: "unchanged",
     }
@@ -132,7 +145,8 @@ def test_workflow_structure(tmp_path: Path) -> None:
     assert {"actions/configure-pages", "actions/upload-pages-artifact"} <= set(uses)
     upload = next(s for s in build if "upload-pages-artifact" in s.get("uses", ""))
     assert upload["with"]["path"] == "site"
-    assert publish["env"]["RUNSITE_PIP_SPEC"] == "runsite"
+    spec = publish["env"]["RUNSITE_PIP_SPEC"]
+    assert spec == install_spec()[0] and spec.startswith("runsite @ git+")
     assert any('pip install "$RUNSITE_PIP_SPEC"' in s.get("run", "") for s in build)
     deploy = publish["jobs"]["deploy"]
     assert deploy["needs"] == "build"
@@ -246,13 +260,14 @@ def test_cli_prints_actions_and_next_steps(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert any(line.startswith("created") and line.endswith("registry.yaml") for line in lines)
-    assert sum(line.startswith("created") for line in lines) == 5
+    assert sum(line.startswith("created") for line in lines) == 6
     assert "Settings → Pages → Source: GitHub Actions" in result.output
     assert "/runs/registry.yaml @your-org/ml-reviewers" in result.output
 
     again = runner.invoke(main, ["init", str(tmp_path / "proj"), "--github"])
     assert again.exit_code == 0
-    assert sum(line.startswith("unchanged") for line in again.output.splitlines()) == 5
+    assert sum(line.startswith("unchanged") for line in again.output.splitlines()) == 6
+    assert "merge" not in again.output and "Kept as you have them" not in again.output
 
 
 def test_cli_store_option(tmp_path: Path) -> None:

@@ -310,3 +310,31 @@ def test_gc_lists_then_removes_only_unreferenced_objects(
     code, out, _ = cli("artifacts", "gc", "--yes", "--store", str(store))
     assert code == 0 and "1 objects" in out
     assert not client.exists(drop_sha) and client.exists(keep_sha)
+
+
+def test_download_artifacts_fetches_by_hash_and_checks(
+    tmp_path: Path, s3: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "runs"
+    configure(store, s3, bucket)
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(os.urandom(4096))
+    with runsite.Store(store).start_run("e") as run:
+        run.log_artifact(weights, "ckpt")
+        run.log_model(fit(), "model")
+    assert (run.artifacts_dir / "ckpt" / "weights.bin.pointer").is_file()
+    monkeypatch.setenv("RUNSITE_CACHE_DIR", str(tmp_path / "fresh"))  # as on another clone
+    client = runsite.MlflowClient(tracking_uri=str(store))
+    got = Path(client.download_artifacts(run.run_id, "ckpt/weights.bin", str(tmp_path / "d1")))
+    assert got == (tmp_path / "d1" / "weights.bin").resolve()
+    assert got.read_bytes() == weights.read_bytes()
+    folder = Path(client.download_artifacts(run.run_id, "model", str(tmp_path / "d2")))
+    assert not list(folder.rglob("*.pointer")) and (folder / "model.pkl").is_file()
+    assert runsite.load_model(folder).predict(np.array([[1.0, 2.0]])).shape == (1,)
+    # a tampered object is refused naming it, and nothing is left in its place
+    ptr = objstore.read_pointer(run.artifacts_dir / "ckpt" / "weights.bin.pointer")
+    objstore.cached_path(ptr.sha256).write_bytes(b"evil")
+    with pytest.raises(StoreFormatError, match=r"weights\.bin") as e:
+        client.download_artifacts(run.run_id, "ckpt/weights.bin", str(tmp_path / "d3"))
+    assert ptr.url in str(e.value)
+    assert not (tmp_path / "d3" / "weights.bin").exists()

@@ -90,7 +90,8 @@ def test_a_script_dying_with_an_open_run_records_its_exception(tmp_path: Path) -
     assert run.error is not None
     assert run.error["exc_type"] == "KeyError"
     assert run.error["message"] == "'missing key'"
-    assert 'File "' in run.error["traceback"] and "train.py" in run.error["traceback"]
+    assert 'File "train.py", line 6, in <module>' in run.error["traceback"]  # cwd-relative
+    assert str(tmp_path) not in run.error["traceback"]
 
 
 def test_the_run_page_shows_the_error_escaped(store: Path, tmp_path: Path) -> None:

@@ -298,3 +298,114 @@ def test_runs_check_reads_git_objects_not_the_working_tree(
     assert code == 1 and "no store to check" in err
     code, _, err = cli("runs", "check", "--base", "no-such-branch", "--store", str(store))
     assert code == 1 and "unknown git revision 'no-such-branch'" in err
+
+
+# -------------------------------------------------------------- the check's report
+
+
+def github_html(markdown: str) -> str:
+    """The report as GitHub renders a job summary (cmark-gfm, GitHub's own parser)."""
+    cmarkgfm = pytest.importorskip("cmarkgfm")
+    from cmarkgfm.cmark import Options
+
+    return str(
+        cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+    )
+
+
+def train_with(rmse: float, name: str, params: dict[str, object]) -> str:
+    X = np.arange(20.0).reshape(10, 2)
+    with runsite.start_run(run_name=name) as run:
+        runsite.log_params(params)
+        runsite.log_metric("rmse", rmse)
+        runsite.log_model(Ridge(alpha=1.0).fit(X, X.sum(axis=1)), "model")
+    return run.run_id
+
+
+def _promote_new(store: Path, repo: Path, run_id: str) -> tuple[int, str, str]:
+    s = ("--store", str(store))
+    assert cli("models", "register", f"{run_id}/model", "taxi", *s)[0] == 0
+    assert cli("models", "stage", "taxi", "3", "production", "--archive-existing", *s)[0] == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "promote v3")
+    summary = repo.parent / "summary.md"
+    code, _, err = cli("models", "check", "--base", "main", "--summary", str(summary), *s)
+    return code, summary.read_text(), err
+
+
+def test_check_summary_masks_secrets_and_keeps_site_excludes(
+    repo: Path, promoted: tuple[Path, str, str]
+) -> None:
+    store, _, _ = promoted
+    git(repo, "checkout", "-q", "main")
+    (store / "site.yaml").write_text('exclude:\n  params: ["internal_*"]\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "site: hide internal params")
+    git(repo, "checkout", "-q", "pr")
+    git(repo, "merge", "-q", "main")
+    (store / "site.yaml").write_text("title: mine\n")  # the PR drops the exclude
+    run_id = train_with(
+        3.0,
+        "best",
+        {
+            "API_KEY": "s3cr3t-1",
+            "openai-api-key": "s3cr3t-2",
+            "db_password": "s3cr3t-3",
+            "internal_cost_center": "s3cr3t-4",
+            "dsn": "postgres://me:s3cr3t-5@db/x",
+            "data_url": "postgres://me:s3cr3t-6@db/x",
+            "n_keys": 12,
+        },
+    )
+    code, report, err = _promote_new(store, repo, run_id)
+    assert code == 0, err
+    assert "s3cr3t" not in report
+    assert "| param `API_KEY` | \\*\\*\\* |" in report
+    assert "internal_cost_center" not in report
+    assert "| param `n_keys` | 12 |" in report
+    assert "postgres\\:\\/\\/me\\:\\*\\*\\*\\@\u2060db\\/x" in report
+
+
+HOSTILE_NAME = "[✅ Approved by the ML platform team](https://evil.example/approve)"
+HOSTILE_VALUES = {
+    "a_link": "[approved](https://evil.example/)",
+    "b_image": "![](https://evil.example/x.png)",
+    "c_html": "<script>alert(1)</script><iframe src=//evil.example>",
+    "d_backticks": "a`b``c```d",
+    "e_pipe": "x | y | z",
+    "f_autolink": "<https://evil.example/> mail@evil.example www.evil.example",
+    "g_misc": "<b>bold</b> &lt;entity&gt; **strong** <!-- comment --> \u202eevil",
+    "h_lines": "first line\nsecond line",
+    "i_closing": "` <b>out</b>",
+}
+
+
+def test_check_report_cannot_be_forged_by_data(repo: Path, promoted: tuple[Path, str, str]) -> None:
+    """Attack 11: run names and param values with links, images, HTML and backticks
+    render as text in the job summary."""
+    store, good, _ = promoted
+    run_id = train_with(3.0, HOSTILE_NAME, HOSTILE_VALUES)
+    code, report, err = _promote_new(store, repo, run_id)
+    assert code == 0, err
+    html = github_html(report)
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    tags = {t.name for t in soup.find_all(True)}
+    assert tags <= {"h2", "h3", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td"} | {
+        "code",
+        "strong",
+        "br",
+    }, tags
+    assert "evil.example" not in " ".join(str(a.get("href")) for a in soup.find_all("a"))
+    assert "<!--" not in html
+    # Code spans hold exactly the run ids, hashes and param names: nothing closed them.
+    codes = [c.get_text() for c in soup.find_all("code")]
+    assert run_id in codes and good in codes
+    assert {f"{k}" for k in HOSTILE_VALUES} <= set(codes)
+    # The text still says what the data says (escaped, not dropped), on one line.
+    text = soup.get_text()
+    assert "[✅ Approved by the ML platform team](https://evil.example/approve)" in text
+    assert "<script>alert(1)</script>" in text and "a`b``c```d" in text
+    assert "<b>bold</b> &lt;entity&gt; **strong** <!-- comment -->" in text
+    assert "\u202e" not in text and "first line second line" in text

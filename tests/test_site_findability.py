@@ -120,3 +120,50 @@ def test_classes_show_their_own_name_and_the_full_path_on_hover(site: tuple) -> 
         pre["title"].startswith("sklearn.feature_extraction.")
         and "._dict_vectorizer." in pre["title"]
     )
+
+
+def test_datasets_page_groups_versions_of_a_path_with_contexts_and_model_versions(
+    store: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    train, val = data / "train.csv", data / "val.csv"
+    train.write_text("x,y\n1,2\n2,4\n")
+    val.write_text("x,y\n3,6\n")
+    runsite.set_experiment("exp")
+    model = LinearRegression().fit([[1.0], [2.0]], [2.0, 4.0])
+    with runsite.start_run(run_name="old") as old:
+        runsite.log_input(train, name="train")
+        runsite.log_input(val, name="val", context="validation")
+        runsite.log_model(model, "model")
+    runsite.register_model(f"runs:/{old.run_id}/model", "reg")
+    train.write_text("x,y\n1,2\n2,4\n3,6\n")  # a new version of the same path
+    with runsite.start_run(run_name="new") as new:
+        runsite.log_input(train, name="train")
+        runsite.log_input(train, name="train again", context="evaluation")
+    out = tmp_path / "site"
+    build(store, out)
+    doc = parse(out / "datasets.html")
+    groups = doc.select("section.dataset-group")
+    keys = [text_of(g.find(class_="ds-key")) for g in groups]
+    assert sorted(keys) == ["data/train.csv", "data/val.csv"]  # as logged (cwd-relative)
+    by_key = dict(zip(keys, groups, strict=True))
+    rows = by_key["data/train.csv"].select("table.ds-versions tbody tr")
+    assert len(rows) == 2  # two hashes of one path, newest first
+    new_hash = runsite.Store(store).run(new.run_id).inputs[0]["hash"]
+    old_hash = runsite.Store(store).run(old.run_id).inputs[0]["hash"]
+    assert [tr["id"] for tr in rows] == ["d-" + h.split(":")[1][:16] for h in (new_hash, old_hash)]
+    cells = [[text_of(td) for td in tr.find_all("td")] for tr in rows]
+    assert "latest" in cells[0][0] and "stale for reg v1" in cells[1][0]
+    assert cells[0][4] == "training, evaluation" and cells[1][4] == "training"
+    assert cells[0][3] == "3" and cells[1][3] == "2"
+    assert cells[0][6] == "–" and cells[1][6] == "Trained: reg v1"
+    assert rows[1].find_all("td")[6].find("a")["href"] == "models/reg/v1.html"
+    assert rows[0].find("span", title=True)["title"] == new_hash
+    vrow = by_key["data/val.csv"].select_one("tbody tr")
+    vcells = [text_of(td) for td in vrow.find_all("td")]
+    assert vcells[4] == "validation" and vcells[6] == "Trained: reg v1 (validation)"
+    # every data-input link of a run page lands on its version's row
+    for rid in (old.run_id, new.run_id):
+        for a in parse(out / f"runs/{rid}.html").select('a[href^="../datasets.html#"]'):
+            assert doc.find(id=a["href"].split("#")[1]).name == "tr"

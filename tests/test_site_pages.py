@@ -8,6 +8,7 @@ looking for substrings.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -269,10 +270,9 @@ def test_run_page_data_inputs_link_to_dataset_anchors(rich: Rich) -> None:
         link = tr.find("a")
         page, _, anchor = link["href"].partition("#")
         assert page == "../datasets.html" and anchor
-        target = datasets.find(id=anchor)
-        assert target is not None and target.name == "section"
-        full = facts(target.find("dl"))["Full hash"]
-        assert text_of(full) == inp["hash"]
+        target = datasets.find(id=anchor)  # the version's row in its path's table
+        assert target is not None and target.name == "tr"
+        assert target.find("span", title=True)["title"] == inp["hash"]
 
 
 def test_run_page_text_artifact_previews(rich: Rich) -> None:
@@ -306,11 +306,14 @@ def test_run_page_text_artifact_previews(rich: Rich) -> None:
     for li in items.values():  # no artifact of this run is an image or a frame
         assert li.find(["img", "iframe"]) is None
 
-    # the model's files are listed (and downloadable) but not previewed
-    model_items = [li for li in doc.select("li.artifact.in-model")]
-    names = {text_of(li.select_one(".artifact-head a")) for li in model_items}
-    assert {"model/model.yaml", "model/model.pkl", "model/requirements.txt"} <= names
-    assert all(li.select_one(".preview") is None for li in model_items)
+    # the model's files are listed (and downloadable); text ones previewed, folded
+    model_items = {
+        text_of(li.select_one(".artifact-head a")): li for li in doc.select("li.artifact.in-model")
+    }
+    assert {"model/model.yaml", "model/model.pkl", "model/requirements.txt"} <= set(model_items)
+    for name, li in model_items.items():
+        folded = li.select_one("details.model-file:not([open]) .preview")
+        assert (folded is not None) == (not name.endswith(".pkl")), name
 
 
 def test_run_page_model_card(rich: Rich) -> None:
@@ -431,13 +434,13 @@ def test_datasets_page_lists_each_hash_with_its_runs(rich: Rich) -> None:
     for rec in runsite.Store(rich.store).runs():
         for inp in rec.inputs:
             used.setdefault(inp["hash"], set()).add(f"runs/{rec.run_id}.html")
-    sections = doc.select("section.dataset")
-    assert len(sections) == len(used) == 2
+    rows = doc.select("section.dataset-group table.ds-versions tbody tr")
+    assert len(rows) == len(used) == 2  # two paths, one version each
     shown = {}
-    for sec in sections:
-        full = text_of(facts(sec.find("dl"))["Full hash"])
-        shown[full] = {a["href"] for a in sec.find_all("a") if a["href"].startswith("runs/")}
-        assert sec["id"] == "d-" + full.split(":")[-1][:16]
+    for tr in rows:
+        full = tr.find("span", title=True)["title"]
+        shown[full] = {a["href"] for a in tr.select("td.ds-runs a")}
+        assert tr["id"] == "d-" + full.split(":")[-1][:16]
     assert shown == used
     csv_hash = next(i["hash"] for i in runs_by_name(rich.store)["logreg"].inputs)
     assert len(shown[csv_hash]) == 3  # one file, three runs
@@ -485,10 +488,19 @@ def test_image_svg_html_and_binary_artifact_previews(store: Path, tmp_path: Path
 
     doc = parse(site / "runs" / f"{r.run_id}.html")
     items = {text_of(li.select_one(".artifact-head a")): li for li in doc.select("li.artifact")}
-    for name in ("plot.png", "shape.svg"):
-        img = items[name].find("img", class_="preview")
-        assert img["src"] == f"{r.run_id}/artifacts/{name}"
-        assert (site / "runs" / img["src"]).read_bytes() == (src / name).read_bytes()
+    img = items["plot.png"].find("img", class_="preview")
+    assert img["src"] == f"{r.run_id}/artifacts/plot.png"
+    assert (site / "runs" / img["src"]).read_bytes() == (src / "plot.png").read_bytes()
+    # An SVG's published copy is text (inert when opened directly, issue 15); the page
+    # shows it from a data: URI in an <img>, where it never runs script.
+    img = items["shape.svg"].find("img", class_="preview")
+    assert img["src"].startswith("data:image/svg+xml;base64,")
+    svg = (src / "shape.svg").read_bytes()
+    assert base64.b64decode(img["src"].split(",", 1)[1]) == svg
+    link = items["shape.svg"].select_one(".artifact-head a")
+    assert link["href"] == f"{r.run_id}/artifacts/shape.svg.txt"
+    assert link["download"] == "shape.svg"
+    assert (site / "runs" / link["href"]).read_bytes() == svg
     assert doc.find("svg") is None  # an SVG only ever as <img>, never inline
     (frame,) = doc.find_all("iframe")
     assert frame.parent is items["report.html"]

@@ -308,3 +308,80 @@ def parquet_bytes(columns: dict[str, list[Any]]) -> bytes:
     out = io.BytesIO()
     pq.write_table(pa.table(columns), out)
     return out.getvalue()
+
+
+# ---------------------------------------------------------------------- the store as tables
+
+_TYPES: dict[str, Any] = {
+    "string": pa.string(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "list<string>": pa.list_(pa.string()),
+    "map<string,string>": pa.map_(pa.string(), pa.string()),
+}
+
+
+def columns_table(columns: dict[str, list[Any]], types: dict[str, str]) -> pa.Table:
+    """A table from Python columns with the named types (``string``, ``int64``,
+    ``float64``, ``bool``, ``list<string>``, ``map<string,string>``)."""
+    schema = pa.schema([(name, _TYPES[t]) for name, t in types.items()])
+    arrays = [pa.array(columns[name], type=_TYPES[t]) for name, t in types.items()]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def with_run_id(table: pa.Table, run_id: str) -> pa.Table:
+    """Metric points of one run with a leading ``run_id`` column."""
+    ids = pa.array([run_id] * table.num_rows, type=pa.string())
+    return pa.Table.from_arrays([ids, *table.columns], names=["run_id", *table.column_names])
+
+
+def concat(tables: list[pa.Table], schema_of: pa.Table) -> pa.Table:
+    if not tables:
+        return schema_of.schema.empty_table()
+    return pa.concat_tables(tables)
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """An exported table: zstd, written through a temporary file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def table_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """Rows as dicts; a map value becomes a dict."""
+    rows = table.to_pylist()
+    maps = [f.name for f in table.schema if pa.types.is_map(f.type)]
+    for row in rows if maps else ():
+        for name in maps:
+            if row[name] is not None:
+                row[name] = dict(row[name])
+    return rows
+
+
+def predictions_table(preds: Any) -> pa.Table:
+    """Model output as a table: a DataFrame keeps its columns, a 1-D result is the column
+    ``prediction``, a 2-D one ``prediction_0``, ``prediction_1``, …"""
+    if hasattr(preds, "columns") and hasattr(preds, "to_dict"):  # a pandas DataFrame
+        return pa.Table.from_pandas(preds, preserve_index=False)
+    if hasattr(preds, "to_numpy"):  # a pandas Series
+        preds = preds.to_numpy()
+    ndim = getattr(preds, "ndim", None)  # a numpy array (pyarrow reads it as it is)
+    if ndim == 2:
+        return pa.table({f"prediction_{i}": preds[:, i] for i in range(preds.shape[1])})
+    if ndim is not None and ndim > 2:
+        return pa.table({"prediction": [row.tolist() for row in preds]})
+    return pa.table({"prediction": preds if ndim == 1 else list(preds)})
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    """A table as ``.parquet`` (zstd) or ``.csv``, written through a temporary file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if path.suffix.lower() == ".csv":
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, tmp)
+    else:
+        pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)

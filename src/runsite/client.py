@@ -173,21 +173,31 @@ class MlflowClient:
         (``path`` empty) or a folder path ending in ``/`` as its contents in ``dst_path``."""
         import tempfile
 
+        from runsite import objstore
+
         rec = self._store.run(run_id)
         rel = validate.safe_relpath(path) if path else ""
         src = rec.artifacts_dir / rel if rel else rec.artifacts_dir
-        if not src.exists() or src.is_symlink():
+        pointer = objstore.pointer_path(src)
+        if rel and not src.exists() and pointer.is_file() and not pointer.is_symlink():
+            src = pointer  # a file kept in object storage
+        elif not src.exists() or src.is_symlink():
             raise NotFound(f"run {rec.run_id} has no artifact {path!r}")
         dst = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="runsite-"))
         dst.mkdir(parents=True, exist_ok=True)
         if src.is_dir() and (not rel or str(path).endswith("/")):
             shutil.copytree(src, dst, dirs_exist_ok=True, symlinks=False)
+            objstore.resolve_pointers(self._store.root, dst, src)
             return str(dst.resolve())
         target = dst / src.name
         if src.is_dir():
             shutil.copytree(src, target, dirs_exist_ok=True, symlinks=False)
         else:
             shutil.copyfile(src, target)
+        # Files kept in object storage: fetched by hash, checked, then in place of the pointer.
+        objstore.resolve_pointers(self._store.root, target, src)
+        if target.name.endswith(objstore.POINTER_SUFFIX):
+            target = target.with_name(target.name[: -len(objstore.POINTER_SUFFIX)])
         return str(target.resolve())
 
     def _open_run(self, run_id: str) -> run.Run:

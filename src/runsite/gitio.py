@@ -377,3 +377,24 @@ def status_under(start: Path, path: Path) -> list[str]:
             "--porcelain=v1", "-z", "--untracked-files=all", "--", _rel(repo, path)
         )
     return _porcelain_paths(text)
+
+
+def default_branch(start: Path) -> str | None:
+    """The repository's default branch: what ``origin/HEAD`` points at, else the branch
+    checked out, else ``init.defaultBranch``; ``None`` outside a repository (or when none
+    of them says)."""
+    repo = _open_repo(start)
+    if repo is None:
+        return None
+    with repo:
+        try:
+            ref = repo.git.symbolic_ref("--quiet", "refs/remotes/origin/HEAD")
+            return str(ref).removeprefix("refs/remotes/origin/") or None
+        except git.GitCommandError:
+            pass
+        if not repo.head.is_detached:
+            return repo.active_branch.name
+        try:
+            return str(repo.git.config("--get", "init.defaultBranch")) or None
+        except git.GitCommandError:
+            return None

@@ -608,3 +608,39 @@ def collect_garbage(store_root: Path, delete: bool = False) -> dict[str, int]:
         for sha in garbage:
             client.delete(sha)
     return garbage
+
+
+def fetch_verified(store_root: Path, pointer_file: Path, dest: Path, what: str) -> None:
+    """Write the bytes a pointer names to ``dest`` after checking them against its sha256
+    (from the outbox, the cache or a download); a mismatch is an error naming the object
+    and leaves nothing at ``dest``."""
+    ptr = read_pointer(pointer_file)
+    src = open_pointer(store_root, pointer_file, what)
+    digest = hashlib.sha256()
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    with open(src, "rb") as fin, open(tmp, "wb") as fout:
+        while chunk := fin.read(1 << 20):
+            digest.update(chunk)
+            fout.write(chunk)
+    if digest.hexdigest() != ptr.sha256:
+        tmp.unlink()
+        raise StoreFormatError(
+            f"{what}: the bytes of {ptr.url} hash to sha256:{digest.hexdigest()}, not the "
+            f"sha256:{ptr.sha256} its pointer records; refusing to use them"
+        )
+    os.replace(tmp, dest)
+
+
+def resolve_pointers(store_root: Path, copied: Path, source: Path) -> None:
+    """Replace every ``<file>.pointer`` under ``copied`` (a copy of ``source``) by the
+    verified bytes it names."""
+    pointers = [copied] if copied.is_file() else sorted(copied.rglob(f"*{POINTER_SUFFIX}"))
+    for p in pointers:
+        if not p.name.endswith(POINTER_SUFFIX):
+            continue
+        rel = p.relative_to(copied) if p != copied else Path()
+        original = source / rel if rel.parts else source
+        fetch_verified(
+            store_root, original, p.with_name(p.name[: -len(POINTER_SUFFIX)]), str(original)
+        )
+        p.unlink()

@@ -541,6 +541,17 @@ def _event_problem(rec: dict[str, Any]) -> str | None:
 MAX_TRACEBACK = 32_000
 
 
+def _local_paths_out(text: str) -> str:
+    """The traceback without this machine's folders (sites get published): files under
+    the working directory become relative, others under the home folder start with ~."""
+    cwd = os.getcwd().rstrip(os.sep) + os.sep
+    home = os.path.expanduser("~").rstrip(os.sep)
+    text = text.replace(f'File "{cwd}', 'File "')
+    if home and home != os.sep.rstrip(os.sep):
+        text = text.replace(f'File "{home}{os.sep}', f'File "~{os.sep}')
+    return text
+
+
 def error_fields(exc: BaseException) -> dict[str, str]:
     """The ``error`` event of a run that failed with ``exc``: type (module-qualified
     unless a builtin), message and formatted traceback."""
@@ -550,7 +561,7 @@ def error_fields(exc: BaseException) -> dict[str, str]:
     name = cls.__qualname__
     if cls.__module__ != "builtins":
         name = f"{cls.__module__}.{name}"
-    text = "".join(traceback.format_exception(exc))
+    text = _local_paths_out("".join(traceback.format_exception(exc)))
     if len(text) > MAX_TRACEBACK:
         half = MAX_TRACEBACK // 2
         gap = len(text) - MAX_TRACEBACK

@@ -209,7 +209,7 @@ class Run:
 
     @staticmethod
     def _tag_value(key: str, value: Any) -> str:
-        text = validate.canonical_str(value)
+        text = validate.check_unicode(validate.canonical_str(value), f"value of tag {key!r}")
         if len(text) > validate.MAX_TAG_VALUE_LENGTH:
             raise InvalidInput(
                 f"value of tag {key!r} is {len(text)} characters long; "
@@ -396,6 +396,7 @@ class Run:
         """Save ``text`` as an artifact file (UTF-8)."""
         if not isinstance(text, str):
             raise InvalidInput(f"log_text needs a string, got {type(text).__name__}")
+        validate.check_unicode(text, f"log_text: the text of {artifact_file!r}")
         self._write_artifact_bytes(artifact_file, text.encode("utf-8"))
 
     def log_dict(self, dictionary: Any, artifact_file: str) -> None:
@@ -409,6 +410,7 @@ class Run:
                 text = json.dumps(dictionary, indent=2, ensure_ascii=False, default=str)
             except (TypeError, ValueError) as exc:
                 raise InvalidInput(f"log_dict: cannot serialise to JSON: {exc}") from None
+        validate.check_unicode(text, f"log_dict: the content of {artifact_file!r}")
         self._write_artifact_bytes(artifact_file, text.encode("utf-8"))
 
     def log_figure(self, figure: Any, artifact_file: str) -> None:

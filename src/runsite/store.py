@@ -36,6 +36,23 @@ _OPEN_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.ME
 _ENDED_STAMPED = (record.RUN_JSON, record.EVENTS)
 
 
+# Records this process has read, per store folder: run key → (stamp, record). A search
+# over 100,000 unchanged runs then costs two stat calls a run, not a reload of the cache
+# file. Records are shared between Store objects: treat them as read-only.
+_MEMO: dict[str, dict[str, tuple[list[Any], RunRecord]]] = {}
+_MEMO_MAX = 500_000
+
+
+def _memo_stamp(run_dir: str, ended: bool) -> Any:
+    if not ended:
+        return run_stamp(run_dir, False)
+    try:
+        st = os.stat(f"{run_dir}/{record.EVENTS}")
+    except FileNotFoundError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
 def run_stamp(run_dir: str, ended: bool) -> list[Any]:
     out: list[Any] = []
     for name in _ENDED_STAMPED if ended else _OPEN_STAMPED:
@@ -209,7 +226,17 @@ class RunRecord:
         )
 
     def to_row(self) -> dict[str, Any]:
-        """The shape ``runsite.search`` filters (see docs/search.md)."""
+        """The shape ``runsite.search`` filters (see docs/search.md); kept for an ended
+        run (its status can no longer change)."""
+        row = self.__dict__.get("_row")
+        if row is not None:
+            return row
+        row = self._make_row()
+        if self._recorded_status is not None:
+            self._row = row
+        return row
+
+    def _make_row(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
             "attributes": {
@@ -275,6 +302,7 @@ class Store:
         self._duplicates: dict[str, list[str]] | None = None
         self._cache: dict[str, Any] | None = None
         self._cache_dirty = False
+        self._memo = _MEMO.setdefault(os.path.abspath(self.root), {})
 
     def __repr__(self) -> str:
         return f"<Store {self.root}>"
@@ -309,10 +337,28 @@ class Store:
         self._cache_dirty = False
 
     def _record(self, run_dir: str) -> RunRecord | None:
-        """The run in folder ``run_dir`` (a string path: this runs 10,000 times a search)."""
-        cache = self._load_cache()
+        """The run in folder ``run_dir`` (a string path: this runs 100,000 times a search).
+
+        First the records this process already read (keyed by the same stamp as the
+        cache on disk, so a changed run is read again), then the cache on disk, then the
+        run's files."""
         exp, _, name = run_dir.rpartition(os.sep)
-        key = f"{os.path.basename(exp)}/{name}"
+        key = exp[exp.rfind(os.sep) + 1 :] + "/" + name
+        memo = self._memo
+        seen = memo.get(key)
+        if seen is not None:
+            # An ended run: run.json is written once and only events.jsonl could change
+            # (by hand); an open one: every record file.
+            if seen[0] == _memo_stamp(run_dir, seen[1]._recorded_status is not None):
+                rec = seen[1]
+                for w in rec.warnings:
+                    self._warn(w)
+                return rec
+            del memo[key]
+        if not os.path.isfile(os.path.join(run_dir, record.RUN_JSON)):
+            self._not_a_run(run_dir)
+            return None
+        cache = self._load_cache()
         hit = cache.get(key)
         summary = None
         if hit is not None and hit.get("stamp") == run_stamp(run_dir, bool(hit.get("ended"))):
@@ -327,6 +373,9 @@ class Store:
             cache[key] = {"stamp": run_stamp(run_dir, ended), "ended": ended, "summary": summary}
             self._cache_dirty = True
         rec = RunRecord(Path(run_dir), summary)
+        ended = rec._recorded_status is not None
+        if len(memo) < _MEMO_MAX:
+            memo[key] = (_memo_stamp(run_dir, ended), rec)
         for w in rec.warnings:
             self._warn(w)
         return rec
@@ -388,12 +437,17 @@ class Store:
         return self._duplicates
 
     def _run_dirs(self, exp_dir: Path) -> list[str]:
+        """Folders of ``exp_dir`` that may hold a run (``_record`` says which do): one
+        ``scandir``, no ``stat`` per folder, as this runs for every run of a search."""
         with os.scandir(exp_dir) as it:
-            names = sorted(e.name for e in it if e.is_dir() and not e.name.startswith("."))
+            entries = sorted(
+                (e.name, e.is_symlink()) for e in it if not e.name.startswith(".") and e.is_dir()
+            )
         out = []
         dups = self.duplicate_ids()
-        for name in names:
-            path = os.path.join(exp_dir, name)
+        base = os.fspath(exp_dir)
+        for name, link in entries:
+            path = os.path.join(base, name)
             if name in dups:
                 self._warn(
                     f"run id {name} is claimed by {len(dups[name])} folders "
@@ -401,15 +455,16 @@ class Store:
                     "none of them is read"
                 )
                 continue
-            if os.path.islink(path) and not validate.inside(exp_dir, Path(path)):
+            if link and not validate.inside(exp_dir, Path(path)):
                 self._warn(f"{path}: a symlink that leads outside its experiment; skipped")
                 continue
-            if os.path.isfile(os.path.join(path, record.RUN_JSON)):
-                out.append(path)
-            elif any(f.is_file() for f in Path(path).rglob("*")):
-                # (An empty leftover, e.g. after a branch switch, is not worth a warning.)
-                self._warn(f"{path}: folder without {record.RUN_JSON}; not a run, skipped")
+            out.append(path)
         return out
+
+    def _not_a_run(self, path: str) -> None:
+        # (An empty leftover, e.g. after a branch switch, is not worth a warning.)
+        if any(f.is_file() for f in Path(path).rglob("*")):
+            self._warn(f"{path}: folder without {record.RUN_JSON}; not a run, skipped")
 
     def _experiment(self, exp_dir: Path) -> Experiment:
         meta: dict[str, Any] = {}
@@ -425,9 +480,11 @@ class Store:
         name = meta.get("name")
         if not isinstance(name, str) or not name.strip():
             name = None
-            for run_dir in self._run_dirs(exp_dir)[:1]:
+            for run_dir in self._run_dirs(exp_dir):
                 rec = self._record(run_dir)
-                name = rec.experiment if rec else None
+                if rec is not None:
+                    name = rec.experiment
+                    break
         tags = meta.get("tags") if isinstance(meta.get("tags"), dict) else {}
         return Experiment(
             experiment_id=exp_dir.name,

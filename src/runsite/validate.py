@@ -25,10 +25,23 @@ MAX_NOTE_LENGTH = 100_000
 _KEY_RE = re.compile(r"^[\w\-. :/]+$")
 
 
+def check_unicode(text: str, what: str) -> str:
+    """``text`` if it is valid Unicode (no lone surrogate, which cannot be written as
+    UTF-8), else ``InvalidInput`` naming ``what`` and where."""
+    for i, c in enumerate(text):
+        if "\ud800" <= c <= "\udfff":
+            raise InvalidInput(
+                f"{what} is not valid Unicode: it holds a lone surrogate U+{ord(c):04X} at "
+                f"position {i} (text decoded with errors='surrogateescape'?)"
+            )
+    return text
+
+
 def check_key(key: object, what: str = "key") -> str:
     """Return ``key`` if it is a valid param/metric/tag key, else raise ``InvalidInput``."""
     if not isinstance(key, str):
         raise InvalidInput(f"{what} must be a string, got {type(key).__name__}: {key!r}")
+    check_unicode(key, what)
     if not key or not key.strip():
         raise InvalidInput(f"{what} must not be empty")
     if len(key) > MAX_KEY_LENGTH:
@@ -46,6 +59,7 @@ def check_key(key: object, what: str = "key") -> str:
 
 
 def check_text(value: str, limit: int, what: str) -> str:
+    check_unicode(value, what)
     if len(value) > limit:
         raise InvalidInput(f"{what} is {len(value)} characters long; the limit is {limit}")
     return value
@@ -59,6 +73,8 @@ def param_value(key: str, value: Any) -> Any:
         out = value if math.isfinite(value) else str(value)
     else:
         out = str(value)
+    if isinstance(out, str):
+        check_unicode(out, f"value of param {key!r}")
     if len(str(out)) > MAX_PARAM_VALUE_LENGTH:
         raise InvalidInput(
             f"value of param {key!r} is {len(str(out))} characters long; "
@@ -99,6 +115,7 @@ def check_name(name: object, what: str) -> str:
     """A display name (experiment, run, model): any printable text, bounded length."""
     if not isinstance(name, str):
         raise InvalidInput(f"{what} must be a string, got {type(name).__name__}: {name!r}")
+    check_unicode(name, what)
     stripped = name.strip()
     if not stripped:
         raise InvalidInput(f"{what} must not be empty")
@@ -139,6 +156,7 @@ def safe_relpath(path: object, what: str = "artifact path") -> str:
     text = os.fspath(path)
     if not isinstance(text, str):
         raise InvalidInput(f"{what} must be a text path")
+    check_unicode(text, what)
     if "\\" in text or "\x00" in text:
         raise InvalidInput(f"{what} {text!r} must use '/' separators and no NUL bytes")
     pure = PurePosixPath(text)

@@ -2,9 +2,10 @@
 
 One module per command group (``runs``: experiments and runs, ``models``: the registry,
 ``serve``: ``models serve``/``models dockerfile``, ``artifacts``: object-storage uploads,
-``site``: build and serve, ``init``, ``imports``: ``import mlflow``, ``exec``: run a
-command with ``import mlflow`` meaning runsite); ``common`` holds the shared options, the JSON and
-table output and the one place where library errors become a line on stderr.
+``site``: build and serve, ``sql``: ``sql`` and ``export``, ``init``, ``imports``:
+``import mlflow``, ``exec``: run a command with ``import mlflow`` meaning runsite);
+``common`` holds the shared options, the JSON and table output and the one place where
+library errors become a line on stderr.
 Library errors (``RunsiteError``) become one line on stderr and exit code 1; usage
 errors are click's (exit code 2). No traceback for a user's mistake. The commands call
 only public library functions.
@@ -24,6 +25,7 @@ from runsite.cli.runs import experiments, runs
 from runsite.cli.serve import dockerfile_cmd
 from runsite.cli.serve import serve_cmd as model_serve_cmd
 from runsite.cli.site import build_cmd, serve_cmd
+from runsite.cli.sql import export, sql_cmd
 from runsite.version import __version__
 
 
@@ -51,6 +53,8 @@ for _command in (
     build_cmd,
     serve_cmd,
     init_cmd,
+    sql_cmd,
+    export,
     import_group,
     exec_cmd,
 ):

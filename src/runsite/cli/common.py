@@ -4,6 +4,7 @@ and table / JSON output. Kept apart from cli.py so command modules never import 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -15,11 +16,53 @@ from runsite.errors import RunsiteError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# What a terminal acts on instead of showing: C0 controls but newline and tab (ESC starts
+# ANSI/OSC sequences; CR and backspace hide what came before), DEL, C1 controls (0x9b is
+# an 8-bit CSI), bidi overrides and isolates, and lone surrogates (which cannot even be
+# encoded). Values logged by anyone reach `runs show`: they are shown as \uXXXX.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character a terminal would act on written as ``\\uXXXX``
+    (valid inside JSON strings too, where it reads back as the same character)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class _SafeStream:
+    """A text stream that escapes ``terminal_safe`` characters on the way out: every
+    command's output (tables, JSON, error lines) passes through it."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        self._inner.write(terminal_safe(text) if isinstance(text, str) else text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "buffer":  # (click writes bytes to it: keep every write in write())
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
 class Group(click.Group):
     """Turns a ``RunsiteError`` from any command into one line on stderr, exit 1, and
     answers a mistyped command with the ones it may have meant."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        if ctx.parent is not None or isinstance(sys.stdout, _SafeStream):
+            return self._invoke(ctx)
+        out, err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _SafeStream(out), _SafeStream(err)
+        try:
+            return self._invoke(ctx)
+        finally:
+            sys.stdout, sys.stderr = out, err
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except RunsiteError as exc:

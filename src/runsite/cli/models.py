@@ -21,6 +21,28 @@ def _registry(store: str) -> Registry:
     return Registry(store)
 
 
+def _site_hidden_params(store_root: Path, base_ref: str | None) -> Callable[[str], bool]:
+    """Params the public site leaves out, by the store's ``site.yaml`` and (with a base)
+    the base's: the report is published as a job summary, and a pull request that drops
+    an exclude pattern must not publish what the base hides."""
+    import tempfile
+
+    from runsite import gitio
+    from runsite.site import config as site_config
+
+    configs = [site_config.load(store_root)]
+    base_text = (
+        gitio.show_file(store_root, base_ref, store_root / site_config.FILENAME)
+        if base_ref
+        else None
+    )
+    if base_text is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / site_config.FILENAME).write_text(base_text, "utf-8")
+            configs.append(site_config.load(Path(tmp)))
+    return lambda key: any(cfg.excluded("params", key) for cfg in configs)
+
+
 def branch_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--branch",
@@ -322,7 +344,13 @@ def check_cmd(base_ref: str | None, summary: str | None, store: str, as_json: bo
         base_text = manifest_at(reg, base_ref)
         base_runs = GitRuns(reg.store.root, base_commit(reg.store.root, base_ref))
     try:
-        result = check(reg, base_text, has_base=base_ref is not None, base_runs=base_runs)
+        result = check(
+            reg,
+            base_text,
+            has_base=base_ref is not None,
+            base_runs=base_runs,
+            hidden_params=_site_hidden_params(reg.store.root, base_ref),
+        )
     finally:
         if base_runs is not None:
             base_runs.close()
@@ -371,6 +399,31 @@ def pull(spec: str, out: str, store: str) -> None:
     mv = reg.resolve(spec)
     reg.pull(spec, Path(out))
     click.echo(f"{mv.name} v{mv.version} ({mv.stage}) → {out}")
+
+
+@models.command("predict")
+@click.argument("model_uri", metavar="MODEL-URI")
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The rows to score: .parquet, .csv or .tsv.",
+)
+@click.option(
+    "--output",
+    "output_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the predictions: .parquet or .csv.",
+)
+@store_option
+def predict_cmd(model_uri: str, input_path: str, output_path: str, store: str) -> None:
+    """Score a data file with a model (hashes checked first) on this machine."""
+    from runsite.models.batch import predict_file
+
+    n = predict_file(model_uri, input_path, output_path, store)
+    click.echo(f"{n} predictions → {output_path}")
 
 
 def _fmt(value: Any) -> str:

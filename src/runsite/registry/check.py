@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -243,11 +244,13 @@ def check(
     base_text: str | None = None,
     has_base: bool = False,
     base_runs: GitRuns | None = None,
+    hidden_params: Callable[[str], bool] | None = None,
 ) -> CheckResult:
     """Validate the registry; with ``has_base``, also gate and report the change from
     ``base_text`` (the manifest at the base ref, ``None`` when it did not exist).
     ``base_runs`` (the store at the base commit) is where the gate reads the evidence of
-    runs the base already holds."""
+    runs the base already holds. ``hidden_params(key)``: params the report leaves out
+    (those the site's ``site.yaml`` excludes; the report is published too)."""
     result = CheckResult()
     try:
         reg.store.require_store()
@@ -266,6 +269,10 @@ def check(
     models = manifest.models()
     result.problems += _check_store(reg, doc, models)
     result.problems += _check_policy(doc, models)
+    from runsite.registry import team
+
+    shape = team.validate(doc)
+    result.problems += shape or team.model_problems(doc, models)
     if has_base:
         from runsite.registry.history import diff
 
@@ -294,7 +301,7 @@ def check(
                 )
         from runsite.registry.report import markdown_report
 
-        result.report = markdown_report(reg, result, models, base_models)
+        result.report = markdown_report(reg, result, models, base_models, hidden_params)
     return result
 
 

@@ -22,7 +22,7 @@ STAGES = ("none", "staging", "production", "archived")
 GOALS = ("minimize", "maximize")
 AGGREGATES = ("last", "min", "max")
 
-TOP_KEYS = ("format", "policy", "models")
+TOP_KEYS = ("format", "policy", "teams", "required_tags", "models")
 POLICY_KEYS = (
     "max_production_versions",
     "metric",

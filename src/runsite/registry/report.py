@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from runsite import fmt
+from runsite import fmt, redact
 from runsite.errors import RunsiteError
 
 if TYPE_CHECKING:
@@ -15,21 +16,35 @@ if TYPE_CHECKING:
 
 
 _PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+# Line breaks, control characters and bidirectional overrides (which would make text
+# read differently from what it is) become spaces.
+_BLANKS = frozenset(
+    [chr(c) for c in range(32)]
+    + [chr(c) for c in range(0x7F, 0xA0)]
+    + ["\u2028", "\u2029", "\u200e", "\u200f", "\u061c"]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+)
 
 
 def md_text(value: Any, limit: int | None = None) -> str:
     """Text from data, safe in markdown and in a table cell: every ASCII punctuation
     character is backslash-escaped (CommonMark allows it for all of them), so no link,
-    image, autolink, emphasis, HTML tag or entity can come from data, and line breaks and
-    other control characters become spaces. ``limit`` shortens it (with ``…``)."""
+    image, autolink, emphasis, HTML tag or entity can come from data (checked with
+    cmark-gfm, GitHub's parser), and line breaks, control characters and bidirectional
+    overrides become spaces. ``limit`` shortens it (with ``…``)."""
     text = str(value)
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     out = []
     for ch in text:
-        if ch in _PUNCT:
+        if ch == "@":
+            # Escaping is not enough for e-mail autolinks (cmark-gfm finds them in the
+            # unescaped text): an invisible word joiner after the @ breaks the address.
+            out.append("\\@\u2060")
+        elif ch in _PUNCT:
             out.append("\\" + ch)
-        elif ch < " " or "\x7f" <= ch < "\xa0" or ch in "\u2028\u2029":
+        elif ch in _BLANKS:
             out.append(" ")
         else:
             out.append(ch)
@@ -40,7 +55,7 @@ def md_code(value: Any, table: bool = True) -> str:
     """``value`` as a code span that nothing in it can close: the fence is one backtick
     longer than the longest run of backticks inside. In a table cell a ``|`` is escaped
     (GitHub removes the backslash inside code spans in tables)."""
-    text = "".join(" " if ch < " " or ch in "\x7f\u2028\u2029" else ch for ch in str(value))
+    text = "".join(" " if ch in _BLANKS else ch for ch in str(value))
     if not text:
         return ""
     longest = run = 0
@@ -54,26 +69,28 @@ def md_code(value: Any, table: bool = True) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _cell(text: Any) -> str:
-    """Table-safe text: a pipe or a newline would break the markdown table."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
-
-
 def _num(value: Any) -> str:
+    """A number as we format it (digits, ``.``, ``-``, ``e``: nothing markdown reads)."""
     return fmt.num(value, digits=6)
 
 
+def _value(value: Any) -> str:
+    """A param or tag value from data."""
+    return md_text(_num(value), 80)
+
+
 def _transition_line(t: Any) -> str:
+    model = md_text(t.model)
     if t.kind == "registered":
-        return f"**{_cell(t.model)}** v{t.version}: registered ({t.to_stage})"
+        return f"**{model}** v{t.version}: registered ({md_text(t.to_stage)})"
     if t.kind == "stage":
-        return f"**{_cell(t.model)}** v{t.version}: {t.from_stage} → **{t.to_stage}**"
+        return f"**{model}** v{t.version}: {md_text(t.from_stage)} → **{md_text(t.to_stage)}**"
     if t.kind == "alias":
         if t.to_version is None:
-            return f"**{_cell(t.model)}** @{_cell(t.alias)} removed (was v{t.from_version})"
+            return f"**{model}** @{md_text(t.alias)} removed (was v{t.from_version})"
         was = f" (was v{t.from_version})" if t.from_version else ""
-        return f"**{_cell(t.model)}** @{_cell(t.alias)} → v{t.to_version}{was}"
-    return f"**{_cell(t.model)}** v{t.version}: removed from the manifest"
+        return f"**{model}** @{md_text(t.alias)} → v{t.to_version}{was}"
+    return f"**{model}** v{t.version}: removed from the manifest"
 
 
 def _run(reg: Registry, mv: ModelVersion | None) -> RunRecord | None:
@@ -94,7 +111,7 @@ def _model_size(reg: Registry, mv: ModelVersion, rec: RunRecord | None) -> int |
     return None
 
 
-def _comparison(reg: Registry, gate: GateResult) -> list[str]:
+def _comparison(reg: Registry, gate: GateResult, hidden: Callable[[str], bool]) -> list[str]:
     cand, inc = gate.candidate, gate.incumbent
     # The runs the gate read (from the base where it holds them), so the table shows
     # the evidence that decided, not what the pull request's copy of a run says.
@@ -102,18 +119,18 @@ def _comparison(reg: Registry, gate: GateResult) -> list[str]:
     ri = gate.incumbent_run if inc is not None else None
     head_inc = f"v{inc.version} (production)" if inc else "current production"
     lines = [
-        f"### {_cell(gate.model)}: v{cand.version} (candidate) vs {head_inc}",
+        f"### {md_text(gate.model)}: v{cand.version} (candidate) vs {head_inc}",
         "",
         f"| | v{cand.version} (candidate) | {head_inc} |",
         "|---|---|---|",
-        f"| run | `{cand.run_id}` {_cell(rc.run_name) if rc else ''} | "
-        + (f"`{inc.run_id}` {_cell(ri.run_name) if ri else ''}" if inc else "–")
+        f"| run | {md_code(cand.run_id)} {md_text(rc.run_name, 80) if rc else ''} | "
+        + (f"{md_code(inc.run_id)} {md_text(ri.run_name, 80) if ri else ''}" if inc else "–")
         + " |",
     ]
     if gate.metric:
         mark = "✅" if gate.passed else "❌"
         lines.append(
-            f"| **{_cell(gate.metric)}** (gate, {gate.goal}) | "
+            f"| **{md_text(gate.metric)}** (gate, {md_text(gate.goal)}) | "
             f"{_num(gate.candidate_value)} {mark} | "
             f"{_num(gate.incumbent_value)} |"
         )
@@ -123,12 +140,15 @@ def _comparison(reg: Registry, gate: GateResult) -> list[str]:
             if key == gate.metric:
                 continue
             other = _num(ri.metrics[key]["last"]) if ri else "–"
-            lines.append(f"| {_cell(key)} | {_num(rc.metrics[key]['last'])} | {other} |")
+            lines.append(f"| {md_text(key)} | {_num(rc.metrics[key]['last'])} | {other} |")
         if ri is not None:
-            for key in sorted(set(rc.params) | set(ri.params)):
+            # The job summary of a public repository is public: params the site leaves
+            # out are left out here too, and secret-looking values are masked.
+            for key in sorted(k for k in set(rc.params) | set(ri.params) if not hidden(k)):
                 a, b = rc.params.get(key), ri.params.get(key)
                 if a != b:
-                    lines.append(f"| param `{_cell(key)}` | {_cell(_num(a))} | {_cell(_num(b))} |")
+                    a, b = redact.mask_value(key, a), redact.mask_value(key, b)
+                    lines.append(f"| param {md_code(key)} | {_value(a)} | {_value(b)} |")
         lines.append(
             f"| model size | {fmt.size(_model_size(reg, cand, rc))} | "
             f"{fmt.size(_model_size(reg, inc, ri)) if inc else '–'} |"
@@ -140,12 +160,13 @@ def _comparison(reg: Registry, gate: GateResult) -> list[str]:
             if rec is None or not rec.inputs:
                 return "–"
             return "<br>".join(
-                f"{_cell(i.get('name'))} `{str(i.get('hash'))[7:19]}`" for i in rec.inputs
+                f"{md_text(i.get('name'), 60)} {md_code(str(i.get('hash'))[7:19])}"
+                for i in rec.inputs
             )
 
         lines.append(f"| data | {data(rc)} | {data(ri)} |")
     lines.append("")
-    lines.append(f"Gate: {'passed' if gate.passed else '**failed**'} — {_cell(gate.reason)}")
+    lines.append(f"Gate: {'passed' if gate.passed else '**failed**'} — {md_text(gate.reason)}")
     lines.append("")
     return lines
 
@@ -155,7 +176,11 @@ def markdown_report(
     result: CheckResult,
     models: dict[str, RegisteredModel],
     base_models: dict[str, RegisteredModel],
+    hidden_params: Callable[[str], bool] | None = None,
 ) -> str:
+    """Every value from a run or the manifest goes through ``md_text`` or ``md_code``: a
+    run name, param or reason cannot add a link, an image, HTML or close a code span in
+    the job summary. ``hidden_params(key)``: params the site leaves out (``site.yaml``)."""
     status = "✅ passed" if result.ok else f"❌ {len(result.problems)} problem(s)"
     lines = [f"## runsite model registry check: {status}", ""]
     if result.transitions:
@@ -168,10 +193,12 @@ def markdown_report(
     if result.problems:
         lines.append("### Problems")
         lines.append("")
-        lines += [f"- `{p.where()}` {_cell(p.message)}" for p in result.problems]
+        lines += [
+            f"- {md_code(p.where(), table=False)} {md_text(p.message)}" for p in result.problems
+        ]
         lines.append("")
     for gate in result.gates:
-        lines += _comparison(reg, gate)
+        lines += _comparison(reg, gate, hidden_params or (lambda key: False))
     for ev in result.evidence:
         lines += _evidence(ev)
     return "\n".join(lines).rstrip() + "\n"
@@ -182,7 +209,7 @@ def _drift(record: Any) -> str:
     if not drift.get("available"):
         return "unknown"
     drifted = list(drift.get("drifted") or [])
-    return "drifted: " + ", ".join(_cell(d) for d in drifted[:5]) if drifted else "none"
+    return "drifted: " + ", ".join(md_text(d) for d in drifted[:5]) if drifted else "none"
 
 
 def _evidence(ev: Any) -> list[str]:
@@ -190,32 +217,35 @@ def _evidence(ev: Any) -> list[str]:
     inc = f"v{ev.incumbent} (production)" if ev.incumbent is not None else "current production"
     mark = "✅" if ev.passed else "❌"
     lines = [
-        f"### {_cell(ev.model)}: evidence for v{ev.candidate} (candidate) vs {inc}",
+        f"### {md_text(ev.model)}: evidence for v{ev.candidate} (candidate) vs {inc}",
         "",
     ]
     if ev.candidate_eval is None:
-        lines += [f"{mark} {_cell(ev.reason)}", ""]
+        lines += [f"{mark} {md_text(ev.reason)}", ""]
         return lines
     c, i = ev.candidate_eval, ev.incumbent_eval
     lines += [
-        f"Evaluated on **{_cell(ev.data_name)}** `{_cell(str(ev.data_hash)[:19])}…`, "
+        f"Evaluated on **{md_text(ev.data_name)}** "
+        f"{md_code(str(ev.data_hash)[:19], table=False)}…, "
         "data the candidate was not trained on.",
         "",
         f"| | v{ev.candidate} (candidate) | {inc} |",
         "|---|---|---|",
-        f"| **{_cell(ev.metric)}** ({_cell(ev.goal)}"
+        f"| **{md_text(ev.metric)}** ({md_text(ev.goal)}"
         + (f", by ≥ {_num(ev.margin)}" if ev.margin else "")
         + f") | {_num(ev.candidate_value)} {mark} | "
         + (_num(ev.incumbent_value) if i else "–")
         + " |",
     ]
-    shared = [k for k in c.metrics if k != ev.metric and (i is None or k in i.metrics)]
+    # drift has its own row; the row count is the data's, the same on both sides
+    skip = {ev.metric, "drift_features", "drift_max_psi", "example_count"}
+    shared = [k for k in c.metrics if k not in skip and (i is None or k in i.metrics)]
     for key in shared[:8]:
         other = _num(i.metrics[key]) if i else "–"
-        lines.append(f"| {_cell(key)} | {_num(c.metrics[key])} | {other} |")
+        lines.append(f"| {md_text(key)} | {_num(c.metrics[key])} | {other} |")
     lines.append(f"| drift vs training data | {_drift(c)} | {_drift(i) if i else '–'} |")
     lines.append(
-        f"| evaluation run | `{_cell(c.run_id)}` | " + (f"`{_cell(i.run_id)}`" if i else "–") + " |"
+        f"| evaluation run | {md_code(c.run_id)} | " + (md_code(i.run_id) if i else "–") + " |"
     )
-    lines += ["", f"Evidence: {'passed' if ev.passed else '**failed**'} — {_cell(ev.reason)}", ""]
+    lines += ["", f"Evidence: {'passed' if ev.passed else '**failed**'} — {md_text(ev.reason)}", ""]
     return lines

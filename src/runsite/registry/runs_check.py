@@ -241,7 +241,39 @@ def readable_records(check: RunsCheck) -> Iterator[RunProblem]:
             yield RunProblem(c.folder, "readable-records", c.head_error)
 
 
-RULES: list[Rule] = [closed_runs_unchanged, run_identity, readable_records]
+def team_policy(check: RunsCheck) -> Iterator[RunProblem]:
+    """``runsite runs check``: every run the branch adds lives in an experiment named
+    with a team's prefix and carries the required run tags. The policy is the manifest's
+    at the base."""
+    from runsite.errors import RunsiteError
+    from runsite.registry.manifest import FILENAME, parse
+    from runsite.registry.team import policy_of
+
+    try:
+        text = gitio.show_file(check.store_root, check.base.commit, check.store_root / FILENAME)
+        doc = parse(text, f"{FILENAME} at the base") if text else None
+    except RunsiteError:
+        return  # an unreadable base manifest is models check's to report
+    pol = policy_of(doc)
+    if pol.empty:
+        return
+    for c in check.changes:
+        if c.base is not None or c.head is None:
+            continue  # only runs the branch adds
+        why = pol.name_problem("experiment", c.head.experiment)
+        if why:
+            yield RunProblem(c.folder, "team-names", why)
+        missing = pol.missing_tags("runs", c.head.tags)
+        if missing:
+            yield RunProblem(
+                c.folder,
+                "required-tags",
+                f"run {c.run_id} lacks the required tag(s) {', '.join(missing)} "
+                "(set them when logging: runsite.set_tag(KEY, VALUE))",
+            )
+
+
+RULES: list[Rule] = [closed_runs_unchanged, run_identity, readable_records, team_policy]
 
 
 @dataclass

@@ -9,11 +9,13 @@ import copy
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from runsite import record
+from runsite import record, redact
 from runsite.entities import Experiment
 from runsite.errors import RunsiteError
+from runsite.run import GIT_DIFF_ARTIFACT
 from runsite.site.config import SiteConfig
 from runsite.store import RunRecord, Store
 
@@ -45,6 +47,26 @@ class DatasetVersion:
     runs: list[RunRecord] = field(default_factory=list)
     stale_for: list[str] = field(default_factory=list)  # "model vN" trained on it, now stale
     first_seen: int = 0
+    contexts: list[str] = field(default_factory=list)  # training, validation, evaluation …
+    # (registered version, context) for each version whose source run logged this data
+    trained: list[tuple[Any, str | None]] = field(default_factory=list)
+
+
+@dataclass
+class DatasetGroup:
+    """The versions (hashes) of one dataset: one path, else one name, else one hash."""
+
+    key: str
+    by: str  # "path", "name" or "hash"
+    versions: list[DatasetVersion]  # newest first
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(n for v in self.versions for n in v.names))
+
+    @property
+    def runs(self) -> int:
+        return len({r.run_id for v in self.versions for r in v.runs})
 
 
 @dataclass
@@ -72,13 +94,67 @@ def guess_goal(metric: str | None) -> str:
     return "minimize" if any(h in low for h in _MINIMIZE_HINTS) else "maximize"
 
 
+class PublishedRun(RunRecord):
+    """A run as the site publishes it (``_filtered``): its full ``run.json`` (with the
+    package list) is read when a page asks for it, and redacted like the rest."""
+
+    _cfg: SiteConfig
+
+    @cached_property
+    def header(self) -> dict[str, Any]:
+        return _published_header(record.read_header(self.path), self._cfg)
+
+
+def _published_header(header: dict[str, Any], cfg: SiteConfig) -> dict[str, Any]:
+    """``run.json`` as the site may show it: secret-looking command-line values masked,
+    what ``hide:`` names left out."""
+    header = dict(header)
+    # Hidden keys become null (templates and data files see "not recorded").
+    for key in ("command", "user", "host", "packages"):
+        if key in cfg.hide:
+            header[key] = None
+    if isinstance(header.get("command"), list | str):
+        header["command"] = redact.mask_command(header["command"])
+    if isinstance(header.get("git"), dict):
+        git = dict(header["git"])
+        if "git_remote" in cfg.hide:
+            git["remote"] = None
+        elif isinstance(git.get("remote"), str):
+            git["remote"] = redact.mask_text(git["remote"])
+        header["git"] = git
+    return header
+
+
 def _filtered(run: RunRecord, cfg: SiteConfig) -> RunRecord:
-    if not any(cfg.exclude.get(k) for k in ("params", "tags", "artifacts")):
-        return run
+    """The run as the public site shows it (the store keeps the true record): excluded
+    params, tags and artifacts left out, secret-looking values masked
+    (``runsite.redact``), the uncommitted-changes patch left out unless ``publish_diff``,
+    and what ``hide:`` names removed."""
     run = copy.copy(run)
-    run.params = {k: v for k, v in run.params.items() if not cfg.excluded("params", k)}
-    run.tags = {k: v for k, v in run.tags.items() if not cfg.excluded("tags", k)}
-    run.artifacts = [a for a in run.artifacts if not cfg.excluded("artifacts", a.get("path"))]
+    run.params = redact.mask_mapping(
+        {k: v for k, v in run.params.items() if not cfg.excluded("params", k)}
+    )
+    run.tags = redact.mask_mapping(
+        {k: v for k, v in run.tags.items() if not cfg.excluded("tags", k)}
+    )
+    run.artifacts = [
+        a
+        for a in run.artifacts
+        if not cfg.excluded("artifacts", a.get("path"))
+        and (cfg.publish_diff or a.get("path") != GIT_DIFF_ARTIFACT)
+    ]
+    run.inputs = [
+        {**i, "path": redact.mask_text(i["path"])} if isinstance(i.get("path"), str) else i
+        for i in run.inputs
+    ]
+    header = _published_header(run._s["header"], cfg)
+    run._s = {**run._s, "header": header}
+    run.user = "" if "user" in cfg.hide else run.user
+    run.host = "" if "host" in cfg.hide else run.host
+    run.git = header.get("git")
+    run.__class__ = PublishedRun
+    run.__dict__.pop("header", None)  # a full run.json the original may have cached
+    run.__dict__["_cfg"] = cfg
     return run
 
 
@@ -138,7 +214,8 @@ def _datasets(runs: list[RunRecord], models: list[Any]) -> list[DatasetVersion]:
                     kind=str(inp.get("kind") or "file"),
                     first_seen=run.start_time,
                 )
-            for lst, value in ((dv.names, inp.get("name")), (dv.paths, inp.get("path"))):
+            pairs = ((dv.names, inp.get("name")), (dv.paths, inp.get("path")))
+            for lst, value in (*pairs, (dv.contexts, inp.get("context"))):
                 if value and value not in lst:
                     lst.append(value)
             if run not in dv.runs:
@@ -155,11 +232,34 @@ def _datasets(runs: list[RunRecord], models: list[Any]) -> list[DatasetVersion]:
             if src is None:
                 continue
             for inp in src.inputs:
+                dv = by_hash.get(str(inp.get("hash") or ""))
+                pair = (mv, inp.get("context"))
+                if dv is not None and pair not in dv.trained:
+                    dv.trained.append(pair)
                 latest = latest_by_path.get(inp.get("path") or "")
                 used = str(inp.get("hash") or "")
                 if latest and used in by_hash and latest[1] != used and latest[0] > src.start_time:
                     by_hash[used].stale_for.append(f"{mv.name} v{mv.version}")
     return sorted(by_hash.values(), key=lambda d: (-d.first_seen, d.hash))
+
+
+def dataset_groups(datasets: list[DatasetVersion]) -> list[DatasetGroup]:
+    """Versions grouped by the path they were logged from (else their name, else alone),
+    groups ordered by their newest version."""
+    groups: dict[tuple[str, str], DatasetGroup] = {}
+    for dv in datasets:  # newest first already
+        by, key = (
+            ("path", dv.paths[0])
+            if dv.paths
+            else ("name", dv.names[0])
+            if dv.names
+            else ("hash", dv.hash)
+        )
+        group = groups.get((by, key))
+        if group is None:
+            group = groups[(by, key)] = DatasetGroup(key, by, [])
+        group.versions.append(dv)
+    return list(groups.values())
 
 
 def _github(runs: list[RunRecord]) -> str | None:
@@ -190,6 +290,10 @@ def collect(store: Store, cfg: SiteConfig) -> SiteData:
         manifest = reg.manifest()
         problems = [p.format(str(reg.path)) for p in manifest.problems()]
         models = list(manifest.models().values())
+        for model in models:  # parsed for this build only: masking them changes no file
+            model.tags = redact.mask_mapping(model.tags)
+            for mv in model.versions:
+                mv.tags = redact.mask_mapping(mv.tags)
         try:
             if registry_history.history_available(reg.path.parent):
                 history = registry_history.history(reg.path.parent, reg.path)

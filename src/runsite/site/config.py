@@ -17,8 +17,10 @@ from runsite.errors import InvalidInput
 
 FILENAME = "site.yaml"
 DEFAULT_MAX_ARTIFACT_BYTES = 10 * 1024 * 1024
-_KEYS = ("title", "theme", "exclude", "max_artifact_size", "github")
+_KEYS = ("title", "theme", "exclude", "max_artifact_size", "github", "hide", "publish_diff")
 _EXCLUDE_KEYS = ("experiments", "runs", "params", "tags", "artifacts")
+# What a run recorded about where it ran, which ``hide:`` can leave off every page.
+HIDE_KEYS = ("command", "user", "host", "packages", "git_remote")
 
 
 def parse_size(value: Any) -> int:
@@ -38,6 +40,8 @@ class SiteConfig:
     theme: str | None = None
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
     exclude: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in _EXCLUDE_KEYS})
+    hide: frozenset[str] = frozenset()  # some of HIDE_KEYS
+    publish_diff: bool = False  # the uncommitted-changes patch a dirty run recorded
     source: str | None = None  # the file it came from
 
     def excluded(self, kind: str, *names: str | None) -> bool:
@@ -48,7 +52,16 @@ class SiteConfig:
         )
 
     def fingerprint(self) -> str:
-        return repr((self.title, self.theme, self.max_artifact_bytes, sorted(self.exclude.items())))
+        return repr(
+            (
+                self.title,
+                self.theme,
+                self.max_artifact_bytes,
+                sorted(self.exclude.items()),
+                sorted(self.hide),
+                self.publish_diff,
+            )
+        )
 
 
 def load(store_root: Path, **overrides: Any) -> SiteConfig:
@@ -80,6 +93,16 @@ def load(store_root: Path, **overrides: Any) -> SiteConfig:
             if isinstance(patterns, str):
                 patterns = [patterns]
             cfg.exclude[kind] = [str(p) for p in patterns or []]
+        hide = data.get("hide") or []
+        if isinstance(hide, str):
+            hide = [hide]
+        if not isinstance(hide, list) or set(map(str, hide)) - set(HIDE_KEYS):
+            raise InvalidInput(f"{path}: hide must be a list of some of {', '.join(HIDE_KEYS)}")
+        cfg.hide = frozenset(map(str, hide))
+        diff = data.get("publish_diff", False)
+        if not isinstance(diff, bool):
+            raise InvalidInput(f"{path}: publish_diff must be true or false")
+        cfg.publish_diff = diff
     for key, value in overrides.items():
         if value is not None:
             setattr(cfg, key, value)

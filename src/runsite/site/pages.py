@@ -8,13 +8,14 @@ listing from ``file://``.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import hashlib
 import io
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
@@ -22,7 +23,7 @@ from runsite import fmt, validate
 from runsite.registry import evidence
 from runsite.site import charts, markup, theme, versions
 from runsite.site import data as data_files
-from runsite.site.collect import ExperimentView, SiteData
+from runsite.site.collect import ExperimentView, SiteData, dataset_groups
 from runsite.site.config import SiteConfig
 from runsite.store import RunRecord
 from runsite.version import __version__
@@ -172,6 +173,7 @@ class Renderer:
                 "datasets.html",
                 "the datasets page",
                 datasets=d.datasets,
+                groups=dataset_groups(d.datasets),
                 dataset_versions=versions.dataset_links(d.models, d.runs),
             ),
             self._render("404.html", "404.html", "the 404 page"),
@@ -570,7 +572,7 @@ class Renderer:
         for art in run.artifacts:
             src = self._publishable(run, art)
             if src is not None:
-                out.append((f"runs/{run.run_id}/artifacts/{art['path']}", src))
+                out.append((f"runs/{run.run_id}/artifacts/{published_path(art['path'])}", src))
         return out
 
     def _artifact_views(self, run: RunRecord) -> list[dict[str, Any]]:
@@ -583,7 +585,8 @@ class Renderer:
                 "path": path,
                 "size": art.get("size"),
                 "kind": kind,
-                "url": f"{run.run_id}/artifacts/{quote(path)}" if src else None,
+                "url": f"{run.run_id}/artifacts/{quote(published_path(path))}" if src else None,
+                "preview": None,
                 "truncated": False,
                 "system": bool(art.get("system")),
                 "sha256": art.get("sha256") if art.get("url") else None,
@@ -593,6 +596,14 @@ class Renderer:
                 "table": None,
                 "html": None,
             }
+            if src is not None and kind == "image" and path.lower().endswith(".svg"):
+                # Its published copy is text (see published_path); the page shows the image
+                # from a data: URI, where an <img> never runs script.
+                if src.stat().st_size <= SVG_PREVIEW_BYTES:
+                    encoded = base64.b64encode(src.read_bytes()).decode("ascii")
+                    view["preview"] = "data:image/svg+xml;base64," + encoded
+                else:
+                    kind = view["kind"] = "file"
             if src is not None and kind == "file" and _looks_like_text(src):
                 kind = view["kind"] = "text"  # MLmodel, LICENSE, … : text without a suffix
             if src is not None and kind in ("text", "json", "yaml", "markdown", "table"):
@@ -620,6 +631,24 @@ ARTIFACT_CSP = (
     b'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
     b"img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self' data:\">\n"
 )
+
+
+# Artifact types a browser runs script in when their published copy is opened directly
+# (static hosts such as GitHub Pages choose the type from the extension): SVG, XHTML, XML
+# (an XHTML-namespace <script> or an XSLT stylesheet runs), SSI HTML, web archives, HTML
+# components. Their copy is published under the same name plus ".txt" (text/plain: shown
+# as text, never run). HTML keeps its name behind a script-forbidding policy instead, so
+# the run page can preview it in a sandboxed iframe.
+ACTIVE_EXT = frozenset(
+    {".svg", ".svgz", ".xhtml", ".xht", ".xml", ".xsl", ".xslt", ".shtml", ".shtm", ".stm"}
+    | {".mht", ".mhtml", ".rdf", ".htc", ".hta", ".xsd", ".dtd", ".wml", ".vml"}
+)
+SVG_PREVIEW_BYTES = 1_000_000
+
+
+def published_path(path: str) -> str:
+    """Where the copy of artifact ``path`` is published (inside its run's folder)."""
+    return path + ".txt" if PurePosixPath(path).suffix.lower() in ACTIVE_EXT else path
 
 
 def published_bytes(path: Path) -> bytes | None:
