@@ -29,21 +29,15 @@ here yet.
 
 from __future__ import annotations
 
-import os
-import sys
-
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
-    os.path.abspath(__file__)
-):
-    del sys.path[0]  # bench/logging.py would shadow the standard library's logging
-
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path

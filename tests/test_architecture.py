@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.version",
             "runsite.location",
             "runsite.hooks",
+            "runsite.atomic",
             "runsite.redact",  # what never reaches a public page (site, check reports)
         ],
     ),

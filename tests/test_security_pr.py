@@ -409,3 +409,29 @@ def test_check_report_cannot_be_forged_by_data(repo: Path, promoted: tuple[Path,
     assert "<script>alert(1)</script>" in text and "a`b``c```d" in text
     assert "<b>bold</b> &lt;entity&gt; **strong** <!-- comment -->" in text
     assert "\u202e" not in text and "first line second line" in text
+
+
+def test_models_pull_refuses_a_hostile_pickle_unless_trusted(store: Path, tmp_path: Path) -> None:
+    import pickle
+
+    from test_security_core import Payload, _rehash
+
+    runsite.set_experiment("taxi")
+    X = np.arange(20.0).reshape(10, 2)
+    with runsite.start_run(log_git=False):
+        info = runsite.log_model(Ridge().fit(X, X.sum(axis=1)), "model")
+    folder = Path(info.path)
+    marker = tmp_path / "marker"
+    (folder / "model.pkl").write_bytes(pickle.dumps(Payload(marker)))
+    _rehash(folder)
+    s = ("--store", str(store))
+    assert cli("models", "register", info.model_uri, "taxi", *s)[0] == 0
+    code, _, err = cli("models", "pull", "taxi/1", "--out", str(tmp_path / "a"), *s)
+    assert code == 1 and "builtins.exec" in err and "--trust-pickle" in err
+    assert not (tmp_path / "a" / "model.pkl").exists()
+    code, _, err = cli(
+        "models", "pull", "taxi/1", "--out", str(tmp_path / "b"), "--trust-pickle", *s
+    )
+    assert code == 0, err
+    assert (tmp_path / "b" / "model.pkl").read_bytes() == (folder / "model.pkl").read_bytes()
+    assert not marker.exists()  # copied, never unpickled

@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+from runsite.atomic import temp_path, write_atomic
 from runsite.errors import InvalidInput, NotFound
 from runsite.validate import inside, safe_relpath
 
@@ -70,15 +71,11 @@ def plan_folder(local_dir: str | os.PathLike[str]) -> list[tuple[str, Path]]:
 
 def copy(src: Path, dest: Path) -> int:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    tmp = temp_path(dest)
     shutil.copyfile(src, tmp)
     os.replace(tmp, dest)
     return dest.stat().st_size
 
 
 def write_bytes(dest: Path, data: bytes) -> int:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, dest)
-    return len(data)
+    return write_atomic(dest, data)

@@ -39,17 +39,6 @@ def new_run_id(now_ms: int | None = None) -> str:
     return _encode(ms, 10) + _encode(rand & ((1 << 80) - 1), 16)
 
 
-def is_run_id(text: str) -> bool:
-    return len(text) == 26 and all(c in _ALPHABET for c in text)
-
-
-def run_id_time_ms(run_id: str) -> int:
-    value = 0
-    for c in run_id[:10]:
-        value = value * 32 + _ALPHABET.index(c)
-    return value
-
-
 _ADJECTIVES = [
     "amber",
     "agile",

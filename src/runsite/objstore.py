@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from runsite.atomic import write_atomic
 from runsite.cache import cache_root
 from runsite.errors import InvalidInput, NotFound, RunsiteError, StoreFormatError
 
@@ -180,9 +181,7 @@ def pointer_path(file: Path) -> Path:
 def write_pointer(file: Path, sha256: str, size: int, url: str) -> Path:
     doc = {"runsite_object": POINTER_FORMAT, "sha256": sha256, "size": size, "url": url}
     path = pointer_path(file)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(doc, indent=1) + "\n", mkdir=False)
     return path
 
 

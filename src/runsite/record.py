@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runsite.atomic import write_atomic
 from runsite.errors import StoreFormatError, WriteError
 
 FORMAT_VERSION = 1
@@ -31,6 +32,8 @@ METRICS_PARQUET = "metrics.parquet"
 ARTIFACTS = "artifacts"
 EXPERIMENT_YAML = "experiment.yaml"
 REGISTRY_YAML = "registry.yaml"
+MODEL_YAML = "model.yaml"  # the manifest of a model folder (docs/format.md)
+STAGES = ("none", "staging", "production", "archived")  # a registered version's stages
 
 # Statuses as MLflow names them; UNFINISHED is what a reader reports for a run that has no
 # end event and whose process is not known to be alive (killed, crashed, or still running
@@ -65,9 +68,8 @@ def dumps(obj: Any) -> str:
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, allow_nan=False, indent=1) + "\n", "utf-8")
-    os.replace(tmp, path)
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, indent=1) + "\n"
+    write_atomic(path, text, mkdir=False)
 
 
 # --------------------------------------------------------------------------- writing

@@ -340,7 +340,7 @@ class Run:
         if (
             storage is not None
             and fields["size"] >= storage.threshold
-            and dest.name != "model.yaml"
+            and dest.name != record.MODEL_YAML
         ):
             from runsite import objstore
 
@@ -444,7 +444,7 @@ class Run:
         with self._lock:
             self._check_open()
             folder = self.artifacts_dir / rel
-            files = {"model.yaml": None, **manifest["files"]}
+            files = {record.MODEL_YAML: None, **manifest["files"]}
             for name, sha in files.items():
                 self._record_artifact(f"{rel}/{name}", folder / name, sha256=sha)
             self._event(

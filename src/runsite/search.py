@@ -481,7 +481,8 @@ def _getter(ident: Identifier) -> Callable[[Row], Any]:
     return get_attribute
 
 
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+# The comparison operators of the query language (the registry's version filter too).
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -547,7 +548,7 @@ def _test(c: Comparison) -> Callable[[Any], bool]:
         members = frozenset(lit)
         test = members.__contains__
     else:
-        compare = _COMPARE[op]
+        compare = COMPARE[op]
         return lambda value: compare(value, lit)
     if negated:
         return lambda value: not test(value)

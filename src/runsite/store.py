@@ -10,7 +10,6 @@ and mtime of the run's record files, so reading 10,000 unchanged runs costs a fe
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
 import socket
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runsite import location, record, validate
-from runsite.cache import store_cache_dir
+from runsite.cache import JsonCache, store_cache_dir
 from runsite.entities import Experiment, RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
 
@@ -300,8 +299,7 @@ class Store:
         self.root = Path(path)
         self.warnings: list[str] = []
         self._duplicates: dict[str, list[str]] | None = None
-        self._cache: dict[str, Any] | None = None
-        self._cache_dirty = False
+        self._cache: JsonCache | None = None
         self._memo = _MEMO.setdefault(os.path.abspath(self.root), {})
 
     def __repr__(self) -> str:
@@ -312,29 +310,14 @@ class Store:
     def _cache_path(self) -> Path:
         return store_cache_dir(self.root) / _CACHE_NAME
 
-    def _load_cache(self) -> dict[str, Any]:
+    def _read_cache(self) -> JsonCache:
         if self._cache is None:
-            try:
-                data = json.loads(self._cache_path().read_text("utf-8"))
-                self._cache = data if isinstance(data, dict) else {}
-            except (OSError, ValueError):
-                self._cache = {}
+            self._cache = JsonCache(self._cache_path(), "read cache")
         return self._cache
 
     def _save_cache(self) -> None:
-        if not self._cache_dirty or self._cache is None:
-            return
-        path = self._cache_path()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(
-                json.dumps(self._cache, separators=(",", ":"), check_circular=False), "utf-8"
-            )
-            os.replace(tmp, path)
-        except OSError as exc:
-            log.debug("runsite: could not write read cache: %s", exc)
-        self._cache_dirty = False
+        if self._cache is not None:
+            self._cache.save()
 
     def _record(self, run_dir: str) -> RunRecord | None:
         """The run in folder ``run_dir`` (a string path: this runs 100,000 times a search).
@@ -358,7 +341,8 @@ class Store:
         if not os.path.isfile(os.path.join(run_dir, record.RUN_JSON)):
             self._not_a_run(run_dir)
             return None
-        cache = self._load_cache()
+        store_cache = self._read_cache()
+        cache = store_cache.data
         hit = cache.get(key)
         summary = None
         if hit is not None and hit.get("stamp") == run_stamp(run_dir, bool(hit.get("ended"))):
@@ -371,7 +355,7 @@ class Store:
                 return None
             ended = summary.get("status") is not None
             cache[key] = {"stamp": run_stamp(run_dir, ended), "ended": ended, "summary": summary}
-            self._cache_dirty = True
+            store_cache.dirty = True
         rec = RunRecord(Path(run_dir), summary)
         ended = rec._recorded_status is not None
         if len(memo) < _MEMO_MAX:

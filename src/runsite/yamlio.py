@@ -10,6 +10,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from runsite.atomic import write_atomic
 from runsite.errors import StoreFormatError
 
 
@@ -151,8 +152,5 @@ def edit_mapping(path: Path, changes: dict[str, Any]) -> bool:
     new = buf.getvalue() if doc else ""
     if new == old:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(new, "utf-8")
-    tmp.replace(path)
+    write_atomic(path, new)
     return True

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runsite.cli.common import Group, echo_json, json_option, store_option, table
+from runsite.record import STAGES
 
 if TYPE_CHECKING:
     from runsite.registry.api import Change, Registry
@@ -124,9 +125,7 @@ def register(
 @models.command("stage")
 @click.argument("name")
 @click.argument("version")
-@click.argument(
-    "stage", type=click.Choice(["none", "staging", "production", "archived"], case_sensitive=False)
-)
+@click.argument("stage", type=click.Choice(STAGES, case_sensitive=False))
 @click.option("--reason", help="Why: goes into the commit message, which git keeps as history.")
 @click.option("--archive-existing", is_flag=True, help="Archive the versions now in STAGE.")
 @branch_option
@@ -392,12 +391,18 @@ def check_cmd(base_ref: str | None, summary: str | None, store: str, as_json: bo
 @click.option(
     "--out", required=True, type=click.Path(file_okay=False), help="Folder to copy the model into."
 )
+@click.option(
+    "--trust-pickle",
+    is_flag=True,
+    help="Copy it even when a pickle imports more than its flavor needs (a model you trust).",
+)
 @store_option
-def pull(spec: str, out: str, store: str) -> None:
-    """Copy a registered model to --out after verifying its hashes."""
+def pull(spec: str, out: str, trust_pickle: bool, store: str) -> None:
+    """Copy a registered model to --out after verifying its hashes and scanning its
+    pickles (nothing is unpickled)."""
     reg = _registry(store)
     mv = reg.resolve(spec)
-    reg.pull(spec, Path(out))
+    reg.pull(spec, Path(out), trust=trust_pickle)
     click.echo(f"{mv.name} v{mv.version} ({mv.stage}) → {out}")
 
 

@@ -13,10 +13,10 @@ import stat
 from pathlib import Path
 from typing import IO, Any
 
-from runsite import validate
+from runsite import record, validate
 from runsite.errors import InvalidInput, NotFound, StoreFormatError, UnsafePickle
 
-MANIFEST = "model.yaml"
+MANIFEST = record.MODEL_YAML
 FORMAT_VERSION = 1
 PICKLE_PROTOCOL = 5
 
@@ -302,10 +302,6 @@ def _store_of(folder: Path) -> Path:
         if parent.name == "artifacts" and (parent.parent / "run.json").is_file():
             return parent.parent.parent.parent
     return Path(os.environ.get("RUNSITE_STORE") or "runs")
-
-
-def folder_size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def remove_tree(folder: Path) -> None:

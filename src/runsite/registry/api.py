@@ -164,11 +164,13 @@ class Registry:
         open_model(folder, mv.hash)
         return folder
 
-    def pull(self, spec: str, out: Path) -> Path:
+    def pull(self, spec: str, out: Path, trust: bool = False) -> Path:
         """Copy a verified model folder to ``out`` (which must not exist or be empty).
 
         The bytes written are the bytes verified: the folder is read once, checked against
-        the registry's hash and every file hash, then written."""
+        the registry's hash and every file hash, then written. A pickle that imports
+        what its flavor does not need is refused (``UnsafePickle``) unless ``trust``;
+        nothing is unpickled either way."""
         from runsite.models.manifest import MANIFEST, open_model
 
         mv = self.resolve(spec)
@@ -177,7 +179,12 @@ class Registry:
             raise NotFound(
                 f"{mv.name} v{mv.version}: artifact {mv.artifact!r} is missing in run {mv.run_id}"
             )
-        manifest, reader = open_model(folder, mv.hash, store_root=self.store.root)
+        manifest, reader = open_model(folder, mv.hash, trust=trust, store_root=self.store.root)
+        if not trust:  # a copy is loaded somewhere next: refuse what loading would refuse
+            from runsite.models.api import pickles_of
+
+            for name, cls in pickles_of(manifest):
+                reader.scan_pickle(name, cls)
         if out.exists() and any(out.iterdir()):
             raise InvalidInput(f"{out} is not empty; choose an empty or new folder")
         # Every byte written to ``out`` is one that was checked against its hash (files
@@ -269,7 +276,7 @@ class Registry:
                 )
             artifact = names[0]
         artifact = validate.safe_relpath(artifact, "model name")
-        if not (rec.artifacts_dir / artifact / "model.yaml").is_file():
+        if not (rec.artifacts_dir / artifact / record.MODEL_YAML).is_file():
             raise NotFound(f"run {rec.run_id} has no model {artifact!r}")
         return rec, artifact
 

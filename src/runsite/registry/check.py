@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runsite import record, validate
@@ -64,7 +63,7 @@ def _check_store(reg: Registry, doc: Any, models: dict[str, RegisteredModel]) ->
             except RunsiteError as exc:
                 out.append(problem(str(exc), node, "artifact"))
                 continue
-            if not (folder / "model.yaml").is_file():
+            if not (folder / record.MODEL_YAML).is_file():
                 out.append(
                     problem(
                         f"{label}: run {mv.run_id} has no model {mv.artifact!r}", node, "artifact"
@@ -303,7 +302,3 @@ def check(
 
         result.report = markdown_report(reg, result, models, base_models, hidden_params)
     return result
-
-
-def repo_relative(path: Path, root: Path) -> str:
-    return path.resolve().relative_to(root.resolve()).as_posix()

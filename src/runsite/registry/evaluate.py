@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from runsite.errors import InvalidInput, NotFound, RunsiteError, StoreFormatError
 from runsite.models import drift as drift_mod
 from runsite.models import metrics as metrics_mod
+from runsite.record import STAGES
 
 if TYPE_CHECKING:
     from runsite.registry.api import Change, Registry
@@ -231,7 +232,7 @@ def select_versions(model: RegisteredModel, specs: list[str] | None) -> list[Mod
         found: list[ModelVersion | None] = []
         if s.isdigit():
             found = [model.version(int(s))]
-        elif s in ("none", "staging", "production", "archived"):
+        elif s in STAGES:
             found = list(model.in_stage(s))
         elif alias in model.aliases:
             found = [model.version(model.aliases[alias])]

@@ -6,19 +6,19 @@ The schema is documented in docs/registry.md.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runsite import yamlio
+from runsite import record, yamlio
+from runsite.atomic import write_atomic
 from runsite.errors import InvalidInput, StoreFormatError
 from runsite.yamlio import CommentedMap, CommentedSeq
 
-FILENAME = "registry.yaml"
+FILENAME = record.REGISTRY_YAML
 FORMAT_VERSION = 1
-STAGES = ("none", "staging", "production", "archived")
+STAGES = record.STAGES
 GOALS = ("minimize", "maximize")
 AGGREGATES = ("last", "min", "max")
 
@@ -462,11 +462,7 @@ class Manifest:
         return dump(self.doc)
 
     def save(self) -> None:
-        text = self.text()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, "utf-8")
-        os.replace(tmp, self.path)
+        write_atomic(self.path, self.text())
         self.exists = True
 
     # -- edits (on the round-trip tree) ----------------------------------------

@@ -9,7 +9,6 @@ quoting works the same way in both.
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -21,14 +20,6 @@ from runsite.registry.manifest import ModelVersion
 _STRING_KEYS = ("name", "run_id", "source_path")
 _LIST_KEYS = ("name", "run_id")
 _ORDER_KEYS = ("name", "version_number", "creation_timestamp", "last_updated_timestamp")
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 
 Test = Callable[[ModelVersion], bool]
 
@@ -115,7 +106,7 @@ def _clause(toks: list[Any], i: int, q: str) -> tuple[Test, int]:
     if op in ("LIKE", "ILIKE"):
         check = _like(literal, op == "ILIKE")
     else:
-        compare = _COMPARE[op]
+        compare = search.COMPARE[op]
 
         def check(v: Any) -> bool:
             return compare(v, literal)

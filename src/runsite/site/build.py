@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runsite.cache import store_cache_dir
+from runsite import record
+from runsite.cache import JsonCache, store_cache_dir
 from runsite.site import collect as collect_mod
 from runsite.site import config as config_mod
 from runsite.site import theme as theme_mod
@@ -57,37 +58,20 @@ class BuildResult:
         )
 
 
-class _PageCache:
+class _PageCache(JsonCache):
     """Run page → (inputs key, sha256 of the HTML written), per output folder."""
 
     def __init__(self, store_root: Path, out: Path) -> None:
         digest = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]
-        self.path = store_cache_dir(store_root) / f"site-{digest}.json"
-        try:
-            data = json.loads(self.path.read_text("utf-8"))
-            self.entries: dict[str, list[str]] = data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            self.entries = {}
-        self.dirty = False
+        super().__init__(store_cache_dir(store_root) / f"site-{digest}.json", "page cache")
 
     def get(self, rel: str, key: str) -> str | None:
-        hit = self.entries.get(rel)
+        hit = self.data.get(rel)
         return hit[1] if isinstance(hit, list) and len(hit) == 2 and hit[0] == key else None
 
     def put(self, rel: str, key: str, sha: str) -> None:
-        self.entries[rel] = [key, sha]
+        self.data[rel] = [key, sha]
         self.dirty = True
-
-    def save(self) -> None:
-        if not self.dirty:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self.entries), "utf-8")
-            os.replace(tmp, self.path)
-        except OSError as exc:  # losing the cache only costs time
-            log.debug("runsite: could not save the page cache: %s", exc)
 
 
 def _built_at() -> int | None:
@@ -137,7 +121,7 @@ def build(
     base_key = "|".join(
         [__version__, theme_mod.fingerprint(dirs), str(theme_info.sandboxed), cfg.fingerprint()]
     )
-    registry_sha = _file_sha(st.root / "registry.yaml")
+    registry_sha = _file_sha(st.root / record.REGISTRY_YAML)
 
     for page in renderer.index_pages():
         writer.add(page.path, page.html, origin=page.origin)

@@ -313,7 +313,3 @@ def collect(store: Store, cfg: SiteConfig) -> SiteData:
         github=_github(all_runs),
         warnings=warnings,
     )
-
-
-def is_closed(run: RunRecord) -> bool:
-    return run.status in record.END_STATUSES

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def dataset_anchor(hash_text: str) -> str:
+    """The id of a dataset's card on datasets.html (``d-`` and 16 hex digits of its
+    hash); the run pages and the search index link to it."""
+    return "d-" + hash_text.split(":")[-1][:16]
+
+
 def _js(obj: Any) -> str:
     # json.dumps writes NaN / Infinity / -Infinity: valid JavaScript (not JSON), kept on
     # purpose; ensure_ascii keeps every string safe whatever it contains.
@@ -190,7 +196,7 @@ def search_payload(
                 ]
             )
     for ds in data.datasets:
-        anchor = "d-" + ds.hash.split(":")[-1][:16]
+        anchor = dataset_anchor(ds.hash)
         title = ", ".join(ds.names) or ds.hash[7:19]
         entries.append(
             [

@@ -83,7 +83,7 @@ class Renderer:
                 "size": fmt.size,
                 "markdown": lambda text: theme.Markup(markup.render(text)),
                 "short": lambda sha: (sha or "")[:8],
-                "anchor": lambda h: _anchor(str(h)),
+                "anchor": lambda h: data_files.dataset_anchor(str(h)),
             },
             sandboxed=theme_info.sandboxed,
         )
@@ -278,7 +278,8 @@ class Renderer:
             history=self.data.history is not None,
             timeline=[t for t in timeline if t.version == mv.version],
             dataset_ids={
-                i.get("hash"): _anchor(str(i.get("hash"))) for i in (run.inputs if run else [])
+                i.get("hash"): data_files.dataset_anchor(str(i.get("hash")))
+                for i in (run.inputs if run else [])
             },
         )
 
@@ -460,7 +461,9 @@ class Renderer:
             ],
             parent=self.data.runs.get(run.parent_run_id or ""),
             packages=packages,
-            dataset_ids={i.get("hash"): _anchor(str(i.get("hash"))) for i in run.inputs},
+            dataset_ids={
+                i.get("hash"): data_files.dataset_anchor(str(i.get("hash"))) for i in run.inputs
+            },
             evaluated=versions.evaluated_version(run, self.data.models),
         )
 
@@ -681,10 +684,6 @@ def _csv_preview(text: str, delimiter: str) -> list[list[str]] | None:
     except csv.Error:
         return None
     return rows[: TABLE_PREVIEW_ROWS + 1]
-
-
-def _anchor(hash_text: str) -> str:
-    return "d-" + hash_text.split(":")[-1][:16]
 
 
 def _is_system(key: str) -> bool:

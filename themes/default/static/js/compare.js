@@ -40,35 +40,10 @@
     return JSON.parse(JSON.stringify(obj));
   }
 
-  function pad(n) {
-    return String(n).padStart(2, "0");
-  }
-
-  function fmtTime(ms) {
-    if (typeof ms !== "number" || !isFinite(ms)) return MISSING;
-    const d = new Date(ms);
-    return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-      `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
-  }
-
-  function fmtDuration(ms) {
-    if (typeof ms !== "number" || !isFinite(ms)) return MISSING;
-    const s = ms / 1000;
-    if (s < 60) return `${s.toFixed(1)} s`;
-    const total = Math.floor(s);
-    const h = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    return h ? `${h} h ${pad(m)} min` : `${m} min ${pad(total % 60)} s`;
-  }
-
-  function fmtNum(v) {
-    if (v === null || v === undefined) return MISSING;
-    if (typeof v !== "number") return String(v);
-    if (isNaN(v)) return "NaN";
-    if (!isFinite(v)) return v > 0 ? "∞" : "−∞";
-    if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
-    return String(Number(v.toPrecision(5)));
-  }
+  const F = window.runsiteFormat; // format.js: the same numbers as runsite.fmt
+  const fmtTime = F.time;
+  const fmtDuration = F.duration;
+  const fmtNum = F.num;
 
   function toNumber(text) {
     if (text === null || text === undefined || typeof text === "boolean") return null;

@@ -38,45 +38,10 @@
 
   const fmtInt = (n) => n.toLocaleString("en-US");
 
-  function stripZeros(s) {
-    return s.indexOf(".") < 0 ? s : s.replace(/0+$/, "").replace(/\.$/, "");
-  }
-
-  /** Python's f"{v:.5g}", NaN and ±∞ spelled out. */
-  function fmtNum(v) {
-    if (v == null) return MISSING;
-    if (typeof v !== "number") return String(v);
-    if (v !== v) return "NaN";
-    if (v === Infinity) return "∞";
-    if (v === -Infinity) return "−∞";
-    if (v === 0) return Object.is(v, -0) ? "-0" : "0";
-    const parts = v.toExponential(4).split("e");
-    const exp = Number(parts[1]);
-    if (exp < -4 || exp >= 5) {
-      return stripZeros(parts[0]) + "e" + (exp < 0 ? "-" : "+") + String(Math.abs(exp)).padStart(2, "0");
-    }
-    return stripZeros(v.toFixed(Math.max(0, 4 - exp)));
-  }
-
-  const pad = (n) => String(n).padStart(2, "0");
-
-  function fmtTime(ms) {
-    if (ms == null) return MISSING;
-    const d = new Date(ms);
-    return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-      `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-  }
-
-  function fmtDuration(ms) {
-    if (ms == null) return MISSING;
-    const s = ms / 1000;
-    if (s < 60) return s.toFixed(1) + " s";
-    let m = Math.floor(s / 60);
-    const sec = Math.floor(s) % 60;
-    const h = Math.floor(m / 60);
-    m %= 60;
-    return h ? `${h} h ${pad(m)} min` : `${m} min ${pad(sec)} s`;
-  }
+  const F = window.runsiteFormat; // format.js: the same numbers as runsite.fmt
+  const fmtNum = F.num;
+  const fmtTime = (ms) => F.time(ms).replace(/ UTC$/, ""); // the table shows no " UTC"
+  const fmtDuration = F.duration;
 
   // ------------------------------------------------------------------------- data
 
