@@ -92,6 +92,8 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.client",  # MlflowClient
             "runsite.tracking",  # runsite.tracking.MlflowClient, as mlflow.tracking
             "runsite.mlflow",  # the MLflow façade: ``import runsite.mlflow as mlflow``
+            "runsite.autologging.*",  # autolog: patches the user's sklearn/xgboost
+            "runsite.system_metrics",  # psutil/pynvml sampler behind start_run
             "runsite.sql",  # the store as SQL views (runs, metrics, registry versions)
             "runsite.artifacts",  # mlflow.artifacts.download_artifacts
             "runsite.mlflow_import",  # runsite import mlflow (reads a store with MLflow)
@@ -115,15 +117,21 @@ SEAMS: dict[str, set[str]] = {
     "nh3": {"runsite.site.markup"},
     "click": {"runsite.cli.*"},
     # models.spark: the pandas batches Spark hands a pandas UDF, and their dtypes
-    "pandas": {"runsite.frames", "runsite.models.signature", "runsite.models.spark"},
+    "pandas": {
+        "runsite.frames",
+        "runsite.models.signature",
+        "runsite.models.spark",
+        "runsite.autologging.*",
+    },
     "numpy": {
         "runsite.models.signature",
         "runsite.models.metrics",
         "runsite.models.drift",
         "runsite.models.spark",
+        "runsite.autologging.*",
     },
-    "sklearn": {"runsite.models.flavors"},
-    "xgboost": {"runsite.models.flavors"},
+    "sklearn": {"runsite.models.flavors", "runsite.autologging.*"},
+    "xgboost": {"runsite.models.flavors", "runsite.autologging.*"},
     "fsspec": {"runsite.objstore"},
     "s3fs": {"runsite.objstore"},  # reached through fsspec, never imported by name
     "boto3": {"runsite.objstore"},  # idem (s3fs's own dependency)
@@ -131,6 +139,8 @@ SEAMS: dict[str, set[str]] = {
     "pyspark": {"runsite.models.spark"},
     "uvicorn": {"runsite.serving.server"},
     "httptools": {"runsite.serving.server"},  # uvicorn's HTTP parser, never imported
+    "psutil": {"runsite.system_metrics"},
+    "pynvml": {"runsite.system_metrics"},  # nvidia-ml-py, only where NVIDIA GPUs are
     # read only to import an MLflow store (runsite[mlflow-import]); tests use it as the oracle
     "mlflow": {"runsite.mlflow_import"},
     "skops": {"runsite.models.flavors"},  # sklearn models MLflow 3 saved (imported ones)

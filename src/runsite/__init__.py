@@ -62,6 +62,12 @@ from runsite.fluent import (
     update_experiment,
 )
 from runsite.run import Run
+from runsite.system_metrics import (
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+    set_system_metrics_samples_before_logging,
+    set_system_metrics_sampling_interval,
+)
 from runsite.version import __version__
 
 if TYPE_CHECKING:
@@ -86,9 +92,12 @@ __all__ = [
     "__version__",
     "active_run",
     "add_note",
+    "autolog",
     "delete_model_alias",
     "delete_runs",
     "delete_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "end_run",
     "evaluate",
     "get_artifact_uri",
@@ -124,6 +133,8 @@ __all__ = [
     "set_model_alias",
     "set_model_stage",
     "set_store",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
@@ -209,6 +220,17 @@ def __getattr__(name: str) -> Any:
 
         return MlflowClient
     raise AttributeError(f"module 'runsite' has no attribute {name!r}")
+
+
+def autolog(**kwargs: Any) -> None:
+    """Autolog every installed library runsite supports (scikit-learn, XGBoost):
+    params, training metrics, data hashes and the fitted model of each ``fit`` go into
+    the active run, or a run of their own. MLflow's switches (``log_models``,
+    ``log_input_examples``, ``log_datasets``, ``disable``, ``silent``, …); see
+    docs/autolog.md."""
+    from runsite.autologging import autolog as _autolog
+
+    _autolog(**kwargs)
 
 
 # The package façade wires the layers together: ``Run.log_model`` (runs layer) and

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from runsite import location, record, run, validate
+from runsite import location, record, run, system_metrics, validate
 from runsite.entities import Experiment
 from runsite.errors import InvalidInput, RunStateError
 from runsite.location import get_store_path
@@ -143,6 +143,7 @@ def start_run(
     run_id: str | None = None,
     experiment_id: str | None = None,
     log_git: bool = True,
+    log_system_metrics: bool | None = None,
 ) -> Run:
     """Start a run and make it the active one; use it as a context manager::
 
@@ -152,7 +153,10 @@ def start_run(
 
     Leaving the ``with`` block normally ends the run FINISHED, an exception FAILED,
     Ctrl-C or SIGTERM KILLED. With ``nested=True`` the new run records the active run
-    as its parent.
+    as its parent. ``log_system_metrics=True`` samples CPU, memory, disk, network and
+    GPU into ``system/*`` metrics while the run is open (``None``: as
+    ``enable_system_metrics_logging()`` or ``$RUNSITE_ENABLE_SYSTEM_METRICS_LOGGING`` /
+    ``$MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING`` say; off by default).
     """
     if run_id is not None:
         raise InvalidInput(
@@ -181,6 +185,8 @@ def start_run(
         _stack.append(new)
     new.on_end(_forget)
     _install_sigterm()
+    if system_metrics.enabled(log_system_metrics):
+        system_metrics.start(new)
     return new
 
 

@@ -89,6 +89,7 @@ class Run:
         self._metric_keys: set[str] = set()
         self._closed = False
         self._end_hooks: list[Callable[[Run, str], None]] = []
+        self._closing_hooks: list[Callable[[Run], None]] = []
         self._storage_cfg: Any = False  # not read yet
         self.registered_versions: list[Any] = []
 
@@ -486,6 +487,15 @@ class Run:
         with self._lock:
             if self._closed:
                 return
+            closing, self._closing_hooks = self._closing_hooks, []
+        for before in closing:  # e.g. the system-metrics sampler: stop it, keep its points
+            try:
+                before(self)
+            except Exception as exc:
+                log.warning("runsite: while ending run %s: %s", self.run_id, exc)
+        with self._lock:
+            if self._closed:
+                return
             with self._metrics.lock:
                 self._closed = True
         failures: list[WriteError] = []
@@ -605,6 +615,21 @@ def check_open(run: Run) -> None:
     """Raise ``RunStateError`` if ``run`` has ended (the models layer asks before it
     writes a model folder into the run)."""
     run._check_open()
+
+
+def record_input(run: Run, info: Mapping[str, Any]) -> None:
+    """Record an input ``run`` did not read from a path (autolog's in-memory training
+    data, described by ``autologging.common.describe_data``)."""
+    validate.check_key(str(info.get("context")), "input context")
+    with run._lock:
+        run._check_open()
+        run._event("input", **info)
+
+
+def on_closing(run: Run, hook: Callable[[Run], None]) -> None:
+    """Call ``hook(run)`` when ``run.end()`` starts, while the run can still log (the
+    system-metrics sampler: stop it, keep its last points)."""
+    run._closing_hooks.append(hook)
 
 
 def record_model(run: Run, rel: str, manifest: dict[str, Any], digest: str) -> None:

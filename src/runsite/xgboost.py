@@ -22,3 +22,11 @@ def log_model(model: Any, name: str = "model", **kwargs: Any) -> Any:
 def load_model(model_uri: str | os.PathLike[str], store: Any = None) -> Any:
     """Load the Booster or XGBModel itself (hashes checked first)."""
     return _flavor_api.load_native("xgboost", model_uri, store)
+
+
+def autolog(**kwargs: Any) -> None:
+    """Autolog XGBoost training into runs (MLflow's ``mlflow.xgboost.autolog``; switches
+    and what is logged: docs/autolog.md). ``autolog(disable=True)`` turns it off."""
+    from runsite.autologging import xgboost as _auto
+
+    _auto.autolog(**kwargs)

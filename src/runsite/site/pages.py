@@ -30,6 +30,7 @@ from runsite.version import __version__
 
 TEXT_PREVIEW_BYTES = 100_000
 CHART_RUNS = 2_000  # runs drawn in an experiment's overview charts (the newest)
+SYSTEM_PREFIX = "system/"  # runsite.system_metrics' keys (MLflow's names)
 CHARTS_SHOWN = 6  # charts drawn at once on a page; the rest behind "N more metrics"
 FALLBACK_ROWS = 500  # rows of the no-JavaScript runs table
 TABLE_PREVIEW_ROWS = 50
@@ -329,7 +330,8 @@ class Renderer:
             for k in params
             if len({validate.canonical_str(r.params.get(k)) for r in view.runs}) > 1
         ]
-        metrics = sorted({k for r in view.runs for k in r.metrics})
+        # system/… metrics stay on each run's page (its "System metrics" section)
+        metrics = sorted({k for r in view.runs for k in r.metrics if not _is_system(k)})
         if view.key_metric in metrics:
             metrics.remove(view.key_metric)
             metrics.insert(0, view.key_metric)
@@ -429,25 +431,11 @@ class Renderer:
 
     def run_page(self, run: RunRecord, made: dict[str, dict[str, Any]]) -> PageContext:
         # Curves only where there are steps; a value logged once is a number in the table.
+        # System metrics (``system/…``, sampled by runsite.system_metrics) get their own
+        # section, below the run's own metrics.
         curves = [k for k, c in made.items() if c["points"] > 1]
-        chart_list: list[dict[str, Any]] = []
-        for keys in charts.related_groups(curves):
-            chart = charts.curve_chart(keys, made)
-            chart_list.append(
-                {
-                    "id": f"chart-{len(chart_list)}",
-                    "key": " · ".join(keys),
-                    "json": theme.Markup(charts.to_json(chart)),
-                    "controls": chart["controls"],
-                    "defer": len(chart_list) >= CHARTS_SHOWN,
-                    "notes": [
-                        f"{k}: {made[k]['shown']} of {made[k]['points']} points shown "
-                        "(minimum and maximum of every stretch kept)"
-                        for k in keys
-                        if made[k]["shown"] < made[k]["points"]
-                    ],
-                }
-            )
+        chart_list = self._curve_charts([k for k in curves if not _is_system(k)], made, "chart")
+        system_charts = self._curve_charts([k for k in curves if _is_system(k)], made, "sys")
         try:
             packages = run.packages
         except Exception:  # a run.json readable enough for the summary but not fully
@@ -460,6 +448,11 @@ class Renderer:
             run=run,
             experiment=view,
             charts=chart_list,
+            metrics={k: m for k, m in run.metrics.items() if not _is_system(k)},
+            system_metrics={
+                k[len(SYSTEM_PREFIX) :]: m for k, m in run.metrics.items() if _is_system(k)
+            },
+            system_charts=system_charts,
             artifacts=self._artifact_views(run),
             models=[(m, self.versions_by_run.get(run.run_id, [])) for m in run.models],
             model_meta={m["name"]: self._model_meta(run, m["name"]) for m in run.models},
@@ -473,6 +466,29 @@ class Renderer:
             },
             evaluated=versions.evaluated_version(run, self.data.models),
         )
+
+    def _curve_charts(
+        self, curves: list[str], made: dict[str, dict[str, Any]], prefix: str
+    ) -> list[dict[str, Any]]:
+        chart_list: list[dict[str, Any]] = []
+        for keys in charts.related_groups(curves):
+            chart = charts.curve_chart(keys, made)
+            chart_list.append(
+                {
+                    "id": f"{prefix}-{len(chart_list)}",
+                    "key": " · ".join(keys),
+                    "json": theme.Markup(charts.to_json(chart)),
+                    "controls": chart["controls"],
+                    "defer": len(chart_list) >= CHARTS_SHOWN,
+                    "notes": [
+                        f"{k}: {made[k]['shown']} of {made[k]['points']} points shown "
+                        "(minimum and maximum of every stretch kept)"
+                        for k in keys
+                        if made[k]["shown"] < made[k]["points"]
+                    ],
+                }
+            )
+        return chart_list
 
     def _model_meta(self, run: RunRecord, name: str) -> dict[str, Any]:
         from runsite.errors import RunsiteError
@@ -668,3 +684,7 @@ def _csv_preview(text: str, delimiter: str) -> list[list[str]] | None:
     except csv.Error:
         return None
     return rows[: TABLE_PREVIEW_ROWS + 1]
+
+
+def _is_system(key: str) -> bool:
+    return key.startswith(SYSTEM_PREFIX)

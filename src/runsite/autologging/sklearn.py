@@ -1,0 +1,347 @@
+"""scikit-learn autologging (``runsite.sklearn.autolog``), as MLflow's ``mlflow.sklearn``:
+
+- params: ``estimator.get_params(deep=True)`` (``deep=False`` for a parameter search),
+  plus ``best_<param>`` for a search;
+- tags: ``estimator_name``, ``estimator_class``;
+- metrics on the training data: ``training_score`` and, for a classifier,
+  ``training_accuracy_score``, ``training_precision_score``, ``training_recall_score``,
+  ``training_f1_score`` (weighted), ``training_log_loss`` and ``training_roc_auc`` (with
+  ``predict_proba``); for a regressor ``training_mean_squared_error``,
+  ``training_root_mean_squared_error``, ``training_mean_absolute_error``,
+  ``training_r2_score``; ``best_cv_score`` for a search;
+- the training data as an input (context ``train``), the fitted model (``model``, and
+  ``best_estimator`` for a search) with its signature, ``estimator.html``, and for a
+  search ``cv_results.csv`` plus one child run per candidate (the ``max_tuning_runs``
+  best by rank) with the candidate's params and its ``mean_*``/``std_*``/``rank_*``
+  scores.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any
+
+from runsite.autologging import core
+from runsite.autologging.common import log_data, log_fitted_model, str_params
+
+FLAVOR = "sklearn"
+_METHODS = ("fit", "fit_transform", "fit_predict")
+
+
+def autolog(
+    log_input_examples: bool = False,
+    log_model_signatures: bool = True,
+    log_models: bool = True,
+    log_datasets: bool = True,
+    disable: bool = False,
+    exclusive: bool = False,
+    silent: bool = False,
+    max_tuning_runs: int | None = 5,
+    pos_label: Any = None,
+    registered_model_name: str | None = None,
+    extra_tags: dict[str, Any] | None = None,
+    log_post_training_metrics: bool = True,
+    serialization_format: str | None = None,
+    disable_for_unsupported_versions: bool = False,
+) -> None:
+    """Log every scikit-learn ``fit`` (and ``fit_transform``/``fit_predict``) into a
+    run: params, training metrics, data hash, the model. Switches as MLflow's
+    ``mlflow.sklearn.autolog``; ``disable=True`` puts the original methods back.
+    ``log_post_training_metrics``, ``serialization_format`` and
+    ``disable_for_unsupported_versions`` are accepted for MLflow scripts and change
+    nothing (docs/porting.md)."""
+    if disable:
+        core.unpatch(FLAVOR)
+        return
+    cfg = core.Config(
+        log_input_examples=log_input_examples,
+        log_model_signatures=log_model_signatures,
+        log_models=log_models,
+        log_datasets=log_datasets,
+        exclusive=exclusive,
+        silent=silent,
+        max_tuning_runs=max_tuning_runs,
+        registered_model_name=registered_model_name,
+        extra_tags={str(k): str(v) for k, v in (extra_tags or {}).items()},
+        pos_label=pos_label,
+    )
+    core.enable(FLAVOR, cfg, _install)
+
+
+# Data-manipulation routines MLflow does not autolog on their own (inside a Pipeline
+# they are part of the logged fit).
+_EXCLUDED_MODULES = (
+    "sklearn.preprocessing",
+    "sklearn.impute",
+    "sklearn.feature_extraction",
+    "sklearn.feature_selection",
+)
+_EXCLUDED_CLASSES = ("sklearn.compose._column_transformer.ColumnTransformer",)
+# sklearn.model_selection helpers whose inner fits MLflow does not autolog.
+_UNLOGGED_HELPERS = (
+    "cross_validate",
+    "cross_val_predict",
+    "cross_val_score",
+    "learning_curve",
+    "permutation_test_score",
+    "validation_curve",
+)
+
+
+def estimator_classes() -> list[type]:
+    """What MLflow patches: sklearn's own estimators plus the meta-estimators, less the
+    preprocessing ones."""
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils import all_estimators
+
+    classes = [cls for _, cls in all_estimators()]
+    for meta in (GridSearchCV, RandomizedSearchCV, Pipeline):
+        if meta not in classes:
+            classes.append(meta)
+    return [
+        cls
+        for cls in classes
+        if not cls.__module__.startswith(_EXCLUDED_MODULES)
+        and f"{cls.__module__}.{cls.__name__}" not in _EXCLUDED_CLASSES
+    ]
+
+
+def _install() -> None:
+    import sklearn.model_selection
+
+    for helper in _UNLOGGED_HELPERS:
+        if inspect.isfunction(getattr(sklearn.model_selection, helper, None)):
+            core.patch(FLAVOR, sklearn.model_selection, helper, _wrap_unlogged)
+    for cls in estimator_classes():
+        for name in _METHODS:
+            raw = inspect.getattr_static(cls, name, None)
+            if inspect.isfunction(raw):
+                if not core.is_patched(raw):
+                    core.patch(FLAVOR, cls, name, _wrap)
+            # sklearn's available_if(...) descriptor (Pipeline.fit_transform): wrap the
+            # function inside it so hasattr() answers stay the library's.
+            elif _is_available_if(raw) and not core.is_patched(raw.fn):
+                core.patch(FLAVOR, raw, "fn", _wrap)
+
+
+def _is_available_if(raw: Any) -> bool:
+    return inspect.isfunction(getattr(raw, "fn", None)) and hasattr(raw, "check")
+
+
+def _wrap_unlogged(original: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with core.suppressed():
+            return original(*args, **kwargs)
+
+    return wrapper
+
+
+def _wrap(original: Any) -> Any:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        state: dict[str, Any] = {}
+        return core.call_logged(
+            FLAVOR,
+            original,
+            (self, *args),
+            kwargs,
+            lambda s: _before(s, self, original, args, kwargs, state),
+            lambda s, _result: _after(s, self, state),
+        )
+
+    return wrapper
+
+
+def is_search(est: Any) -> bool:
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+
+    return isinstance(est, GridSearchCV | RandomizedSearchCV)
+
+
+def estimator_tags(est: Any) -> dict[str, str]:
+    cls = type(est)
+    return {"estimator_name": cls.__name__, "estimator_class": f"{cls.__module__}.{cls.__name__}"}
+
+
+def x_y_weight(fit: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(X, y, sample_weight) from a fit call, as MLflow reads them."""
+    names = [p for p in inspect.signature(fit).parameters if p != "self"]
+    x_name, y_name = [*names, "X", "y"][:2]
+    if len(args) >= 2:
+        x, y = args[0], args[1]
+    elif len(args) == 1:
+        x, y = args[0], kwargs.get(y_name)
+    else:
+        x, y = kwargs.get(x_name), kwargs.get(y_name)
+    weight = None
+    if "sample_weight" in names:
+        i = names.index("sample_weight")
+        weight = args[i] if len(args) > i else kwargs.get("sample_weight")
+    return x, y, weight
+
+
+def _before(
+    s: core.Session,
+    est: Any,
+    original: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    state: dict[str, Any],
+) -> None:
+    x, y, weight = x_y_weight(original, args, kwargs)
+    state.update(x=x, y=y, weight=weight)
+    s.run.log_params(str_params(est.get_params(deep=not is_search(est))))
+    s.run.set_tags(estimator_tags(est))
+    if s.config.log_datasets and x is not None:
+        s.extra["input"] = core.safely(
+            s.config, "could not hash the training data", log_data, s.run, x, y
+        )
+
+
+def _after(s: core.Session, est: Any, state: dict[str, Any]) -> None:
+    cfg, run = s.config, s.run
+    x, y, weight = state.get("x"), state.get("y"), state.get("weight")
+    if cfg.log_models:
+        core.safely(cfg, "could not log the model", log_fitted_model, s, est, x, "model", FLAVOR)
+    if x is not None and y is not None:
+        metrics = core.safely(
+            cfg, "could not compute training metrics", training_metrics, s, est, x, y, weight
+        )
+        if metrics:
+            run.log_metrics(metrics)
+    core.safely(cfg, "could not log estimator.html", _log_html, run, est)
+    if is_search(est):
+        _after_search(s, est, x)
+
+
+def training_metrics(
+    s: core.Session, est: Any, x: Any, y: Any, weight: Any, prefix: str = "training_"
+) -> dict[str, float]:
+    from sklearn import metrics as skm
+    from sklearn.base import is_classifier, is_regressor
+
+    out: dict[str, float] = {}
+
+    def put(name: str, fn: Any, **kw: Any) -> None:
+        try:
+            out[prefix + name] = float(fn(**kw))
+        except Exception as exc:
+            core.warn(s.config, f"metric {prefix + name} not logged", exc)
+
+    if is_classifier(est) and hasattr(est, "predict"):
+        pred = est.predict(x)
+        pos = s.config.pos_label
+        avg = "weighted" if pos is None else "binary"
+        common = {"y_true": y, "y_pred": pred, "sample_weight": weight}
+        put("precision_score", skm.precision_score, pos_label=pos, average=avg, **common)
+        put("recall_score", skm.recall_score, pos_label=pos, average=avg, **common)
+        put("f1_score", skm.f1_score, pos_label=pos, average=avg, **common)
+        put("accuracy_score", skm.accuracy_score, normalize=True, **common)
+        if hasattr(est, "predict_proba"):
+            proba = est.predict_proba(x)
+            put("log_loss", lambda: skm.log_loss(y, proba, sample_weight=weight))
+            score = proba[:, 1] if proba.shape[1] == 2 else proba
+            put(
+                "roc_auc",
+                skm.roc_auc_score,
+                y_true=y,
+                y_score=score,
+                average="weighted",
+                sample_weight=weight,
+                multi_class="ovo",
+            )
+    elif is_regressor(est) and hasattr(est, "predict"):
+        pred = est.predict(x)
+        common = {"y_true": y, "y_pred": pred, "sample_weight": weight}
+        put("mean_squared_error", skm.mean_squared_error, multioutput="uniform_average", **common)
+        put("mean_absolute_error", skm.mean_absolute_error, multioutput="uniform_average", **common)
+        put("r2_score", skm.r2_score, multioutput="uniform_average", **common)
+        if prefix + "mean_squared_error" in out:
+            out[prefix + "root_mean_squared_error"] = math.sqrt(out[prefix + "mean_squared_error"])
+    if hasattr(est, "score"):
+        score_args = [x, y]
+        if "sample_weight" in inspect.signature(est.score).parameters:
+            score_args.append(weight)
+        put("score", lambda: est.score(*score_args))
+    return out
+
+
+def _log_html(run: Any, est: Any) -> None:
+    from sklearn.utils import estimator_html_repr
+
+    doc = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="UTF-8"/></head>\n'
+        f"<body>\n{estimator_html_repr(est)}\n</body>\n</html>\n"
+    )
+    run.log_text(doc, "estimator.html")
+
+
+def _after_search(s: core.Session, est: Any, x: Any) -> None:
+    cfg, run = s.config, s.run
+    if hasattr(est, "best_estimator_") and cfg.log_models:
+        core.safely(
+            cfg,
+            "could not log the best estimator",
+            log_fitted_model,
+            s,
+            est.best_estimator_,
+            x,
+            "best_estimator",
+            FLAVOR,
+        )
+    if hasattr(est, "best_score_"):
+        run.log_metrics({"best_cv_score": float(est.best_score_)})
+    if hasattr(est, "best_params_"):
+        run.log_params(str_params({f"best_{k}": v for k, v in est.best_params_.items()}))
+    if hasattr(est, "cv_results_"):
+        core.safely(cfg, "could not log cv_results.csv", _log_cv_results, run, est)
+        core.safely(cfg, "could not create the child runs", _child_runs, s, est)
+
+
+def _log_cv_results(run: Any, est: Any) -> None:
+    import pandas as pd
+
+    run.log_text(pd.DataFrame.from_dict(est.cv_results_).to_csv(index=False), "cv_results.csv")
+
+
+def _child_runs(s: core.Session, est: Any) -> None:
+    """One nested run per candidate, as MLflow's: the seed estimator's params updated
+    with the candidate's, and the candidate's aggregate scores (no per-split ones)."""
+    from numbers import Number
+
+    import pandas as pd
+
+    from runsite.run import Run, record_input
+
+    cfg, parent = s.config, s.run
+    seed = est.estimator
+    base = seed.get_params(deep=not is_search(seed))
+    frame = pd.DataFrame.from_dict(est.cv_results_)
+    if cfg.max_tuning_runs is not None:
+        rank = "rank_test_score"
+        if rank not in frame.columns:
+            rank = next((c for c in frame.columns if "rank_test_" in c), rank)
+        frame = frame.nsmallest(cfg.max_tuning_runs, rank)
+    data_input = s.extra.get("input")
+    tags = {core.AUTOLOGGING_TAG: FLAVOR, **cfg.extra_tags, **estimator_tags(seed)}
+    for _, row in frame.iterrows():
+        with Run(
+            parent.store_root,
+            parent.experiment,
+            tags=tags,
+            parent_run_id=parent.run_id,
+            capture_git=False,
+        ) as child:
+            child.log_params(str_params({**base, **row.get("params", {})}))
+            child.log_metrics(
+                {
+                    str(k): float(v)  # type: ignore[arg-type]
+                    for k, v in row.items()
+                    if not str(k).startswith(("param", "split"))
+                    and isinstance(v, Number)
+                    and not isinstance(v, bool)
+                }
+            )
+            if data_input:
+                record_input(child, data_input)
