@@ -172,8 +172,41 @@ def main(store: str = str(ROOT / "example_runs")) -> None:
     runsite.set_model_stage(v1.name, v1.version, "staging", reason=f"{second}: runner-up")
     runsite.set_model_stage(v2.name, v2.version, "production", reason=f"{best}: best rmse")
     runsite.set_model_alias(v2.name, "champion", v2.version)
+    neutralise(Path(store))
     print(f"{len(results)} runs; production: {best} (rmse {best_rmse:.2f}); staging: {second}")
 
 
+# What a run header records about the machine that ran it. The demo is committed and
+# published: it says "demo" instead (python examples/train.py --neutralise-only STORE
+# applies this to a store already written).
+NEUTRAL = {"user": "demo", "host": "demo"}
+
+
+def neutralise(store: Path) -> None:
+    """Replace the machine details in every run header of ``store``: user, host, pid,
+    interpreter path, platform string, absolute entry point and the git remote."""
+    import json
+
+    for header in sorted(store.glob("*/*/run.json")):
+        doc = json.loads(header.read_text(encoding="utf-8"))
+        doc.update(NEUTRAL)
+        doc["pid"] = 0
+        entry = doc.get("entry_point")
+        if entry and Path(entry).is_absolute():
+            doc["entry_point"] = "examples/" + Path(entry).name
+        python = doc.get("python") or {}
+        if python.get("executable"):
+            python["executable"] = "python"
+        if python.get("platform"):
+            python["platform"] = python["platform"].split("-", 1)[0]
+        git = doc.get("git") or {}
+        if git.get("remote"):
+            git["remote"] = None
+        header.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--neutralise-only"]:
+        neutralise(Path(sys.argv[2]))
+        raise SystemExit(0)
     main(*sys.argv[1:])

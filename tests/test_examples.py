@@ -76,3 +76,22 @@ def test_committed_example_store_builds_strict_and_checks(tmp_path: Path) -> Non
     assert check.exit_code == 0, check.output
     (model,) = Registry(store).list_models()
     assert sorted(v.stage for v in model.versions) == ["production", "staging"]
+
+
+def test_committed_example_store_holds_no_machine_details() -> None:
+    """The demo is committed and published: no local path, user, host or pid in it."""
+    import json
+    import re
+
+    store = ROOT / "example_runs"
+    local = re.compile(rb"(?<![\w.])/(?:work|tmp|root|home|Users|private|var/folders)/")
+    texts = [p for p in store.rglob("*") if p.is_file() and p.suffix not in {".png", ".pkl"}]
+    assert texts
+    leaks = [str(p.relative_to(store)) for p in texts if local.search(p.read_bytes())]
+    assert not leaks, leaks
+    headers = sorted(store.glob("*/*/run.json"))
+    assert len(headers) == 11
+    for header in headers:
+        doc = json.loads(header.read_text())
+        assert (doc["user"], doc["host"], doc["pid"]) == ("demo", "demo", 0), header
+        assert doc["git"]["remote"] is None and doc["python"]["executable"] == "python"

@@ -440,3 +440,56 @@ def test_the_container_recipe_runs_in_a_fresh_environment(tmp_path: Path) -> Non
     finally:
         code, err = server.stop()
     assert_graceful(code, err)
+
+
+class _Payload:
+    """Unpickling this writes a marker file: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self) -> Any:
+        return (exec, (f"open({self.marker!r}, 'w').write('pwned')",))
+
+
+def test_a_hostile_pickle_is_served_only_with_trust_pickle(tmp_path: Path) -> None:
+    import hashlib
+    import pickle
+
+    from runsite import yamlio
+
+    store, _, _ = make_store(tmp_path)
+    _forget_store()
+    mv = Registry(store).resolve("diabetes/1")
+    folder = Registry(store).model_folder(mv)
+    marker = tmp_path / "marker"
+    pkl = next(p for p in folder.iterdir() if p.suffix == ".pkl")
+    pkl.write_bytes(pickle.dumps(_Payload(marker)))
+    manifest = yamlio.load_safe(folder / "model.yaml")  # hashes fixed, as an attacker would
+    for name in manifest["files"]:
+        manifest["files"][name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    (folder / "model.yaml").write_text(yamlio.dump(manifest))
+    uri = f"runs:/{mv.run_id}/model"
+    args = [sys.executable, "-m", "runsite", "models", "serve", uri, "--store", str(store)]
+    args += ["--port", str(free_port())]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, env=child_env())
+    assert done.returncode == 1
+    assert "builtins.exec" in done.stderr and "--trust-pickle" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not marker.exists()
+    # Trusted, it is unpickled (the payload runs); the flag reaches the loader.
+    trusted = subprocess.Popen(
+        [*args, "--trust-pickle"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and trusted.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        trusted.kill()
+        _, err = trusted.communicate()
+    assert marker.read_text() == "pwned", err

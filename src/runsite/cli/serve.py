@@ -21,9 +21,20 @@ from runsite.cli.common import store_option
     type=float,
     help="Largest request body accepted; larger ones get HTTP 413.",
 )
+@click.option(
+    "--trust-pickle",
+    is_flag=True,
+    help="Load it even when a pickle imports more than its flavor needs (a model you trust).",
+)
 @store_option
 def serve_cmd(
-    model_uri: str, host: str, port: int, workers: int, max_request_mb: float, store: str
+    model_uri: str,
+    host: str,
+    port: int,
+    workers: int,
+    max_request_mb: float,
+    trust_pickle: bool,
+    store: str,
 ) -> None:
     """Serve MODEL-URI over HTTP with MLflow's scoring protocol.
 
@@ -48,6 +59,7 @@ def serve_cmd(
         store=store,
         max_body=int(max_request_mb * 1024 * 1024),
         ready=ready,
+        trust=trust_pickle,
     )
 
 

@@ -204,11 +204,13 @@ def scoring_app(
     store: str | os.PathLike[str] | None = None,
     *,
     max_body: int = DEFAULT_MAX_BODY,
+    trust: bool = False,
 ) -> ScoringApp:
     """An ASGI application scoring the model at ``model_uri`` with MLflow's protocol.
 
     The model is loaded once, here, with every file hash verified before anything is
-    unpickled. Mount it in any ASGI server or framework::
+    unpickled, and every pickle scanned for imports its flavor does not need
+    (``UnsafePickle``) unless ``trust=True``. Mount it in any ASGI server or framework::
 
         app = runsite.pyfunc.scoring_app("models:/taxi/production")
         # uvicorn module:app, or Starlette's Mount("/taxi", app)
@@ -216,7 +218,7 @@ def scoring_app(
     from runsite.models.api import load_model
 
     uri = os.fspath(model_uri)
-    model = load_model(uri, store)
+    model = load_model(uri, store, trust=trust)
     info = ModelInfo(uri=uri, hash=_folder_hash(model), flavor=model.flavor.name)
     if uri.startswith("models:/"):
         from runsite.registry import Registry
@@ -247,6 +249,7 @@ ENV_VERSION = "RUNSITE_MODEL_VERSION"
 ENV_STAGE = "RUNSITE_MODEL_STAGE"
 ENV_STORE = "RUNSITE_SERVE_STORE"
 ENV_MAX_BODY = "RUNSITE_SERVE_MAX_BODY"
+ENV_TRUST = "RUNSITE_SERVE_TRUST_PICKLE"
 
 
 def app_from_env() -> ScoringApp:
@@ -257,6 +260,7 @@ def app_from_env() -> ScoringApp:
         uri,
         os.environ.get(ENV_STORE) or None,
         max_body=int(os.environ.get(ENV_MAX_BODY) or DEFAULT_MAX_BODY),
+        trust=os.environ.get(ENV_TRUST) == "1",
     )
 
 

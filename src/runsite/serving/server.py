@@ -29,12 +29,14 @@ def serve(
     store: str | os.PathLike[str] | None = None,
     max_body: int = scoring.DEFAULT_MAX_BODY,
     ready: Any = None,
+    trust: bool = False,
 ) -> None:
     """Serve ``model_uri`` until SIGTERM / Ctrl-C (uvicorn finishes the requests in flight
     and exits). The model is loaded — hashes verified — before the port opens, so a bad
     URI or a tampered model fails here with a clear message, not in the first request.
 
-    ``ready(app)``, when given, is called with the loaded app before serving starts."""
+    ``ready(app)``, when given, is called with the loaded app before serving starts.
+    ``trust`` skips the static pickle scan (``--trust-pickle``: a model you trust)."""
     uvicorn = _uvicorn()
     if workers < 1:
         raise InvalidInput(f"--workers must be at least 1, got {workers}")
@@ -42,7 +44,7 @@ def serve(
         raise InvalidInput(f"--port must be between 0 and 65535, got {port}")
     if max_body < 1:
         raise InvalidInput("the request size limit must be positive")
-    app = scoring.scoring_app(model_uri, store, max_body=max_body)
+    app = scoring.scoring_app(model_uri, store, max_body=max_body, trust=trust)
     if ready is not None:
         ready(app)
     scoring.configure_logging()
@@ -60,6 +62,7 @@ def serve(
     # Worker processes each load the model themselves (verified again) from these.
     os.environ[scoring.ENV_URI] = model_uri
     os.environ[scoring.ENV_MAX_BODY] = str(max_body)
+    os.environ[scoring.ENV_TRUST] = "1" if trust else ""
     if store is not None:
         os.environ[scoring.ENV_STORE] = os.fspath(store)
     uvicorn.run("runsite.serving.app:app_from_env_logged", factory=True, workers=workers, **options)
