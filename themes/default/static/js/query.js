@@ -33,7 +33,7 @@
     ["metrics", "metric"], ["metric", "metric"], ["params", "param"], ["param", "param"],
     ["tags", "tag"], ["tag", "tag"], ["attributes", "attribute"], ["attribute", "attribute"],
   ]);
-  const PREFIX_HINT = "use metrics., params., tags. or attributes.";
+  const PREFIX_HINT = "use metrics., params., tags., attributes. or datasets.";
   const SECTIONS = { param: "params", tag: "tags" };
   const AGGREGATES = ["last", "min", "max", "count"];
   const NUMERIC_ATTRIBUTES = new Set(["start_time", "end_time", "duration"]);
@@ -225,6 +225,16 @@
         const ascii = isAscii(word);
         const kind = ascii ? PREFIXES.get(word.toLowerCase()) : undefined;
         if (end < n && s[end] === ".") {
+          if (kind === undefined && ascii && /^datasets?$/i.test(word)) {
+            // runsite.search knows datasets.name/digest/context; the site's rows do not
+            // carry the inputs, so the filter box says so instead of matching nothing.
+            throw new QueryError(
+              `${repr(word)} filters work in runsite runs search and search_runs, ` +
+                "not in the site's filter box",
+              q,
+              i,
+            );
+          }
           if (kind === undefined) {
             throw new QueryError(`unknown prefix ${repr(word)}: ${PREFIX_HINT}`, q, i);
           }
