@@ -83,7 +83,17 @@ def spawn(
         text=True,
         stdout=stdout,
         stderr=subprocess.PIPE,
+        # A script starts as from a shell: SIGINT and SIGTERM at their defaults, whatever
+        # a library in the test process did to its own dispositions (an ignored signal is
+        # inherited across exec and Python then never raises KeyboardInterrupt).
+        preexec_fn=_default_signals,
     )
+
+
+def _default_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
 def run_script(
@@ -814,7 +824,7 @@ def _signal_idle_child(tmp_path: Path, sig: int) -> tuple[subprocess.Popen[str],
     time.sleep(0.3)
     proc.send_signal(sig)
     try:
-        proc.wait(timeout=20)
+        proc.wait(timeout=60)
     finally:
         proc.kill()
         proc.wait()
@@ -977,7 +987,7 @@ def test_sigint_while_logging_busily_keeps_every_point(tmp_path: Path) -> None:
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.3, 0.6))
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         logged = int(out.split()[-1])  # log_metrics calls that returned
         rec = only_run(store)
