@@ -65,8 +65,17 @@ def child_env(tmp_path: Path) -> dict[str, str]:
 def write_script(folder: Path, name: str, body: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_text(textwrap.dedent(body).lstrip(), "utf-8")
+    path.write_text(_DEFAULT_SIGNALS + textwrap.dedent(body).lstrip(), "utf-8")
     return path
+
+
+# A script starts as from a shell: SIGINT and SIGTERM at their defaults and no signal
+# blocked, whatever a library in the test process did to its own dispositions (an ignored
+# signal is inherited across exec, and Python then never raises KeyboardInterrupt).
+_DEFAULT_SIGNALS = (
+    "import signal as _sig; _sig.signal(_sig.SIGINT, _sig.default_int_handler); "
+    "_sig.signal(_sig.SIGTERM, _sig.SIG_DFL); _sig.pthread_sigmask(_sig.SIG_SETMASK, [])\n"
+)
 
 
 def spawn(
@@ -83,17 +92,7 @@ def spawn(
         text=True,
         stdout=stdout,
         stderr=subprocess.PIPE,
-        # A script starts as from a shell: SIGINT and SIGTERM at their defaults, whatever
-        # a library in the test process did to its own dispositions (an ignored signal is
-        # inherited across exec and Python then never raises KeyboardInterrupt).
-        preexec_fn=_default_signals,
     )
-
-
-def _default_signals() -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
 def run_script(
