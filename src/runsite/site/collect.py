@@ -118,7 +118,7 @@ def _published_header(header: dict[str, Any], cfg: SiteConfig) -> dict[str, Any]
     if isinstance(header.get("git"), dict):
         # every key the pages read, present (a header written by another tool, or an
         # older runsite, may lack some: "not recorded", never a failed build)
-        git = {k: None for k in ("commit", "branch", "remote", "dirty", "dirty_files")}
+        git: dict[str, Any] = dict.fromkeys(("commit", "branch", "remote", "dirty", "dirty_files"))
         git.update(header["git"])
         if "git_remote" in cfg.hide:
             git["remote"] = None
