@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import platform
@@ -56,6 +57,7 @@ class ModelInfo:
     path: str
 
 
+@functools.cache  # the version a process imported does not change under it
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
