@@ -237,3 +237,50 @@ def test_drift_unavailable_when_training_data_changed(
     )
     assert code == 0
     assert "v2: drift unavailable:" in out and "has changed since run" in out
+
+
+def _hostile_but_working(original: bytes, marker: Path) -> bytes:
+    """A pickle that runs code (writes ``marker``) and then gives the real model: what a
+    pull request could slip in behind a model that still scores well."""
+    import pickle
+    import pickletools
+
+    from test_security_core import Payload
+
+    payload = pickletools.optimize(pickle.dumps(Payload(marker), protocol=3))
+    return payload[:-1] + pickle.POP + original  # exec(...), drop its result, the model
+
+
+def test_a_hostile_pickle_is_evaluated_only_with_trust_pickle(
+    registered: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import hashlib
+
+    from runsite import yamlio
+    from runsite.models.manifest import model_hash
+
+    store, data = registered
+    reg = Registry(store)
+    mv = reg.get_model_version("diabetes", 1)
+    folder = reg.model_folder(mv)
+    marker = tmp_path / "marker"
+    pkl = folder / "model.pkl"
+    pkl.write_bytes(_hostile_but_working(pkl.read_bytes(), marker))
+    manifest = yamlio.load_safe(folder / "model.yaml")  # every hash fixed, as a PR could
+    manifest["files"]["model.pkl"] = hashlib.sha256(pkl.read_bytes()).hexdigest()
+    (folder / "model.yaml").write_text(yamlio.dump(manifest))
+    registry = store / "registry.yaml"
+    registry.write_text(registry.read_text().replace(mv.hash, model_hash(folder)))
+    args = ["models", "evaluate", "diabetes", "--data", str(data), "--target", "target"]
+    args += ["--store", str(store)]
+    code, _, err = cli(*args)
+    assert code == 1
+    assert "v1: not evaluated" in err and "builtins.exec" in err and "--trust-pickle" in err
+    assert "Traceback" not in err
+    assert not marker.exists()  # refused before anything was unpickled
+    assert [r.tags[TAG_VERSION] for r in runsite.Store(store).runs("diabetes-evaluation")] == ["2"]
+    code, _, err = cli(*args, "--trust-pickle")
+    assert code == 0, err
+    assert marker.read_text() == "pwned"  # trusted: loaded (and its code ran)
+    versions = [r.tags[TAG_VERSION] for r in runsite.Store(store).runs("diabetes-evaluation")]
+    assert sorted(versions) == ["1", "2", "2"]

@@ -493,3 +493,108 @@ def test_a_hostile_pickle_is_served_only_with_trust_pickle(tmp_path: Path) -> No
         trusted.kill()
         _, err = trusted.communicate()
     assert marker.read_text() == "pwned", err
+
+
+def _plant_hostile_pickle(store: Path, marker: Path) -> Any:
+    """Swap v1's model.pkl for a pickle that writes ``marker`` when loaded, with the file
+    hashes in model.yaml and the registry's hash fixed, as a pull request would."""
+    import hashlib
+    import pickle
+
+    from runsite import yamlio
+    from runsite.models.manifest import model_hash
+
+    reg = Registry(store)
+    mv = reg.resolve("diabetes/1")
+    folder = reg.model_folder(mv)
+    (folder / "model.pkl").write_bytes(pickle.dumps(_Payload(marker)))
+    manifest = yamlio.load_safe(folder / "model.yaml")
+    for name in manifest["files"]:
+        manifest["files"][name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    (folder / "model.yaml").write_text(yamlio.dump(manifest))
+    text = (store / "registry.yaml").read_text().replace(mv.hash, model_hash(folder))
+    (store / "registry.yaml").write_text(text)
+    return folder
+
+
+def test_dockerfile_refuses_a_hostile_pickle_unless_trusted(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from runsite.cli import main
+
+    store, _, _ = make_store(tmp_path)
+    _forget_store()
+    marker = tmp_path / "marker"
+    folder = _plant_hostile_pickle(store, marker)
+    s = ["--store", str(store), "--install-spec", "runsite==0.1.0"]
+    first = tmp_path / "ctx1"
+    refused = CliRunner().invoke(
+        main, ["models", "dockerfile", "models:/diabetes/production", "--out", str(first), *s]
+    )
+    assert refused.exit_code == 1, refused.output
+    assert "builtins.exec" in refused.stderr and "--trust-pickle" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not first.exists() and not marker.exists()
+    out = tmp_path / "ctx2"
+    args = ["models", "dockerfile", "models:/diabetes/production", "--out", str(out), *s]
+    done = CliRunner().invoke(main, [*args, "--trust-pickle"])
+    assert done.exit_code == 0, done.output
+    assert not marker.exists()  # writing the context unpickles nothing
+    assert (out / "model" / "model.pkl").read_bytes() == (folder / "model.pkl").read_bytes()
+    lines = (out / "Dockerfile").read_text().splitlines()
+    cmd = json.loads(next(ln for ln in lines if ln.startswith("CMD "))[4:])
+    assert cmd[-1] == "--trust-pickle"
+    # The image's own command, run from the context, loads it (the payload runs): the
+    # trust reached the server inside the image.
+    cmd = [sys.executable, "-m", "runsite", *cmd[1:]]
+    cmd[cmd.index("8080")] = str(free_port())
+    cmd[cmd.index("0.0.0.0")] = "127.0.0.1"
+    proc = subprocess.Popen(
+        cmd, cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env()
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        proc.kill()
+        _, err = proc.communicate()
+    assert marker.read_text() == "pwned", err
+
+
+def test_dockerfile_context_resolves_pointers_from_object_storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model whose files live in object storage (pointers in the run folder): the
+    context gets the real bytes, fetched by hash and verified; a tampered object is
+    refused, naming it, and no context is left."""
+    import hashlib
+
+    from runsite import objstore
+    from runsite.models.api import load_folder
+    from runsite.serving.container import write_context
+
+    bucket = tmp_path / "bucket"
+    bucket.mkdir()
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "storage.yaml").write_text(f"url: file://{bucket}\nthreshold: all\n")
+    store, model, rows = make_store(tmp_path)
+    _forget_store()
+    reg = Registry(store)
+    folder = reg.model_folder(reg.resolve("diabetes/1"))
+    assert (folder / "model.pkl.pointer").is_file() and not (folder / "model.pkl").exists()
+    ptr = objstore.read_pointer(folder / "model.pkl.pointer")
+    monkeypatch.setenv("RUNSITE_CACHE_DIR", str(tmp_path / "fresh"))  # nothing local
+    ctx = write_context("models:/diabetes/1", tmp_path / "ctx", store, install_spec="x==1")
+    copied = ctx.folder / "model"
+    assert not list(copied.rglob("*.pointer"))
+    assert hashlib.sha256((copied / "model.pkl").read_bytes()).hexdigest() == ptr.sha256
+    loaded = load_folder(copied, expected_hash=ctx.model_hash)
+    assert loaded.predict(rows) == pytest.approx(expected(model, rows))
+    # The object changed in the bucket (nothing cached): refused, naming it; no context.
+    monkeypatch.setenv("RUNSITE_CACHE_DIR", str(tmp_path / "fresh2"))
+    obj = bucket / "sha256" / ptr.sha256[:2] / ptr.sha256
+    obj.write_bytes(obj.read_bytes()[:-1] + b"!")
+    with pytest.raises(runsite.RunsiteError, match=ptr.sha256[:16]):
+        write_context("models:/diabetes/1", tmp_path / "ctx2", store, install_spec="x==1")
+    assert not (tmp_path / "ctx2").exists()

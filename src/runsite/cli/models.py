@@ -458,6 +458,11 @@ def _fmt(value: Any) -> str:
     "--propose", is_flag=True, help="Commit the decision and the evaluation runs on a branch."
 )
 @click.option("--branch", metavar="NAME", help="Branch for --propose (default: ACTION-NAME-vN).")
+@click.option(
+    "--trust-pickle",
+    is_flag=True,
+    help="Load versions even when a pickle imports more than its flavor needs (models you trust).",
+)
 @store_option
 @json_option
 def evaluate_cmd(
@@ -471,12 +476,14 @@ def evaluate_cmd(
     drift_threshold: float,
     propose: bool,
     branch: str | None,
+    trust_pickle: bool,
     store: str,
     as_json: bool,
 ) -> None:
     """Score versions of NAME on new data, record one evaluation run per version, and
     give a verdict by the registry's key metric and gate. Exit 1 when a version could
-    not be evaluated (e.g. its files fail their hash)."""
+    not be evaluated (its files fail their hash, or a pickle imports more than its
+    flavor needs and --trust-pickle is not given: it is never unpickled)."""
     from runsite.registry.evaluate import evaluate_versions
     from runsite.registry.evaluate import propose as propose_change
 
@@ -491,7 +498,16 @@ def evaluate_cmd(
     reg = _registry(store)
     specs = [v for v in (versions or "").split(",") if v.strip()] or None
     ev = evaluate_versions(
-        reg, name, data, target, specs, model_type, experiment, tag_map, drift_threshold
+        reg,
+        name,
+        data,
+        target,
+        specs,
+        model_type,
+        experiment,
+        tag_map,
+        drift_threshold,
+        trust=trust_pickle,
     )
     proposed = None
     if propose and ev.decision:

@@ -74,16 +74,35 @@ def serve_cmd(
     "came from (its git commit, a wheel built from this checkout, or its version).",
 )
 @click.option("--base-image", metavar="IMAGE", help="Default: python:<model's Python>-slim.")
+@click.option(
+    "--trust-pickle",
+    is_flag=True,
+    help="Copy it even when a pickle imports more than its flavor needs (a model you "
+    "trust); the image then serves it with --trust-pickle.",
+)
 @store_option
 def dockerfile_cmd(
-    model_uri: str, out: str, install_spec: str | None, base_image: str | None, store: str
+    model_uri: str,
+    out: str,
+    install_spec: str | None,
+    base_image: str | None,
+    trust_pickle: bool,
+    store: str,
 ) -> None:
     """Write a Docker build context (Dockerfile, requirements, the verified model) that
-    runs `runsite models serve` for MODEL-URI on port 8080."""
+    runs `runsite models serve` for MODEL-URI on port 8080.
+
+    The model's hashes are checked, files kept in object storage are fetched by hash and
+    checked, and its pickles are scanned before anything is written."""
     from runsite.serving.container import write_context
 
     ctx = write_context(
-        model_uri, Path(out), store, install_spec=install_spec, base_image=base_image
+        model_uri,
+        Path(out),
+        store,
+        install_spec=install_spec,
+        base_image=base_image,
+        trust=trust_pickle,
     )
     what = f"{ctx.name} v{ctx.version}" if ctx.name else model_uri
     click.echo(

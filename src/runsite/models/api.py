@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import platform
@@ -55,6 +56,7 @@ class ModelInfo:
     path: str
 
 
+@functools.cache  # the version a process imported does not change under it
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
@@ -298,6 +300,34 @@ def pickles_of(manifest: dict[str, Any]) -> list[tuple[str, str | None]]:
     if isinstance(pre, dict):
         out.append((str(pre.get("file")), _str(pre.get("class"))))
     return out
+
+
+def copy_model(
+    folder: Path,
+    out: Path,
+    expected_hash: str | None = None,
+    trust: bool = False,
+    store_root: Path | None = None,
+) -> dict[str, Any]:
+    """Copy a model folder to ``out`` (new or empty) with only bytes that were verified:
+    the folder is read once, checked against ``expected_hash`` and every file hash, its
+    pickles scanned unless ``trust`` (``UnsafePickle`` names what is refused), then
+    written. A file kept in object storage (a pointer) is fetched by hash and checked
+    like the others, so the copy holds real bytes and no pointers. Nothing is unpickled.
+    Returns the manifest."""
+    manifest, reader = open_model(folder, expected_hash, trust=trust, store_root=store_root)
+    if not trust:  # a copy is loaded somewhere next: refuse what loading would refuse
+        for name, cls in pickles_of(manifest):
+            reader.scan_pickle(name, cls)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InvalidInput(f"{out} is not an empty folder; choose an empty or new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).write_bytes(reader.manifest_bytes)
+    for name in manifest["files"]:
+        dest = out / validate.safe_relpath(name, "model file")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(reader.read_bytes(name))
+    return manifest
 
 
 def scan_model(folder: Path, expected_hash: str | None = None) -> list[str]:

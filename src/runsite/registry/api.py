@@ -168,10 +168,11 @@ class Registry:
         """Copy a verified model folder to ``out`` (which must not exist or be empty).
 
         The bytes written are the bytes verified: the folder is read once, checked against
-        the registry's hash and every file hash, then written. A pickle that imports
-        what its flavor does not need is refused (``UnsafePickle``) unless ``trust``;
-        nothing is unpickled either way."""
-        from runsite.models.manifest import MANIFEST, open_model
+        the registry's hash and every file hash, then written (files kept in object
+        storage are fetched and checked the same way). A pickle that imports what its
+        flavor does not need is refused (``UnsafePickle``) unless ``trust``; nothing is
+        unpickled either way."""
+        from runsite.models.api import copy_model
 
         mv = self.resolve(spec)
         folder = self.model_folder(mv)
@@ -179,22 +180,7 @@ class Registry:
             raise NotFound(
                 f"{mv.name} v{mv.version}: artifact {mv.artifact!r} is missing in run {mv.run_id}"
             )
-        manifest, reader = open_model(folder, mv.hash, trust=trust, store_root=self.store.root)
-        if not trust:  # a copy is loaded somewhere next: refuse what loading would refuse
-            from runsite.models.api import pickles_of
-
-            for name, cls in pickles_of(manifest):
-                reader.scan_pickle(name, cls)
-        if out.exists() and any(out.iterdir()):
-            raise InvalidInput(f"{out} is not empty; choose an empty or new folder")
-        # Every byte written to ``out`` is one that was checked against its hash (files
-        # kept in object storage are fetched and checked the same way).
-        out.mkdir(parents=True, exist_ok=True)
-        (out / MANIFEST).write_bytes(reader.manifest_bytes)
-        for name in manifest["files"]:
-            dest = out / validate.safe_relpath(name, "model file")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(reader.read_bytes(name))
+        copy_model(folder, out, mv.hash, trust=trust, store_root=self.store.root)
         return out
 
     # ------------------------------------------------------------------ deleting runs

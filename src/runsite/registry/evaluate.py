@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runsite.errors import InvalidInput, NotFound, RunsiteError, StoreFormatError
+from runsite.errors import InvalidInput, NotFound, RunsiteError, StoreFormatError, UnsafePickle
 from runsite.models import drift as drift_mod
 from runsite.models import metrics as metrics_mod
 from runsite.record import STAGES
@@ -249,17 +249,24 @@ def _evaluate_one(
     data: _Data,
     model_type: str,
     threshold: float,
+    trust: bool = False,
 ) -> tuple[VersionResult, Any]:
     from runsite.models.api import load_folder
     from runsite.models.signature import input_columns
 
     result = VersionResult(mv.name, mv.version, mv.stage, mv.hash, mv.run_id)
+    folder = reg.model_folder(mv)
     try:
-        folder = reg.verified_folder(mv)  # hash first: a tampered version is never loaded
-    except (StoreFormatError, NotFound) as exc:
+        if not folder.is_dir():
+            raise NotFound(
+                f"{mv.name} v{mv.version}: artifact {mv.artifact!r} is missing in run {mv.run_id}"
+            )
+        # One read: the registry's hash, every file hash and the pickle scan are checked
+        # on the bytes that are then unpickled; a version that fails is never loaded.
+        model = load_folder(folder, reg.store.root, mv.hash, trust=trust)
+    except (StoreFormatError, NotFound, UnsafePickle) as exc:
         result.error = str(exc)
         return result, None
-    model = load_folder(folder)
     declared = [n for n, _ in input_columns(model.signature)]
     have = data.table.column_names
     if declared:
@@ -416,8 +423,13 @@ def evaluate_versions(
     tags: dict[str, str] | None = None,
     drift_threshold: float = drift_mod.DEFAULT_THRESHOLD,
     record: bool = True,
+    trust: bool = False,
 ) -> Evaluation:
-    """Evaluate versions of ``name`` on a CSV/Parquet file with a ``target`` column."""
+    """Evaluate versions of ``name`` on a CSV/Parquet file with a ``target`` column.
+
+    Each version's bytes are checked against the registry's hash and its pickles scanned
+    before anything is unpickled: a version that fails either is reported (``error``)
+    and not evaluated. ``trust`` skips the scan (models you trust)."""
     if model_type is not None and model_type not in metrics_mod.MODEL_TYPES:
         raise InvalidInput(
             f"model_type must be one of {', '.join(metrics_mod.MODEL_TYPES)}, got {model_type!r}"
@@ -443,7 +455,7 @@ def evaluate_versions(
     )
     scored = []
     for mv in chosen:
-        result, _ = _evaluate_one(reg, mv, d, mt, drift_threshold)
+        result, _ = _evaluate_one(reg, mv, d, mt, drift_threshold, trust)
         scored.append(result)
     # Record only once every version has been scored: bad data leaves the store as it was.
     for result in scored:

@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from runsite.errors import InvalidInput, RunsiteError
-from runsite.models.manifest import MANIFEST, ModelReader, model_hash, read_manifest
+from runsite.models.manifest import MANIFEST, model_hash
 from runsite.serving.app import ENV_NAME, ENV_STAGE, ENV_VERSION
 
 PORT = 8080
@@ -38,13 +38,15 @@ class Context:
     name: str | None
     version: int | None
     stage: str | None
+    command: list[str]
 
     def entrypoint(self) -> list[str]:
-        return serve_command()
+        return list(self.command)
 
 
-def serve_command(host: str = "0.0.0.0", port: int = PORT) -> list[str]:
-    return ["runsite", "models", "serve", "model", "--host", host, "--port", str(port)]
+def serve_command(host: str = "0.0.0.0", port: int = PORT, trust: bool = False) -> list[str]:
+    cmd = ["runsite", "models", "serve", "model", "--host", host, "--port", str(port)]
+    return [*cmd, "--trust-pickle"] if trust else cmd
 
 
 def _installed(dist: str) -> str | None:
@@ -92,13 +94,6 @@ def _build_wheel(source: Path, out: Path) -> str:
     return f"./wheels/{built[-1].name}"
 
 
-def _copy_verified(src: Path, dest: Path) -> dict[str, object]:
-    shutil.copytree(src, dest, symlinks=False)
-    manifest = read_manifest(dest)
-    ModelReader(dest, manifest["files"]).verify_all()  # the copy, file by file
-    return manifest
-
-
 def write_context(
     model_uri: str,
     out: Path,
@@ -106,24 +101,43 @@ def write_context(
     *,
     install_spec: str | None = None,
     base_image: str | None = None,
+    trust: bool = False,
 ) -> Context:
-    """Write the build context for ``model_uri`` into ``out`` (new or empty)."""
-    from runsite.models.api import resolve
+    """Write the build context for ``model_uri`` into ``out`` (new or empty).
+
+    The model is copied with verified bytes only (``models.api.copy_model``): hashes
+    checked (the registry's too, for ``models:/``), files kept in object storage fetched
+    by hash and checked, pickles scanned. A pickle that imports what its flavor does not
+    need is refused (``UnsafePickle``) unless ``trust``; then the image serves it with
+    ``--trust-pickle`` too (else it would refuse to start). Nothing is unpickled here."""
+    from runsite.models.api import copy_model, resolve
 
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InvalidInput(f"{out} is not an empty folder; choose a new or empty one")
     uri = os.fspath(model_uri)
     name = version = stage = None
+    expected: str | None = None
+    root = Path(store) if store is not None else None
     if uri.startswith("models:/"):
         from runsite.registry import Registry
 
-        mv = Registry(store).resolve(uri[len("models:/") :].strip("/"))
-        name, version, stage = mv.name, mv.version, mv.stage
-    src = resolve(uri, store)  # models:/ checks the registry's hash of the folder
+        reg = Registry(store)
+        mv = reg.resolve(uri[len("models:/") :].strip("/"))
+        name, version, stage, expected = mv.name, mv.version, mv.stage, mv.hash
+        src = reg.model_folder(mv)
+        root = reg.store.root
+    else:
+        src = resolve(uri, store)
     if not (src / MANIFEST).is_file():
         raise InvalidInput(f"{uri!r} is not a runsite model folder (no {MANIFEST})")
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = _copy_verified(src, out / "model")
+    created = not out.exists()
+    try:
+        manifest = copy_model(src, out / "model", expected, trust=trust, store_root=root)
+    except BaseException:
+        shutil.rmtree(out / "model", ignore_errors=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     digest = model_hash(out / "model")
     runsite_req = _runsite_requirement(out, install_spec)
     model_reqs = out / "model" / str(manifest.get("requirements") or "requirements.txt")
@@ -138,9 +152,12 @@ def write_context(
     py = str(manifest.get("python_version") or platform.python_version())
     image = base_image or f"python:{'.'.join(py.split('.')[:2])}-slim"
     dockerfile = out / "Dockerfile"
-    dockerfile.write_text(_dockerfile(image, runsite_req, digest, name, version, stage))
+    command = serve_command(trust=trust)
+    dockerfile.write_text(_dockerfile(image, runsite_req, digest, name, version, stage, command))
     (out / ".dockerignore").write_text("**/__pycache__\n*.pyc\n")
-    return Context(out, dockerfile, requirements, runsite_req, digest, name, version, stage)
+    return Context(
+        out, dockerfile, requirements, runsite_req, digest, name, version, stage, command
+    )
 
 
 def _dockerfile(
@@ -150,6 +167,7 @@ def _dockerfile(
     name: str | None,
     version: int | None,
     stage: str | None,
+    command: list[str],
 ) -> str:
     copy_wheels = "COPY wheels/ ./wheels/\n" if runsite_req.startswith("./wheels/") else ""
     labels = [f'LABEL io.runsite.model.hash="{digest}"']
@@ -157,7 +175,7 @@ def _dockerfile(
     if name is not None:
         labels.append(f'LABEL io.runsite.model.name="{name}" io.runsite.model.version="{version}"')
         env.append(f'ENV {ENV_NAME}="{name}" {ENV_VERSION}="{version}" {ENV_STAGE}="{stage}"')
-    cmd = json.dumps(serve_command())
+    cmd = json.dumps(command)
     return f"""\
 # Built by `runsite models dockerfile`: the runsite scoring server for one model.
 #   docker build -t model-server . && docker run -p {PORT}:{PORT} model-server
