@@ -130,6 +130,21 @@ def test_a_run_of_a_newer_format_is_skipped_with_a_warning(store: Path, tmp_path
     assert (site / "runs" / f"{kept}.html").is_file()
 
 
+def test_a_git_record_without_remote_or_branch_builds(store: Path, tmp_path: Path) -> None:
+    """A run.json written by another tool (bench/scale.py writes one) whose git object has
+    only some of the keys runsite writes: the run page says "not recorded"."""
+    import json
+
+    run_dir = write_run_by_hand(store / "exp", "01h0partialgit00000000000", "partial", ended=True)
+    header = json.loads((run_dir / "run.json").read_text())
+    header["git"] = {"commit": "ab" * 20}
+    (run_dir / "run.json").write_text(json.dumps(header))
+    site = tmp_path / "site"
+    build(store, site)
+    page = parse(site / "runs" / f"{run_dir.name}.html")
+    assert "abababab" in text_of(page)
+
+
 def test_cli_build_strict(store: Path, tmp_path: Path) -> None:
     small_store(1)
     out = tmp_path / "site"

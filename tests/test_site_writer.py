@@ -40,3 +40,24 @@ def test_writer_refuses_two_outputs_on_one_path(tmp_path: Path) -> None:
         "runs/a.html",
         "runs/b.txt",
     }
+
+
+def test_writer_spills_past_its_memory_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the in-memory budget every generated output goes to the staging folder (a
+    100,000-run build stays bounded); the files written are the same."""
+    from runsite.site import writer as writer_mod
+
+    monkeypatch.setattr(writer_mod, "_MEMORY_BUDGET", 10)
+    writer = Writer(tmp_path / "out")
+    for i in range(5):
+        writer.add(f"p/{i}.html", f"<p>{i}</p>" * 3, origin=f"page {i}")
+    staged = list((tmp_path / ".out.staging").iterdir())
+    assert len(staged) == 4  # the first fits the budget, then every one is spilled
+    stats = writer.commit()
+    assert stats.written == 5
+    assert [(tmp_path / f"out/p/{i}.html").read_text() for i in range(5)] == [
+        f"<p>{i}</p>" * 3 for i in range(5)
+    ]
+    assert not (tmp_path / ".out.staging").exists()

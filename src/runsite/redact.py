@@ -7,6 +7,7 @@ goes through here.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -89,6 +90,12 @@ def secret_name(name: object) -> bool:
     """True when a param, tag or option named ``name`` probably holds a secret."""
     if not isinstance(name, str):
         return False
+    return _secret_str(name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _secret_str(name: str) -> bool:
+    # cached: a site build asks about the same few keys once per run (100,000 times)
     ws = words(name)
     for i, w in enumerate(ws):
         if w in _WORDS or any(s in w for s in _ALWAYS):
@@ -114,7 +121,8 @@ def mask_value(name: str, value: Any) -> Any:
     """The value to publish for a param or tag ``name``."""
     if secret_name(name):
         return MASK
-    return mask_text(value) if isinstance(value, str) else value
+    # (no "://" in it, no URL with a password: the common case skips the regex)
+    return mask_text(value) if isinstance(value, str) and "://" in value else value
 
 
 def mask_mapping(values: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from runsite import record, search
+from runsite import attributes, record, search
 
 log = logging.getLogger("runsite")
 
@@ -58,7 +58,7 @@ def quick_stamp(run_dir: str) -> tuple[int, int] | None:
     return (st.st_size, st.st_mtime_ns)
 
 
-_ATTRIBUTE_IDENTS = [search.Identifier("attribute", name) for name in search.ATTRIBUTES]
+_ATTRIBUTE_IDENTS = [search.Identifier("attribute", name) for name in attributes.NAMES]
 
 
 def column_name(ident: search.Identifier, as_number: bool) -> str | None:

@@ -116,7 +116,10 @@ def _published_header(header: dict[str, Any], cfg: SiteConfig) -> dict[str, Any]
     if isinstance(header.get("command"), list | str):
         header["command"] = redact.mask_command(header["command"])
     if isinstance(header.get("git"), dict):
-        git = dict(header["git"])
+        # every key the pages read, present (a header written by another tool, or an
+        # older runsite, may lack some: "not recorded", never a failed build)
+        git: dict[str, Any] = dict.fromkeys(("commit", "branch", "remote", "dirty", "dirty_files"))
+        git.update(header["git"])
         if "git_remote" in cfg.hide:
             git["remote"] = None
         elif isinstance(git.get("remote"), str):

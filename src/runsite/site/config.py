@@ -47,6 +47,8 @@ class SiteConfig:
     def excluded(self, kind: str, *names: str | None) -> bool:
         """True when any of ``names`` matches an exclude pattern of ``kind``."""
         patterns = self.exclude.get(kind, [])
+        if not patterns:  # the usual case, asked once per param and tag of every run
+            return False
         return any(
             name is not None and fnmatch.fnmatchcase(name, p) for p in patterns for name in names
         )
