@@ -3,7 +3,8 @@ metric aggregates, numeric params and IS NULL. docs/search.md is the user refere
 static site's filter box implements the same grammar and is tested against the same data
 file (tests/search_cases.json), so anything changed here must change there too.
 
-Rows are the plain dicts the store reader makes, one per run::
+Rows are the plain dicts the store reader makes, one per run (the attributes and their
+types are runsite.attributes')::
 
     {"run_id": "...", "attributes": {"run_name": ..., "status": ..., "start_time": ...},
      "params": {key: str}, "tags": {key: str},
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from runsite import attributes
 from runsite.errors import InvalidInput, QueryError
 
 Row = Mapping[str, Any]
@@ -33,16 +35,8 @@ _PREFIXES = dict(
 )
 _PREFIXES.update(attributes="attribute", attribute="attribute", datasets="dataset")
 _PREFIX_HINT = "use metrics., params., tags., attributes. or datasets."
-# MLflow's dataset fields: a run matches when one of its data inputs does.
-_DATASET_FIELDS = ("name", "digest", "context")
 _SECTIONS = {"param": "params", "tag": "tags"}
-_AGGREGATES = ("last", "min", "max", "count")
-_NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time", "duration"})
-_ATTRIBUTES = (
-    *("run_id", "run_name", "status", "start_time", "end_time", "duration", "user", "host"),
-    *("experiment", "commit", "dirty", "parent_run_id"),
-)
-_ALIASES = {"id": "run_id", "name": "run_name", "user_id": "user", "created": "start_time"}
+AGGREGATES = ("last", "min", "max", "count")
 _SPACE = " \t\n\r\f\v"
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL"})
 _OPERATORS = ("==", "!=", "<>", "<=", ">=", "=", "<", ">")  # longest first
@@ -74,7 +68,7 @@ class Identifier:
     @property
     def numeric(self) -> bool:
         return self.kind == "metric" or (
-            self.kind == "attribute" and self.key in _NUMERIC_ATTRIBUTES
+            self.kind == "attribute" and self.key in attributes.NUMERIC
         )
 
 
@@ -217,7 +211,7 @@ def _read_key(q: str, i: int, kind: str, start: int) -> tuple[Identifier, int]:
             stop = end + 1
             while stop < n and _is_word_char(q[stop]):
                 stop += 1
-            if q[end + 1 : stop] not in _AGGREGATES:
+            if q[end + 1 : stop] not in AGGREGATES:
                 raise QueryError("expected min, max, last or count after '.'", q, end + 1)
             agg, end = q[end + 1 : stop], stop
     else:
@@ -229,17 +223,19 @@ def _read_key(q: str, i: int, kind: str, start: int) -> tuple[Identifier, int]:
             raise QueryError(f"expected a key after {q[start:i]!r}", q, i)
         if kind == "metric":
             head, dot, tail = key.rpartition(".")
-            if dot and head and tail in _AGGREGATES:
+            if dot and head and tail in AGGREGATES:
                 key, agg = head, tail
-    if kind == "dataset" and key not in _DATASET_FIELDS:
+    if kind == "dataset" and key not in attributes.DATASET_FIELDS:
         raise QueryError(
-            f"unknown dataset field {key!r} (known: {', '.join(_DATASET_FIELDS)})", q, start
+            f"unknown dataset field {key!r} (known: {', '.join(attributes.DATASET_FIELDS)})",
+            q,
+            start,
         )
     if kind == "attribute":
         name = key.lower() if key.isascii() else key
-        name = _ALIASES.get(name, name)
-        if name not in _ATTRIBUTES:
-            known = ", ".join(_ATTRIBUTES + tuple(_ALIASES))
+        name = attributes.ALIASES.get(name, name)
+        if name not in attributes.NAMES:
+            known = ", ".join(attributes.NAMES + tuple(attributes.ALIASES))
             raise QueryError(f"unknown attribute {key!r} (known: {known})", q, start)
         key = name
     return Identifier(kind, key, agg, start), end
@@ -249,7 +245,7 @@ def _not_an_identifier(tok: Token, q: str, what: str) -> QueryError:
     """The error for a token where an identifier (or a condition) should start."""
     if tok.kind == "word" and tok.value not in _KEYWORDS:
         word = tok.text
-        if word.lower() in _ATTRIBUTES or word.lower() in _ALIASES:
+        if word.lower() in attributes.NAMES or word.lower() in attributes.ALIASES:
             hint = f"attributes.{word}"
         else:
             hint = f"metrics.{word}, params.{word} or tags.{word}"
@@ -431,12 +427,12 @@ def parse(query: str) -> Node:
 # --------------------------------------------------------------------------- evaluation
 
 
-def _to_number(text: str) -> float | None:
+def to_number(text: str) -> float | None:
     """A param/tag string as a number when it has the strict numeric form, else None."""
     return float(text) if _STRICT_NUMBER.fullmatch(text) else None
 
 
-def _getter(ident: Identifier) -> Callable[[Row], Any]:
+def getter(ident: Identifier) -> Callable[[Row], Any]:
     """A function returning the row's value for ``ident``, or None when it is missing."""
     key = ident.key
     if ident.kind == "dataset":
@@ -468,8 +464,8 @@ def _getter(ident: Identifier) -> Callable[[Row], Any]:
     numeric = ident.numeric
 
     def get_attribute(row: Row) -> Any:
-        attributes = row.get("attributes")
-        value = attributes.get(key) if attributes else None
+        attrs = row.get("attributes")
+        value = attrs.get(key) if attrs else None
         if value is None and key == "run_id":
             value = row.get("run_id")
         if value is None or numeric or type(value) is str:
@@ -579,7 +575,7 @@ def _compile_dataset(c: Comparison) -> Pred:
 def _compile_comparison(c: Comparison) -> Pred:
     if c.ident.kind == "dataset":
         return _compile_dataset(c)
-    get = _getter(c.ident)
+    get = getter(c.ident)
     if c.op == "IS NULL":
         return lambda row: get(row) is None
     if c.op == "IS NOT NULL":
@@ -669,6 +665,97 @@ def filter_rows(rows: Iterable[Row], query: str) -> list[Any]:
     return [row for row in rows if pred(row) is True]
 
 
+# --------------------------------------------------------------------------- columns
+
+# A column of the run index for an identifier: ``column(ident, as_number)`` returns an
+# Arrow array (one value per run, null where missing) or None when it has no such column
+# (then the filter is evaluated row by row). ``as_number``: a param/tag read as a number
+# (null where the text is not in the strict numeric form).
+Column = Callable[[Identifier, bool], Any]
+
+
+class _Unsupported(Exception):
+    """A filter shape the columnar evaluation does not express."""
+
+
+def _re2_segment(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch == "_":
+            out.append(".")
+        elif not ch.isascii() or ch.isalnum():
+            out.append(ch)
+        else:
+            out.append(f"\\x{{{ord(ch):02x}}}")
+    return "".join(out)
+
+
+def like_regex(pattern: str) -> str:
+    """A LIKE pattern as an RE2 regex matching the whole value (RE2 never backtracks, so
+    this is linear too): ``%`` is ``.*``, ``_`` is ``.``, every other character itself."""
+    return "(?s)^" + ".*".join(_re2_segment(p) for p in pattern.split("%")) + "$"
+
+
+def _vector_comparison(c: Comparison, column: Column, n: int, ops: Any) -> Any:
+    if c.ident.kind == "dataset":
+        raise _Unsupported
+    lit = c.value[0] if isinstance(c.value, tuple) else c.value
+    as_number = not (c.op in ("IS NULL", "IS NOT NULL") or c.ident.numeric or isinstance(lit, str))
+    values = column(c.ident, as_number)
+    if values is None:
+        raise _Unsupported
+    if c.op == "IS NULL":
+        return ops.is_null(values)
+    if c.op == "IS NOT NULL":
+        return ops.is_valid(values)
+    negated = c.op.startswith("NOT ")
+    base = c.op[4:] if negated else c.op
+    if base in ("LIKE", "ILIKE"):
+        assert isinstance(lit, str)
+        if base == "ILIKE":
+            if not (lit.isascii() and ops.all_ascii(values)):
+                raise _Unsupported  # Unicode lowercasing: Python's str.lower decides
+            values, lit = ops.lower_ascii(values), lit.lower()
+        result = ops.regex_match(values, like_regex(lit))
+    elif base == "IN":
+        assert isinstance(c.value, tuple)
+        result = ops.member(values, c.value)
+    else:
+        return ops.compare(values, c.op, lit)
+    return ops.negate(result) if negated else result
+
+
+def _vector(node: Node, column: Column, n: int, ops: Any) -> Any:
+    if isinstance(node, Comparison):
+        return _vector_comparison(node, column, n, ops)
+    if isinstance(node, Not):
+        return ops.negate(_vector(node.item, column, n, ops))
+    if isinstance(node, And):
+        return ops.kleene_and([_vector(item, column, n, ops) for item in node.items])
+    if isinstance(node, Or):
+        return ops.kleene_or([_vector(item, column, n, ops) for item in node.items])
+    return ops.constant(n, True)
+
+
+@lru_cache(maxsize=256)
+def _parsed(query: str) -> Node:
+    return parse(query)
+
+
+def evaluate_columns(query: str, column: Column, n: int) -> list[int] | None:
+    """The positions (0 … n-1) of the runs ``query`` keeps, evaluated over whole columns
+    of the run index (Arrow compute, three-valued as above: null is UNKNOWN); None when
+    the filter uses something the columns do not express (datasets, ILIKE on non-ASCII
+    text, a column the index could not build), and the caller evaluates row by row."""
+    from runsite import arrowio
+
+    try:
+        result = _vector(_parsed(query), column, n, arrowio)
+    except _Unsupported:
+        return None
+    return arrowio.true_positions(result)
+
+
 # --------------------------------------------------------------------------- ordering
 
 
@@ -703,13 +790,13 @@ def _parse_order_by(order_by: Sequence[str] | str | None) -> list[tuple[Identifi
 
 def _sort_by(rows: list[Any], ident: Identifier, descending: bool) -> list[Any]:
     """Stable sort on one key: values (in the direction asked), then NaN, then missing."""
-    get = _getter(ident)
+    get = getter(ident)
     values = [get(row) for row in rows]
     if ident.kind in _SECTIONS:
         present = [v for v in values if v is not None]
-        numbers = [_to_number(v) for v in present]
+        numbers = [to_number(v) for v in present]
         if present and all(x is not None for x in numbers):
-            values = [None if v is None else _to_number(v) for v in values]
+            values = [None if v is None else to_number(v) for v in values]
     ordered: list[tuple[Any, Any]] = []
     nans: list[Any] = []
     missing: list[Any] = []

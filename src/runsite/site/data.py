@@ -13,7 +13,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from runsite import validate
+from runsite import attributes, validate
 
 if TYPE_CHECKING:
     from runsite.site.collect import ExperimentView, SiteData
@@ -40,6 +40,12 @@ def push(payload: dict[str, Any]) -> str:
     return f"(window.RUNSITE_DATA=window.RUNSITE_DATA||[]).push({_js(payload)});\n"
 
 
+def vocabulary_payload() -> dict[str, Any]:
+    """``data/vocabulary.js``: the run attributes (runsite.attributes), which query.js and
+    runs.js read rather than keep a list of their own."""
+    return {"kind": "vocabulary", **attributes.vocabulary()}
+
+
 def experiment_payload(
     view: ExperimentView,
     run_path: Any,
@@ -58,19 +64,8 @@ def experiment_payload(
         "keyMetric": view.key_metric,
         "goal": view.goal,
         "runs": {
-            "id": [r.run_id for r in runs],
-            "name": [r.run_name for r in runs],
+            **{a.column: [getattr(r, a.name) for r in runs] for a in attributes.ATTRIBUTES},
             "url": [run_path(r.run_id) for r in runs],
-            "status": [r.status for r in runs],
-            "start": [r.start_time for r in runs],
-            "end": [r.end_time for r in runs],
-            "duration": [r.duration for r in runs],
-            "user": [r.user for r in runs],
-            "host": [r.host for r in runs],
-            "commit": [r.commit for r in runs],
-            "dirty": [r.dirty for r in runs],
-            "parent": [r.parent_run_id for r in runs],
-            "experiment": [r.experiment for r in runs],
             **(
                 {"versions": [[list(v) for v in versions.get(r.run_id, [])] or None for r in runs]}
                 if versions
@@ -97,17 +92,9 @@ def run_payload(
 ) -> dict[str, Any]:
     return {
         "kind": "run",
-        "id": run.run_id,
-        "name": run.run_name,
+        **{a.column: getattr(run, a.name) for a in attributes.ATTRIBUTES},
         "url": url,
-        "experiment": run.experiment,
         "experimentId": run.experiment_id,
-        "status": run.status,
-        "start": run.start_time,
-        "duration": run.duration,
-        "user": run.user,
-        "commit": run.commit,
-        "dirty": run.dirty,
         "params": {k: validate.canonical_str(v) for k, v in sorted(run.params.items())},
         "tags": dict(sorted(run.tags.items())),
         "inputs": [{"name": i.get("name"), "hash": i.get("hash")} for i in run.inputs],

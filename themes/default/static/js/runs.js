@@ -61,6 +61,9 @@
     const paramKeys = Object.keys(data.params || {});
     const tagKeys = Object.keys(data.tags || {});
     const metricKeys = Object.keys(data.metrics || {});
+    // attribute name -> its column (runsite.attributes, via data/vocabulary.js)
+    const columns = window.runsiteQuery.VOCABULARY.attributes
+      .map((a) => [a.name, r[a.column] || []]);
     const rows = new Array(n);
     for (let i = 0; i < n; i++) {
       const params = {}, tags = {}, metrics = {};
@@ -82,15 +85,12 @@
           metrics[k] = { last: m.last[i], min: m.min[i], max: m.max[i], count: m.count[i] };
         }
       }
-      const name = r.name[i] == null ? "" : String(r.name[i]);
+      const attributes = {};
+      for (const [key, column] of columns) attributes[key] = column[i];
+      const name = attributes.run_name == null ? "" : String(attributes.run_name);
       rows[i] = {
-        run_id: r.id[i],
-        attributes: {
-          run_id: r.id[i], run_name: r.name[i], status: r.status[i], start_time: r.start[i],
-          end_time: r.end[i], duration: r.duration[i], user: r.user[i],
-          experiment: r.experiment[i], commit: r.commit[i], dirty: r.dirty[i],
-          parent_run_id: r.parent[i], host: r.host[i],
-        },
+        run_id: attributes.run_id,
+        attributes: attributes,
         params: params,
         tags: tags,
         metrics: metrics,
@@ -728,7 +728,7 @@
     const slug = app.getAttribute("data-slug");
     const data = findPayload(slug);
     if (!data || !data.runs || !window.runsiteQuery) {
-      app.setAttribute("data-error", data ? "query.js is missing" : "no data");
+      app.setAttribute("data-error", data ? "query.js or data/vocabulary.js is missing" : "no data");
       return;
     }
     const table = new RunsTable(app, data);
