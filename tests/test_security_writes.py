@@ -260,3 +260,101 @@ def test_a_new_store_from_init_is_a_store(tmp_path: Path) -> None:
     ):
         r = CliRunner().invoke(main, args)
         assert r.exit_code == 0, (args, r.output)
+
+
+def test_compaction_keeps_the_lines_it_cannot_convert(tmp_path: Path, caplog: Any) -> None:
+    """Lines of metrics.jsonl that are not metric points (damaged, from a newer format,
+    the torn tail of a crash) are kept verbatim in metrics.rejected.jsonl, and a warning
+    says so: compaction never deletes what it could not convert."""
+    from runsite import arrowio
+
+    runsite.set_store(tmp_path / "runs")
+    run = runsite.start_run(log_git=False)
+    for i in range(3):
+        run.log_metric("loss", float(i), step=i)
+    run._metrics.flush()
+    bad = [
+        b"{not json\n",
+        b'{"k": "loss", "s": 3, "t": 1700000000000, "v": "0.5"}\n',  # a string value
+        b'{"k": "loss", "s": 3, "t": 1700000000000, "v": null, "x": "Huge"}\n',  # unknown marker
+        b"[1, 2, 3]\n",
+        b'{"k": "acc", "s": 0, "t": 99999999999999999, "v": 1.0}\n',  # a time out of range
+    ]
+    with open(run.path / record.METRICS_JSONL, "ab") as f:
+        f.write(b"".join(bad))
+    for i in range(3, 6):
+        run.log_metric("loss", float(i), step=i)
+    with caplog.at_level("WARNING", logger="runsite"):
+        run.end()
+    rec = Store(tmp_path / "runs").run(run.run_id)
+    assert rec.status == record.FINISHED
+    assert rec.metrics_table()["step"].to_pylist() == list(range(6))
+    assert not (run.path / record.METRICS_JSONL).exists()
+    kept = run.path / record.METRICS_REJECTED
+    assert kept.read_bytes() == b"".join(bad)
+    said = [r.getMessage() for r in caplog.records if "kept verbatim" in r.getMessage()]
+    assert said and "5 lines are not metric points" in said[0] and str(kept) in said[0]
+
+    # A crashed run's file with a torn last line, compacted: the tail is kept too.
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    good = b'{"k": "loss", "s": 0, "t": 1700000000000, "v": 2.5}\n'
+    (crashed / record.METRICS_JSONL).write_bytes(good + b'{"k": "loss", "s": 1, "t": 17')
+    warnings: list[str] = []
+    summary = arrowio.compact(crashed, warnings)
+    assert summary["loss"]["last"] == 2.5
+    assert (crashed / record.METRICS_REJECTED).read_bytes() == b'{"k": "loss", "s": 1, "t": 17\n'
+    assert any("kept verbatim" in w for w in warnings)
+    # An intact file leaves no such file.
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / record.METRICS_JSONL).write_bytes(good)
+    arrowio.compact(clean, [])
+    assert sorted(p.name for p in clean.iterdir()) == [record.METRICS_PARQUET]
+
+
+def test_a_disk_that_fails_with_eio_is_an_error_on_the_next_call_and_at_end(
+    tmp_path: Path, thread_errors: list[Any]
+) -> None:
+    """A real EIO, from the kernel: the run's store is on ext4 over a loop device, and the
+    file system is shut down mid-run (ext4's shutdown ioctl, xfstests' "godown"), so every
+    write fails with EIO, as on a dying disk. Like ENOSPC: the next logging call and end()
+    raise WriteError naming the file and the reason, never only a thread's traceback; and
+    what was written before stays readable once the disk is back."""
+    import errno
+
+    from fs_support import dying_disk, fail_disk, remount
+
+    image = tmp_path / "disk.img"
+    with dying_disk(image, tmp_path / "mnt") as mnt:
+        runsite.set_store(mnt / "runs")
+        run = runsite.start_run(log_git=False, run_name="dying")
+        run.log_param("alpha", 1)
+        for i in range(100):
+            run.log_metric("loss", float(i), step=i)
+        run._metrics.flush()  # these 100 are written
+        fail_disk(mnt)
+        with pytest.raises(WriteError) as caught:
+            for i in range(100, 20_000_000):  # bounded; the error comes within one flush
+                run.log_metric("loss", float(i), step=i)
+        message = str(caught.value)
+        assert caught.value.errno == errno.EIO, message
+        assert "Input/output error" in message and "metrics.jsonl" in message
+        assert "kept in memory and retried" in message and "this call logged nothing" in message
+        with pytest.raises(WriteError, match="Input/output error"):
+            run.set_tag("t", "x")  # every logging call says so
+        with pytest.raises(WriteError) as ended:
+            run.end()
+        message = str(ended.value)
+        assert run.run_id in message and "Input/output error" in message, message
+        assert "points could not be written and are lost" in message
+        assert "100 were written and stay readable" in message
+        assert "UNFINISHED" in message  # its end could not be recorded either
+        with pytest.raises(runsite.RunStateError):
+            run.log_metric("loss", 1.0)  # closed all the same
+        remount(mnt, image)
+        rec = Store(mnt / "runs").run(run.run_id)
+        assert rec.params == {"alpha": 1}
+        assert rec.end_time is None  # no end recorded (this process is alive: RUNNING)
+        assert rec.metrics_table()["step"].to_pylist() == list(range(100))
+    assert thread_errors == []
