@@ -46,6 +46,15 @@ def machine_header(title: str) -> list[str]:
     ]
 
 
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages, ``1.23 / 0.98 / 0.75`` (``?`` where the
+    system does not tell)."""
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
 def verdict(value: float, target: float | None) -> str:
     """PASS when ``value`` is at most ``target``, MISS above it, — with no target."""
     if target is None:

@@ -21,6 +21,7 @@ def fits() -> list[tuple[str, Any]]:
     """(label, zero-argument fit) in the order they run."""
     import xgboost as xgb
     from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+    from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LinearRegression, LogisticRegression
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
     from sklearn.pipeline import Pipeline
@@ -76,6 +77,13 @@ def fits() -> list[tuple[str, Any]]:
             ),
         ),
         ("xgb_train", train),
+        # a forest's labels are taken from its probabilities, with sample weights
+        (
+            "forest",
+            lambda: RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(
+                xi, yi, sample_weight=np.linspace(0.5, 1.5, len(yi))
+            ),
+        ),
     ]
 
 

@@ -122,3 +122,15 @@ def open_watched(browser: Any, base: str, path: str, width: int = 1280) -> Watch
     page.wait_for_load_state("load")
     page.wait_for_timeout(300)  # charts and tables render after load
     return w
+
+
+def copy_query_js(folder: Path) -> None:
+    """query.js into ``folder`` with the data file it reads first, ``vocabulary.js`` (the
+    run attributes, written by the same function the build uses): a page loads
+    ``vocabulary.js`` then ``query.js``."""
+    from runsite.site import data
+
+    root = Path(__file__).resolve().parent.parent
+    query_js = root / "themes" / "default" / "static" / "js" / "query.js"
+    (folder / "query.js").write_bytes(query_js.read_bytes())
+    (folder / "vocabulary.js").write_text(data.push(data.vocabulary_payload()), "utf-8")

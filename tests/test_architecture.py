@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.hooks",
             "runsite.atomic",
             "runsite.redact",  # what never reaches a public page (site, check reports)
+            "runsite.attributes",  # the run-row vocabulary (Python rows, data files, JS)
         ],
     ),
     (

@@ -91,12 +91,13 @@ def test_autolog_matches_mlflow(tmp_path: Path) -> None:
     theirs = _tree(_runs(mlflow_proc))
     ours = _tree(_runs(runsite_proc))
     assert [len(c) for _, c in ours] == [len(c) for _, c in theirs]
-    assert len(ours) == 7  # linear, logistic, pipeline, grid, random, XGBClassifier, train
+    # linear, logistic, pipeline, grid, random, XGBClassifier, train, forest
+    assert len(ours) == 8
     for (their_top, their_children), (our_top, our_children) in zip(theirs, ours, strict=True):
         _same_run(their_top, our_top)
         assert "model" in our_top["artifacts"]
         for their_child, our_child in zip(their_children, our_children, strict=True):
             _same_run(their_child, our_child)
     # the searches' candidates are real child runs (3 + 3), XGBoost logs every round
-    assert [len(c) for _, c in ours] == [0, 0, 0, 3, 3, 0, 0]
+    assert [len(c) for _, c in ours] == [0, 0, 0, 3, 3, 0, 0, 0]
     assert len(ours[6][0]["histories"]["val-logloss"]) >= 4

@@ -254,3 +254,74 @@ def test_bad_uris(store: Path) -> None:
         runsite.load_model("runs:/abc")
     with pytest.raises(runsite.NotFound, match="no run"):
         runsite.load_model("runs:/0123456789/model")
+
+
+def test_skops_format_has_no_pickle_and_loads_without_unpickling(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serialization_format="skops" (MLflow's name): the model and its preprocessor are
+    skops files, nothing in the folder is a pickle, and loading unpickles nothing."""
+    pytest.importorskip("skops")
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    from runsite.registry import Registry
+    from runsite.registry.check import check
+
+    recs, y = records_data()
+    dv = DictVectorizer(sparse=False).fit(recs)
+    model = GradientBoostingRegressor(n_estimators=20, random_state=0).fit(dv.transform(recs), y)
+    with runsite.start_run(log_git=False):
+        info = runsite.sklearn.log_model(
+            model, "model", preprocessor=dv, input_example=recs[:3], serialization_format="skops"
+        )
+    folder = Path(info.path)
+    names = sorted(p.name for p in folder.iterdir())
+    assert "model.skops" in names and "preprocessor.skops" in names
+    assert not [n for n in names if n.endswith(".pkl")]
+    assert "skops==" in (folder / "requirements.txt").read_text()
+    expected = model.predict(dv.transform(recs[:5]))
+
+    def no_pickle(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a skops model was unpickled")
+
+    monkeypatch.setattr(pickle, "loads", no_pickle)
+    monkeypatch.setattr(pickle, "load", no_pickle)
+    loaded = runsite.load_model(info.model_uri)  # no trust flag
+    assert loaded.predict(recs[:5]) == pytest.approx(expected)
+    assert type(runsite.sklearn.load_model(info.model_uri)) is GradientBoostingRegressor
+    monkeypatch.undo()
+    reg = Registry(store)
+    reg.register_model(info.model_uri, "taxi")
+    assert check(reg).problems == []  # models check knows the format
+    bad_format = pytest.raises(runsite.InvalidInput, match="serialization_format 'cloudpickle'")
+    with runsite.start_run(log_git=False), bad_format:
+        runsite.sklearn.log_model(model, "m2", serialization_format="cloudpickle")
+
+
+def test_skops_refuses_at_logging_what_it_could_not_load_safely(store: Path) -> None:
+    """A custom class (or a function out of the allowed libraries) in a skops model
+    would need trust to load on someone else's machine: refused when logging, naming
+    it; nothing is left in the run."""
+    pytest.importorskip("skops")
+    import os
+
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = diabetes()
+    model = make_pipeline(FunctionTransformer(os.getcwd), Ridge())
+    with runsite.start_run(log_git=False) as run:
+        with pytest.raises(runsite.InvalidInput, match=r"posix\.getcwd|os\.getcwd"):
+            runsite.sklearn.log_model(model, "model", serialization_format="skops")
+        fitted = Ridge().fit(X, y)
+        with pytest.raises(runsite.InvalidInput, match="for scikit-learn models"):
+            runsite.log_model(_Custom(fitted), "custom", serialization_format="skops")
+    assert not list(run.path.rglob("*.skops"))
+    assert runsite.Store(store).run(run.run_id).artifacts == []
+
+
+class _Custom:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def predict(self, X: Any) -> Any:
+        return self.inner.predict(X)

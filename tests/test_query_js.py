@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from browser_support import copy_query_js
 from runsite.errors import QueryError
 from runsite.search import And, Comparison, MatchAll, Node, Not, Or, filter_rows, parse, search
 
@@ -43,6 +43,7 @@ PAGE = f"""<!doctype html>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <title>query.js</title>
+<script src="vocabulary.js"></script>
 <script src="query.js"></script>
 </head>
 <body></body>
@@ -226,7 +227,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not QUERY_JS.is_file():
         pytest.fail(f"{QUERY_JS} is missing")
     folder = tmp_path_factory.mktemp("query_js")
-    shutil.copy2(QUERY_JS, folder / "query.js")
+    copy_query_js(folder)
     (folder / "index.html").write_text(PAGE, encoding="utf-8")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

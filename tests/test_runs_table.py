@@ -490,6 +490,7 @@ def _write_synthetic(site: Path, n: int) -> None:
     the builder's own encoders (runsite.site.data): a manifest and column chunks."""
     from types import SimpleNamespace
 
+    from runsite import attributes
     from runsite.site import data
 
     rng = random.Random(7)
@@ -522,7 +523,7 @@ def _write_synthetic(site: Path, n: int) -> None:
         values[("metrics", k, "min")] = [None if v is None else v * 0.8 for v in last]
         values[("metrics", k, "max")] = [None if v is None else v * 1.3 for v in last]
         values[("metrics", k, "count")] = [None if v is None else 10 for v in last]
-    short = {a: c for a, c, _ in data.TABLE_ATTRIBUTES}
+    short = {a.name: a.column for a in attributes.ATTRIBUTES}
     columns = [
         data.table_column(sec, key, agg, short=short[key] if sec == "attributes" else None)
         for (sec, key, agg) in values

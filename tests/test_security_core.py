@@ -411,3 +411,41 @@ def test_crafted_records_are_skipped_with_a_warning(store: Path, case: str) -> N
     assert r.exit_code == 1, r.output
     assert isinstance(r.exception, SystemExit), r.exception
     assert run_id in r.output and "--strict" in r.output and "Traceback" not in r.output
+
+
+def test_hostile_skops_file_fails_check_load_and_pull_unless_trusted(
+    store: Path, tmp_path: Path
+) -> None:
+    """A pull request swaps a skops model for one that builds os.system (skops' schema
+    names it): models check fails naming it, load and pull refuse it; trusted, it loads."""
+    pytest.importorskip("skops")
+    import skops.io as sio
+    from click.testing import CliRunner
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from runsite.cli import main
+
+    X = np.arange(20.0).reshape(10, 2)
+    with runsite.start_run(log_git=False):
+        info = runsite.sklearn.log_model(
+            Ridge().fit(X, X.sum(axis=1)), "model", serialization_format="skops"
+        )
+    folder = Path(info.path)
+    fitted = sio.loads((folder / "model.skops").read_bytes())
+    hostile = Pipeline([("f", FunctionTransformer(os.system)), ("m", fitted)])
+    (folder / "model.skops").write_bytes(sio.dumps(hostile))
+    _rehash(folder)
+    reg = Registry(store)
+    reg.register_model(info.model_uri, "taxi")
+    problems = check(reg).problems
+    assert any("system" in p.message and "skops" in p.message for p in problems), problems
+    with pytest.raises(UnsafePickle, match=r"(posix|os)\.system"):
+        runsite.load_model("models:/taxi/1")
+    pulled = CliRunner().invoke(
+        main, ["models", "pull", "taxi/1", "--out", str(tmp_path / "a"), "--store", str(store)]
+    )
+    assert pulled.exit_code == 1 and "system" in pulled.stderr and "--trust-pickle" in pulled.stderr
+    assert not (tmp_path / "a" / "model.skops").exists()
+    loaded = runsite.load_model("models:/taxi/1", trust=True)
+    assert loaded.native.steps[0][1].func is os.system

@@ -26,9 +26,6 @@ import runsite
 from runsite.errors import QueryError
 from runsite.search import MAX_DEPTH, _like, filter_rows, parse
 
-ROOT = Path(__file__).resolve().parent.parent
-QUERY_JS = ROOT / "themes" / "default" / "static" / "js" / "query.js"
-
 # Patterns a backtracking matcher takes exponential (or high-polynomial) time on, against
 # a long value that almost matches.
 HOSTILE_LIKES = [
@@ -129,7 +126,8 @@ DOS_PAGE = """<!doctype html>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'">
 <title>like</title></head>
 <body><pre id="out">not run</pre>
-<script src="query.js"></script><script src="dos.js"></script></body></html>
+<script src="vocabulary.js"></script><script src="query.js"></script>
+<script src="dos.js"></script></body></html>
 """
 DOS_JS = """
 const rows = [{ run_id: "long", params: { p: "a".repeat(100000) } }];
@@ -147,11 +145,11 @@ document.getElementById("out").textContent = "done\\n" + lines.join("\\n");
 @pytest.mark.browser
 def test_hostile_like_finishes_in_the_browser(tmp_path: Path) -> None:
     """query.js in Debian's Chromium (`--dump-dom`, killed after 120 s)."""
-    from browser_support import CHROMIUM, CHROMIUM_ARGS, missing
+    from browser_support import CHROMIUM, CHROMIUM_ARGS, copy_query_js, missing
 
     if not Path(CHROMIUM).is_file():
         missing(f"no Chromium executable at {CHROMIUM}")
-    (tmp_path / "query.js").write_bytes(QUERY_JS.read_bytes())
+    copy_query_js(tmp_path)
     (tmp_path / "dos.js").write_text(f"const PATTERNS = {json.dumps(HOSTILE_LIKES)};\n{DOS_JS}")
     (tmp_path / "index.html").write_text(DOS_PAGE)
     profile = f"--user-data-dir={tmp_path / 'profile'}"

@@ -260,3 +260,54 @@ def test_a_new_store_from_init_is_a_store(tmp_path: Path) -> None:
     ):
         r = CliRunner().invoke(main, args)
         assert r.exit_code == 0, (args, r.output)
+
+
+def test_compaction_keeps_the_lines_it_cannot_convert(tmp_path: Path, caplog: Any) -> None:
+    """Lines of metrics.jsonl that are not metric points (damaged, from a newer format,
+    the torn tail of a crash) are kept verbatim in metrics.rejected.jsonl, and a warning
+    says so: compaction never deletes what it could not convert."""
+    from runsite import arrowio
+
+    runsite.set_store(tmp_path / "runs")
+    run = runsite.start_run(log_git=False)
+    for i in range(3):
+        run.log_metric("loss", float(i), step=i)
+    run._metrics.flush()
+    bad = [
+        b"{not json\n",
+        b'{"k": "loss", "s": 3, "t": 1700000000000, "v": "0.5"}\n',  # a string value
+        b'{"k": "loss", "s": 3, "t": 1700000000000, "v": null, "x": "Huge"}\n',  # unknown marker
+        b"[1, 2, 3]\n",
+        b'{"k": "acc", "s": 0, "t": 99999999999999999, "v": 1.0}\n',  # a time out of range
+    ]
+    with open(run.path / record.METRICS_JSONL, "ab") as f:
+        f.write(b"".join(bad))
+    for i in range(3, 6):
+        run.log_metric("loss", float(i), step=i)
+    with caplog.at_level("WARNING", logger="runsite"):
+        run.end()
+    rec = Store(tmp_path / "runs").run(run.run_id)
+    assert rec.status == record.FINISHED
+    assert rec.metrics_table()["step"].to_pylist() == list(range(6))
+    assert not (run.path / record.METRICS_JSONL).exists()
+    kept = run.path / record.METRICS_REJECTED
+    assert kept.read_bytes() == b"".join(bad)
+    said = [r.getMessage() for r in caplog.records if "kept verbatim" in r.getMessage()]
+    assert said and "5 lines are not metric points" in said[0] and str(kept) in said[0]
+
+    # A crashed run's file with a torn last line, compacted: the tail is kept too.
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    good = b'{"k": "loss", "s": 0, "t": 1700000000000, "v": 2.5}\n'
+    (crashed / record.METRICS_JSONL).write_bytes(good + b'{"k": "loss", "s": 1, "t": 17')
+    warnings: list[str] = []
+    summary = arrowio.compact(crashed, warnings)
+    assert summary["loss"]["last"] == 2.5
+    assert (crashed / record.METRICS_REJECTED).read_bytes() == b'{"k": "loss", "s": 1, "t": 17\n'
+    assert any("kept verbatim" in w for w in warnings)
+    # An intact file leaves no such file.
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / record.METRICS_JSONL).write_bytes(good)
+    arrowio.compact(clean, [])
+    assert sorted(p.name for p in clean.iterdir()) == [record.METRICS_PARQUET]

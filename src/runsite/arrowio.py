@@ -189,11 +189,30 @@ def _write_parquet(table: pa.Table, tmp: Path) -> None:
 
 
 def compact(run_dir: Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
-    """Turn ``metrics.jsonl`` into ``metrics.parquet``; returns the metric summary."""
+    """Turn ``metrics.jsonl`` into ``metrics.parquet``; returns the metric summary.
+
+    Nothing is lost: lines that are not metric points (damaged, torn, of a newer format)
+    are kept verbatim in ``metrics.rejected.jsonl`` before ``metrics.jsonl`` goes, and a
+    warning says how many; any failure on the way raises with ``metrics.jsonl`` kept."""
     jsonl = run_dir / record.METRICS_JSONL
     if jsonl.is_symlink() or not jsonl.is_file():  # (never written by runsite: left alone)
         return {}
-    table = sort_metrics(read_metrics_jsonl(jsonl, warnings))
+    seen = len(warnings)
+    table = read_metrics_jsonl(jsonl, warnings)
+    if len(warnings) > seen:  # something was skipped: split line by line, keep the rest
+        points, rejected = record.split_metric_lines(record.read_run_file(jsonl, 1 << 62))
+        table = _from_points(points)
+        if rejected:
+            from runsite.atomic import write_atomic
+
+            kept = run_dir / record.METRICS_REJECTED
+            old = kept.read_bytes() if kept.is_file() and not kept.is_symlink() else b""
+            write_atomic(kept, old + b"".join(rejected), mkdir=False)
+            warnings.append(
+                f"{jsonl}: {len(rejected)} lines are not metric points; kept verbatim in "
+                f"{kept} ({len(points)} points went to {record.METRICS_PARQUET})"
+            )
+    table = sort_metrics(table)
     if table.num_rows:
         write_metrics_parquet(table, run_dir / record.METRICS_PARQUET)
     summary = summarize(table, presorted=True)

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from runsite import attributes
 from runsite.errors import RunsiteError
 
 if TYPE_CHECKING:
     from runsite.store import RunRecord
+
+
+# MLflow's columns of search_runs' DataFrame, in its order, before metrics/params/tags.
+_MLFLOW_COLUMNS = ("run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time")
 
 
 def have_pandas() -> bool:
@@ -25,17 +30,22 @@ def runs_frame(runs: Sequence[RunRecord]) -> Any:
         raise RunsiteError(
             "output_format='pandas' needs pandas: pip install 'runsite[pandas]'"
         ) from None
+
+    def cell(name: str, value: Any) -> Any:
+        # the attribute's type (runsite.attributes) gives the dtype: times are MLflow's
+        # timezone-aware timestamps
+        if value is not None and attributes.BY_NAME[name].type == attributes.TIME:
+            return pd.to_datetime(value, unit="ms", utc=True)
+        return value
+
     rows = []
     for r in runs:
+        attrs = attributes.values(r)
+        own = {"experiment_id": r.experiment_id, "artifact_uri": r.info.artifact_uri}
         row: dict[str, Any] = {
-            "run_id": r.run_id,
-            "experiment_id": r.experiment_id,
-            "status": r.status,
-            "artifact_uri": r.info.artifact_uri,
-            "start_time": pd.to_datetime(r.start_time, unit="ms", utc=True),
-            "end_time": pd.to_datetime(r.end_time, unit="ms", utc=True) if r.end_time else None,
-            "tags.mlflow.runName": r.run_name,
+            c: cell(c, attrs[c]) if c in attrs else own[c] for c in _MLFLOW_COLUMNS
         }
+        row["tags.mlflow.runName"] = attrs["run_name"]
         row.update({f"metrics.{k}": v["last"] for k, v in r.metrics.items()})
         row.update({f"params.{k}": str(v) for k, v in r.params.items()})
         row.update({f"tags.{k}": v for k, v in r.all_tags.items()})

@@ -29,6 +29,8 @@ RUN_JSON = "run.json"
 EVENTS = "events.jsonl"
 METRICS_JSONL = "metrics.jsonl"
 METRICS_PARQUET = "metrics.parquet"
+# Lines of metrics.jsonl that compaction could not convert, kept verbatim (never dropped).
+METRICS_REJECTED = "metrics.rejected.jsonl"
 ARTIFACTS = "artifacts"
 EXPERIMENT_YAML = "experiment.yaml"
 REGISTRY_YAML = "registry.yaml"
@@ -349,6 +351,30 @@ def metric_point(rec: dict[str, Any]) -> tuple[str, float, int, int] | None:
         return key, float(value), step, ts
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def split_metric_lines(data: bytes) -> tuple[list[tuple[str, float, int, int]], list[bytes]]:
+    """Every line of a ``metrics.jsonl``, either a metric point or kept verbatim (not
+    JSON, not a metric point, the torn last line): the two lists hold all the data."""
+    points: list[tuple[str, float, int, int]] = []
+    rejected: list[bytes] = []
+    lines = data.split(b"\n")
+    torn = lines.pop()
+    for raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            rec = json.loads(raw)
+        except (ValueError, RecursionError):
+            rec = None
+        point = metric_point(rec) if isinstance(rec, dict) else None
+        if point is None:
+            rejected.append(raw + b"\n")
+        else:
+            points.append(point)
+    if torn.strip():
+        rejected.append(torn + b"\n")
+    return points, rejected
 
 
 def iter_metric_points(path: Path, warnings: list[str]) -> Iterator[tuple[str, float, int, int]]:

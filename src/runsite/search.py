@@ -3,7 +3,8 @@ metric aggregates, numeric params and IS NULL. docs/search.md is the user refere
 static site's filter box implements the same grammar and is tested against the same data
 file (tests/search_cases.json), so anything changed here must change there too.
 
-Rows are the plain dicts the store reader makes, one per run::
+Rows are the plain dicts the store reader makes, one per run (the attributes and their
+types are runsite.attributes')::
 
     {"run_id": "...", "attributes": {"run_name": ..., "status": ..., "start_time": ...},
      "params": {key: str}, "tags": {key: str},
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from runsite import attributes
 from runsite.errors import InvalidInput, QueryError
 
 Row = Mapping[str, Any]
@@ -33,16 +35,8 @@ _PREFIXES = dict(
 )
 _PREFIXES.update(attributes="attribute", attribute="attribute", datasets="dataset")
 _PREFIX_HINT = "use metrics., params., tags., attributes. or datasets."
-# MLflow's dataset fields: a run matches when one of its data inputs does.
-_DATASET_FIELDS = ("name", "digest", "context")
 _SECTIONS = {"param": "params", "tag": "tags"}
 _AGGREGATES = ("last", "min", "max", "count")
-_NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time", "duration"})
-_ATTRIBUTES = (
-    *("run_id", "run_name", "status", "start_time", "end_time", "duration", "user", "host"),
-    *("experiment", "commit", "dirty", "parent_run_id"),
-)
-_ALIASES = {"id": "run_id", "name": "run_name", "user_id": "user", "created": "start_time"}
 _SPACE = " \t\n\r\f\v"
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL"})
 _OPERATORS = ("==", "!=", "<>", "<=", ">=", "=", "<", ">")  # longest first
@@ -74,7 +68,7 @@ class Identifier:
     @property
     def numeric(self) -> bool:
         return self.kind == "metric" or (
-            self.kind == "attribute" and self.key in _NUMERIC_ATTRIBUTES
+            self.kind == "attribute" and self.key in attributes.NUMERIC
         )
 
 
@@ -231,15 +225,17 @@ def _read_key(q: str, i: int, kind: str, start: int) -> tuple[Identifier, int]:
             head, dot, tail = key.rpartition(".")
             if dot and head and tail in _AGGREGATES:
                 key, agg = head, tail
-    if kind == "dataset" and key not in _DATASET_FIELDS:
+    if kind == "dataset" and key not in attributes.DATASET_FIELDS:
         raise QueryError(
-            f"unknown dataset field {key!r} (known: {', '.join(_DATASET_FIELDS)})", q, start
+            f"unknown dataset field {key!r} (known: {', '.join(attributes.DATASET_FIELDS)})",
+            q,
+            start,
         )
     if kind == "attribute":
         name = key.lower() if key.isascii() else key
-        name = _ALIASES.get(name, name)
-        if name not in _ATTRIBUTES:
-            known = ", ".join(_ATTRIBUTES + tuple(_ALIASES))
+        name = attributes.ALIASES.get(name, name)
+        if name not in attributes.NAMES:
+            known = ", ".join(attributes.NAMES + tuple(attributes.ALIASES))
             raise QueryError(f"unknown attribute {key!r} (known: {known})", q, start)
         key = name
     return Identifier(kind, key, agg, start), end
@@ -249,7 +245,7 @@ def _not_an_identifier(tok: Token, q: str, what: str) -> QueryError:
     """The error for a token where an identifier (or a condition) should start."""
     if tok.kind == "word" and tok.value not in _KEYWORDS:
         word = tok.text
-        if word.lower() in _ATTRIBUTES or word.lower() in _ALIASES:
+        if word.lower() in attributes.NAMES or word.lower() in attributes.ALIASES:
             hint = f"attributes.{word}"
         else:
             hint = f"metrics.{word}, params.{word} or tags.{word}"
@@ -468,8 +464,8 @@ def _getter(ident: Identifier) -> Callable[[Row], Any]:
     numeric = ident.numeric
 
     def get_attribute(row: Row) -> Any:
-        attributes = row.get("attributes")
-        value = attributes.get(key) if attributes else None
+        attrs = row.get("attributes")
+        value = attrs.get(key) if attrs else None
         if value is None and key == "run_id":
             value = row.get("run_id")
         if value is None or numeric or type(value) is str:

@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runsite import location, record, validate
+from runsite import attributes, location, record, validate
 from runsite.cache import JsonCache, store_cache_dir
 from runsite.entities import Experiment, RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
@@ -238,20 +238,7 @@ class RunRecord:
     def _make_row(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
-            "attributes": {
-                "run_id": self.run_id,
-                "run_name": self.run_name,
-                "status": self.status,
-                "start_time": self.start_time,
-                "end_time": self.end_time,
-                "duration": self.duration,
-                "user": self.user,
-                "host": self.host,
-                "experiment": self.experiment,
-                "commit": self.commit,
-                "dirty": self.dirty,
-                "parent_run_id": self.parent_run_id,
-            },
+            "attributes": attributes.values(self),  # the vocabulary: runsite.attributes
             "params": {k: validate.canonical_str(v) for k, v in self.params.items()},
             "tags": self.all_tags,
             "metrics": self.metrics,  # per key: last, min, max, count (and last_step)

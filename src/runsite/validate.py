@@ -23,17 +23,20 @@ MAX_NOTE_LENGTH = 100_000
 
 # MLflow's key alphabet: letters, digits, underscore, dash, period, space, colon, slash.
 _KEY_RE = re.compile(r"^[\w\-. :/]+$")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def check_unicode(text: str, what: str) -> str:
     """``text`` if it is valid Unicode (no lone surrogate, which cannot be written as
     UTF-8), else ``InvalidInput`` naming ``what`` and where."""
-    for i, c in enumerate(text):
-        if "\ud800" <= c <= "\udfff":
-            raise InvalidInput(
-                f"{what} is not valid Unicode: it holds a lone surrogate U+{ord(c):04X} at "
-                f"position {i} (text decoded with errors='surrogateescape'?)"
-            )
+    if text.isascii():  # the usual case, answered in C
+        return text
+    bad = _SURROGATE_RE.search(text)
+    if bad is not None:
+        raise InvalidInput(
+            f"{what} is not valid Unicode: it holds a lone surrogate U+{ord(bad.group()):04X} "
+            f"at position {bad.start()} (text decoded with errors='surrogateescape'?)"
+        )
     return text
 
 

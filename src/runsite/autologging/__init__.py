@@ -24,22 +24,12 @@ def autolog(
 
     The switches are MLflow's (``mlflow.autolog``); ``disable=True`` restores the
     libraries' own functions. A library that is not installed is skipped."""
+    switches = dict(locals())  # first: the imports below add locals of their own
     import importlib.util
 
     from runsite.autologging import sklearn as sk
     from runsite.autologging import xgboost as xg
 
-    common: dict[str, Any] = {
-        "log_input_examples": log_input_examples,
-        "log_model_signatures": log_model_signatures,
-        "log_models": log_models,
-        "log_datasets": log_datasets,
-        "disable": disable,
-        "exclusive": exclusive,
-        "silent": silent,
-        "extra_tags": extra_tags,
-    }
     for module, fn in (("sklearn", sk.autolog), ("xgboost", xg.autolog)):
-        if importlib.util.find_spec(module) is None:
-            continue
-        fn(**common)
+        if importlib.util.find_spec(module) is not None:
+            fn(**switches)

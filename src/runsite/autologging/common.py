@@ -1,14 +1,86 @@
-"""What the flavors' autologgers share: params as MLflow strings them, data inputs,
-the fitted model with its signature."""
+"""What the flavors' autologgers share: the wrapper of a scikit-learn-style ``fit``
+(reading X, y and sample weights as MLflow does, logging the data), params as MLflow
+strings them, data inputs, the fitted model with its signature."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from runsite import validate
+from runsite.autologging import core
 from runsite.autologging.core import INPUT_EXAMPLE_ROWS, Session, warn
 from runsite.run import Run, record_input
+
+
+@dataclass
+class FitCall:
+    """One call of a patched ``fit``-like method: the estimator, the original method,
+    its arguments, and X, y, sample weight as MLflow reads them."""
+
+    est: Any
+    original: Any
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    x: Any = None
+    y: Any = None
+    weight: Any = None
+
+
+def method_wrapper(
+    flavor: str,
+    before: Callable[[Session, FitCall], None] | None,
+    after: Callable[[Session, FitCall], None],
+) -> Callable[[Any], Any]:
+    """``make`` for ``core.patch`` on a ``fit``-like method: each call goes through
+    ``core.call_logged``. Before the fit, X, y and the weight are read from the call,
+    the data is hashed as the run's training input (``log_datasets``), then
+    ``before(session, call)``; after it, ``after(session, call)``."""
+
+    def make(original: Any) -> Any:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            call = FitCall(self, original, args, kwargs)
+
+            def start(s: Session) -> None:
+                call.x, call.y, call.weight = x_y_weight(original, args, kwargs)
+                if s.config.log_datasets and call.x is not None:
+                    s.extra["input"] = core.safely(
+                        s.config,
+                        "could not hash the training data",
+                        log_data,
+                        s.run,
+                        call.x,
+                        call.y,
+                    )
+                if before is not None:
+                    before(s, call)
+
+            return core.call_logged(
+                flavor, original, (self, *args), kwargs, start, lambda s, _r: after(s, call)
+            )
+
+        return wrapper
+
+    return make
+
+
+def x_y_weight(fit: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(X, y, sample_weight) from a fit call, as MLflow reads them."""
+    names = [p for p in inspect.signature(fit).parameters if p != "self"]
+    x_name, y_name = [*names, "X", "y"][:2]
+    if len(args) >= 2:
+        x, y = args[0], args[1]
+    elif len(args) == 1:
+        x, y = args[0], kwargs.get(y_name)
+    else:
+        x, y = kwargs.get(x_name), kwargs.get(y_name)
+    weight = None
+    if "sample_weight" in names:
+        i = names.index("sample_weight")
+        weight = args[i] if len(args) > i else kwargs.get("sample_weight")
+    return x, y, weight
 
 
 def str_params(params: Mapping[str, Any]) -> dict[str, str]:
@@ -36,9 +108,17 @@ def head(data: Any, rows: int = INPUT_EXAMPLE_ROWS) -> Any:
     return copy.deepcopy(data[:rows])
 
 
-def log_fitted_model(s: Session, model: Any, x: Any, name: str, flavor: str) -> None:
-    """Log ``model`` as ``name``; signature from a few training rows (and the rows
-    themselves as the input example with ``log_input_examples``)."""
+def log_fitted_model(
+    s: Session,
+    model: Any,
+    x: Any,
+    name: str,
+    flavor: str,
+    predict: Callable[[Any], Any] | None = None,
+) -> None:
+    """Log ``model`` as ``name``; signature from a few training rows and what
+    ``predict`` (default: the model's ``predict`` or ``transform``) makes of them (and
+    the rows themselves as the input example with ``log_input_examples``)."""
     cfg = s.config
     example = signature = None
     if x is not None and (cfg.log_input_examples or cfg.log_model_signatures):
@@ -47,7 +127,7 @@ def log_fitted_model(s: Session, model: Any, x: Any, name: str, flavor: str) -> 
             if cfg.log_model_signatures:
                 from runsite.models.signature import infer_signature
 
-                predict = getattr(model, "predict", None) or model.transform
+                predict = predict or getattr(model, "predict", None) or model.transform
                 signature = infer_signature(example, predict(head(x)))
         except Exception as exc:
             warn(cfg, "could not infer the model signature", exc)

@@ -215,6 +215,32 @@ def is_patched(fn: Any) -> bool:
     return bool(getattr(fn, "__runsite_autolog__", False))
 
 
+# Switches of MLflow's autolog() that runsite accepts and that change nothing here
+# (docs/porting.md): runsite computes its training metrics as they are, saves models in
+# one format, and autologs whatever library version is installed.
+IGNORED_SWITCHES = frozenset(
+    {
+        "log_post_training_metrics",
+        "serialization_format",
+        "model_format",
+        "disable_for_unsupported_versions",
+    }
+)
+
+
+def configure(flavor: str, install: Callable[[], None], switches: dict[str, Any]) -> None:
+    """The body of every flavor's ``autolog(...)``, given its arguments (``locals()``):
+    ``disable=True`` puts the originals back, otherwise the flavor is (re)enabled with
+    the rest as its ``Config``."""
+    switches = {k: v for k, v in switches.items() if k not in IGNORED_SWITCHES}
+    if switches.pop("disable", False):
+        unpatch(flavor)
+        return
+    tags = switches.pop("extra_tags", None) or {}
+    cfg = Config(extra_tags={str(k): str(v) for k, v in tags.items()}, **switches)
+    enable(flavor, cfg, install)
+
+
 def enable(flavor: str, cfg: Config, install: Callable[[], None]) -> None:
     """Switch the flavor on with ``cfg`` (again: new switches, patches kept)."""
     if cfg.max_tuning_runs is not None and cfg.max_tuning_runs < 0:

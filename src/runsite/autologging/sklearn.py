@@ -23,7 +23,7 @@ import math
 from typing import Any
 
 from runsite.autologging import core
-from runsite.autologging.common import log_data, log_fitted_model, str_params
+from runsite.autologging.common import FitCall, log_fitted_model, method_wrapper, str_params
 
 FLAVOR = "sklearn"
 _METHODS = ("fit", "fit_transform", "fit_predict")
@@ -51,22 +51,7 @@ def autolog(
     ``log_post_training_metrics``, ``serialization_format`` and
     ``disable_for_unsupported_versions`` are accepted for MLflow scripts and change
     nothing (docs/porting.md)."""
-    if disable:
-        core.unpatch(FLAVOR)
-        return
-    cfg = core.Config(
-        log_input_examples=log_input_examples,
-        log_model_signatures=log_model_signatures,
-        log_models=log_models,
-        log_datasets=log_datasets,
-        exclusive=exclusive,
-        silent=silent,
-        max_tuning_runs=max_tuning_runs,
-        registered_model_name=registered_model_name,
-        extra_tags={str(k): str(v) for k, v in (extra_tags or {}).items()},
-        pos_label=pos_label,
-    )
-    core.enable(FLAVOR, cfg, _install)
+    core.configure(FLAVOR, _install, locals())
 
 
 # Data-manipulation routines MLflow does not autolog on their own (inside a Pipeline
@@ -114,16 +99,17 @@ def _install() -> None:
     for helper in _UNLOGGED_HELPERS:
         if inspect.isfunction(getattr(sklearn.model_selection, helper, None)):
             core.patch(FLAVOR, sklearn.model_selection, helper, _wrap_unlogged)
+    wrap = method_wrapper(FLAVOR, _before, _after)
     for cls in estimator_classes():
         for name in _METHODS:
             raw = inspect.getattr_static(cls, name, None)
             if inspect.isfunction(raw):
                 if not core.is_patched(raw):
-                    core.patch(FLAVOR, cls, name, _wrap)
+                    core.patch(FLAVOR, cls, name, wrap)
             # sklearn's available_if(...) descriptor (Pipeline.fit_transform): wrap the
             # function inside it so hasattr() answers stay the library's.
             elif _is_available_if(raw) and not core.is_patched(raw.fn):
-                core.patch(FLAVOR, raw, "fn", _wrap)
+                core.patch(FLAVOR, raw, "fn", wrap)
 
 
 def _is_available_if(raw: Any) -> bool:
@@ -134,21 +120,6 @@ def _wrap_unlogged(original: Any) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with core.suppressed():
             return original(*args, **kwargs)
-
-    return wrapper
-
-
-def _wrap(original: Any) -> Any:
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        state: dict[str, Any] = {}
-        return core.call_logged(
-            FLAVOR,
-            original,
-            (self, *args),
-            kwargs,
-            lambda s: _before(s, self, original, args, kwargs, state),
-            lambda s, _result: _after(s, self, state),
-        )
 
     return wrapper
 
@@ -164,44 +135,15 @@ def estimator_tags(est: Any) -> dict[str, str]:
     return {"estimator_name": cls.__name__, "estimator_class": f"{cls.__module__}.{cls.__name__}"}
 
 
-def x_y_weight(fit: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """(X, y, sample_weight) from a fit call, as MLflow reads them."""
-    names = [p for p in inspect.signature(fit).parameters if p != "self"]
-    x_name, y_name = [*names, "X", "y"][:2]
-    if len(args) >= 2:
-        x, y = args[0], args[1]
-    elif len(args) == 1:
-        x, y = args[0], kwargs.get(y_name)
-    else:
-        x, y = kwargs.get(x_name), kwargs.get(y_name)
-    weight = None
-    if "sample_weight" in names:
-        i = names.index("sample_weight")
-        weight = args[i] if len(args) > i else kwargs.get("sample_weight")
-    return x, y, weight
-
-
-def _before(
-    s: core.Session,
-    est: Any,
-    original: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    state: dict[str, Any],
-) -> None:
-    x, y, weight = x_y_weight(original, args, kwargs)
-    state.update(x=x, y=y, weight=weight)
+def _before(s: core.Session, call: FitCall) -> None:
+    est = call.est
     s.run.log_params(str_params(est.get_params(deep=not is_search(est))))
     s.run.set_tags(estimator_tags(est))
-    if s.config.log_datasets and x is not None:
-        s.extra["input"] = core.safely(
-            s.config, "could not hash the training data", log_data, s.run, x, y
-        )
 
 
-def _after(s: core.Session, est: Any, state: dict[str, Any]) -> None:
-    cfg, run = s.config, s.run
-    x, y, weight = state.get("x"), state.get("y"), state.get("weight")
+def _after(s: core.Session, call: FitCall) -> None:
+    cfg, run, est = s.config, s.run, call.est
+    x, y, weight = call.x, call.y, call.weight
     if cfg.log_models:
         core.safely(cfg, "could not log the model", log_fitted_model, s, est, x, "model", FLAVOR)
     if x is not None and y is not None:
@@ -218,6 +160,10 @@ def _after(s: core.Session, est: Any, state: dict[str, Any]) -> None:
 def training_metrics(
     s: core.Session, est: Any, x: Any, y: Any, weight: Any, prefix: str = "training_"
 ) -> dict[str, float]:
+    """MLflow's training metrics, the same numbers for less work: each prediction on the
+    training data is made once (``score`` reuses it where it is the scikit-learn mixin's,
+    a forest's labels come from its probabilities) and precision, recall and F1 come
+    from one ``precision_recall_fscore_support``, which their three functions call."""
     from sklearn import metrics as skm
     from sklearn.base import is_classifier, is_regressor
 
@@ -229,17 +175,23 @@ def training_metrics(
         except Exception as exc:
             core.warn(s.config, f"metric {prefix + name} not logged", exc)
 
+    pred = None
     if is_classifier(est) and hasattr(est, "predict"):
-        pred = est.predict(x)
+        pred, proba = _predictions(est, x)
         pos = s.config.pos_label
-        avg = "weighted" if pos is None else "binary"
         common = {"y_true": y, "y_pred": pred, "sample_weight": weight}
-        put("precision_score", skm.precision_score, pos_label=pos, average=avg, **common)
-        put("recall_score", skm.recall_score, pos_label=pos, average=avg, **common)
-        put("f1_score", skm.f1_score, pos_label=pos, average=avg, **common)
+        try:
+            prf = skm.precision_recall_fscore_support(
+                **common, pos_label=pos, average="weighted" if pos is None else "binary"
+            )
+            for name, value in zip(("precision", "recall", "f1"), prf[:3], strict=True):
+                out[f"{prefix}{name}_score"] = float(value)
+        except Exception as exc:
+            core.warn(s.config, f"metrics {prefix}precision/recall/f1_score not logged", exc)
         put("accuracy_score", skm.accuracy_score, normalize=True, **common)
         if hasattr(est, "predict_proba"):
-            proba = est.predict_proba(x)
+            if proba is None:
+                proba = est.predict_proba(x)
             put("log_loss", lambda: skm.log_loss(y, proba, sample_weight=weight))
             score = proba[:, 1] if proba.shape[1] == 2 else proba
             put(
@@ -260,11 +212,41 @@ def training_metrics(
         if prefix + "mean_squared_error" in out:
             out[prefix + "root_mean_squared_error"] = math.sqrt(out[prefix + "mean_squared_error"])
     if hasattr(est, "score"):
-        score_args = [x, y]
-        if "sample_weight" in inspect.signature(est.score).parameters:
-            score_args.append(weight)
-        put("score", lambda: est.score(*score_args))
+        put("score", lambda: _score(est, x, y, weight, pred))
     return out
+
+
+def _predictions(est: Any, x: Any) -> tuple[Any, Any]:
+    """A classifier's ``predict(x)``, and ``predict_proba(x)`` when it was needed for it:
+    a scikit-learn forest's ``predict`` is the argmax of its ``predict_proba``, so its
+    labels are taken from the probabilities (the same labels, half the work)."""
+    try:
+        from sklearn.ensemble._forest import ForestClassifier
+    except ImportError:  # another layout of scikit-learn: predict as it is
+        return est.predict(x), None
+    if type(est).predict is ForestClassifier.predict and getattr(est, "n_outputs_", 0) == 1:
+        import numpy as np
+
+        proba = est.predict_proba(x)
+        return est.classes_.take(np.argmax(proba, axis=1), axis=0), proba
+    return est.predict(x), None
+
+
+def _score(est: Any, x: Any, y: Any, weight: Any, pred: Any) -> float:
+    """``est.score(x, y[, weight])``; where ``score`` is scikit-learn's classifier or
+    regressor mixin's, from the prediction already made (it is ``accuracy_score`` or
+    ``r2_score`` of ``predict(x)``)."""
+    from sklearn import metrics as skm
+    from sklearn.base import ClassifierMixin, RegressorMixin
+
+    method = type(est).score
+    if pred is not None and method is ClassifierMixin.score:
+        return float(skm.accuracy_score(y, pred, sample_weight=weight))
+    if pred is not None and method is RegressorMixin.score:
+        return float(skm.r2_score(y, pred, sample_weight=weight))
+    if "sample_weight" in inspect.signature(est.score).parameters:
+        return float(est.score(x, y, weight))
+    return float(est.score(x, y))
 
 
 def _log_html(run: Any, est: Any) -> None:

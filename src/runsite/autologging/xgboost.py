@@ -20,7 +20,13 @@ import json
 from typing import Any
 
 from runsite.autologging import core
-from runsite.autologging.common import log_data, log_fitted_model, str_params
+from runsite.autologging.common import (
+    FitCall,
+    log_data,
+    log_fitted_model,
+    method_wrapper,
+    str_params,
+)
 
 FLAVOR = "xgboost"
 _UNLOGGED = (
@@ -55,21 +61,8 @@ def autolog(
     ``mlflow.xgboost.autolog``; ``disable=True`` puts the originals back.
     ``model_format`` and ``disable_for_unsupported_versions`` are accepted for MLflow
     scripts and change nothing (models are saved as UBJSON)."""
-    if disable:
-        core.unpatch(FLAVOR)
-        return
-    cfg = core.Config(
-        log_input_examples=log_input_examples,
-        log_model_signatures=log_model_signatures,
-        log_models=log_models,
-        log_datasets=log_datasets,
-        exclusive=exclusive,
-        silent=silent,
-        registered_model_name=registered_model_name,
-        extra_tags={str(k): str(v) for k, v in (extra_tags or {}).items()},
-        importance_types=list(importance_types or ["weight"]),
-    )
-    core.enable(FLAVOR, cfg, _install)
+    importance_types = list(importance_types or ["weight"])
+    core.configure(FLAVOR, _install, locals())
 
 
 def _install() -> None:
@@ -81,10 +74,11 @@ def _install() -> None:
     for owner in (xgboost, xgboost.training, xgboost.sklearn):
         if getattr(owner, "train", None) is original_train:
             core.patch(FLAVOR, owner, "train", _wrap_train)
+    wrap_fit = method_wrapper(FLAVOR, _before_fit, _after_fit)
     for cls in _sklearn_classes():
         fn = cls.__dict__.get("fit")
         if inspect.isfunction(fn) and not core.is_patched(fn):
-            core.patch(FLAVOR, cls, "fit", _wrap_fit)
+            core.patch(FLAVOR, cls, "fit", wrap_fit)
 
 
 def _sklearn_classes() -> list[type]:
@@ -210,27 +204,13 @@ def _log_dmatrices(s: core.Session, arguments: dict[str, Any]) -> None:
 
 
 def _log_booster(s: core.Session, model: Any, dtrain: Any) -> None:
-    from runsite.autologging.common import head
-    from runsite.models.signature import infer_signature
+    import xgboost
 
-    cfg = s.config
-    example = signature = None
-    if dtrain is not None and (cfg.log_input_examples or cfg.log_model_signatures):
-        try:
-            import xgboost
-
-            example = head(dtrain.get_data())
-            if cfg.log_model_signatures:
-                signature = infer_signature(example, model.predict(xgboost.DMatrix(example)))
-        except Exception as exc:
-            core.warn(cfg, "could not infer the model signature", exc)
-    s.run.log_model(
-        model,
-        "model",
-        flavor=FLAVOR,
-        input_example=example if cfg.log_input_examples else None,
-        signature=signature,
-        registered_model_name=cfg.registered_model_name,
+    x = None
+    if dtrain is not None:
+        x = core.safely(s.config, "could not infer the model signature", dtrain.get_data)
+    log_fitted_model(
+        s, model, x, "model", FLAVOR, predict=lambda rows: model.predict(xgboost.DMatrix(rows))
     )
 
 
@@ -251,39 +231,10 @@ def _log_importance(s: core.Session, booster: Any, kind: str) -> None:
 # ---------------------------------------------------------------------- XGBModel.fit
 
 
-def _wrap_fit(original: Any) -> Any:
-    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        state: dict[str, Any] = {}
-        return core.call_logged(
-            FLAVOR,
-            original,
-            (self, *args),
-            kwargs,
-            lambda s: _before_fit(s, self, original, args, kwargs, state),
-            lambda s, _result: _after_fit(s, self, state),
-        )
-
-    return fit
-
-
-def _before_fit(
-    s: core.Session,
-    est: Any,
-    original: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    state: dict[str, Any],
-) -> None:
-    from runsite.autologging.sklearn import x_y_weight
-
+def _before_fit(s: core.Session, call: FitCall) -> None:
     s.extra["sklearn_api"] = True
-    x, y, _ = x_y_weight(original, args, kwargs)
-    state["x"] = x
-    if s.config.log_datasets and x is not None:
-        s.extra["input"] = core.safely(
-            s.config, "could not hash the training data", log_data, s.run, x, y
-        )
-        arguments = _bound(original, (est, *args), kwargs)
+    if s.config.log_datasets and call.x is not None:
+        arguments = _bound(call.original, (call.est, *call.args), call.kwargs)
         for i, pair in enumerate(arguments.get("eval_set") or ()):
             core.safely(
                 s.config,
@@ -297,6 +248,6 @@ def _before_fit(
             )
 
 
-def _after_fit(s: core.Session, est: Any, state: dict[str, Any]) -> None:
+def _after_fit(s: core.Session, call: FitCall) -> None:
     if s.config.log_models:
-        log_fitted_model(s, est, state.get("x"), "model", FLAVOR)
+        log_fitted_model(s, call.est, call.x, "model", FLAVOR)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import platform
@@ -36,6 +37,7 @@ log = logging.getLogger("runsite")
 REQUIREMENTS = "requirements.txt"
 INPUT_EXAMPLE = "input_example.json"
 PREPROCESSOR = "preprocessor.pkl"
+PREPROCESSOR_SKOPS = "preprocessor.skops"
 
 
 class LibraryVersionWarning(UserWarning):
@@ -55,6 +57,7 @@ class ModelInfo:
     path: str
 
 
+@functools.cache  # the version a process imported does not change under it
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
@@ -100,8 +103,15 @@ def save_model(
     requirements: Sequence[str] | str | None = None,
     run_id: str | None = None,
     name: str | None = None,
+    serialization_format: str | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """Write a model folder (it must not exist). Returns its manifest and its hash."""
+    """Write a model folder (it must not exist). Returns its manifest and its hash.
+
+    ``serialization_format`` (MLflow's name): ``"pickle"`` (default) or ``"skops"``,
+    which saves a scikit-learn model and any preprocessor in skops' format: no pickle in
+    the folder, and loading builds only scikit-learn, numpy and scipy types (no trust
+    needed). XGBoost models are UBJSON either way."""
+    serialization = flavors.check_serialization(serialization_format)
     fl = flavors.get(flavor) if flavor else flavors.detect(model)
     if flavor and not fl.matches(model):
         raise InvalidInput(f"a {flavors.qualname(model)} cannot be saved with the {fl.name} flavor")
@@ -113,7 +123,7 @@ def save_model(
     folder.mkdir(parents=True)
     try:
         out = ModelWriter(folder)
-        conf = fl.save(model, out)
+        conf = fl.save(model, out, serialization)
         manifest: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "name": name or folder.name,
@@ -122,13 +132,21 @@ def save_model(
         }
         libs = fl.libraries(model)
         if preprocessor is not None:
-            out.write_pickle(PREPROCESSOR, preprocessor)
-            manifest["preprocessor"] = {
+            pre_conf: dict[str, Any] = {
                 "file": PREPROCESSOR,
                 "class": flavors.qualname(preprocessor),
                 "input": _preprocessor_input(preprocessor, input_example),
             }
+            if serialization == flavors.SKOPS:
+                pre_conf["file"] = PREPROCESSOR_SKOPS
+                pre_conf["serialization"] = flavors.SKOPS
+                flavors.write_skops(preprocessor, out, PREPROCESSOR_SKOPS)
+            else:
+                out.write_pickle(PREPROCESSOR, preprocessor)
+            manifest["preprocessor"] = pre_conf
             libs += [x for x in flavors.libraries_of(preprocessor) if x not in libs]
+        if skops_of(manifest):
+            libs.append("skops")
         versions = {name: _version(name) for name in dict.fromkeys(libs)}
         manifest["python_version"] = platform.python_version()
         manifest["libraries"] = {k: v for k, v in versions.items() if v}
@@ -272,14 +290,17 @@ def load_folder(
     if not isinstance(conf, dict):
         raise RunsiteError(f"{path / MANIFEST} has no settings for its flavor {fl.name}")
     pre_conf = manifest.get("preprocessor")
-    if not trust:  # every pickle before any is loaded
-        for name, cls in pickles_of(manifest):
-            reader.scan_pickle(name, cls)
+    if not trust:  # every pickle and skops file before any is loaded
+        check_loadable(reader, manifest)
     _check_versions(manifest, path)
     native = fl.load(reader, conf)
     pre = None
     if isinstance(pre_conf, dict):
-        pre = reader.read_pickle(str(pre_conf.get("file")), _str(pre_conf.get("class")))
+        pre_file = str(pre_conf.get("file"))
+        if pre_conf.get("serialization") == flavors.SKOPS:
+            pre = flavors.read_skops(reader, pre_file)
+        else:
+            pre = reader.read_pickle(pre_file, _str(pre_conf.get("class")))
     return Model(path, manifest, native, pre)
 
 
@@ -292,12 +313,33 @@ def pickles_of(manifest: dict[str, Any]) -> list[tuple[str, str | None]]:
     flavors) and the preprocessor."""
     out: list[tuple[str, str | None]] = []
     conf = (manifest.get("flavors") or {}).get(str(manifest.get("flavor")))
-    if isinstance(conf, dict) and conf.get("serialization") == "pickle":
+    if isinstance(conf, dict) and conf.get("serialization") == flavors.PICKLE:
         out.append((str(conf.get("file")), _str(conf.get("class"))))
     pre = manifest.get("preprocessor")
-    if isinstance(pre, dict):
+    if isinstance(pre, dict) and pre.get("serialization") != flavors.SKOPS:
         out.append((str(pre.get("file")), _str(pre.get("class"))))
     return out
+
+
+def skops_of(manifest: dict[str, Any]) -> list[str]:
+    """Files of a model folder in skops' format: the model's, the preprocessor's."""
+    out: list[str] = []
+    conf = (manifest.get("flavors") or {}).get(str(manifest.get("flavor")))
+    if isinstance(conf, dict) and conf.get("serialization") == flavors.SKOPS:
+        out.append(str(conf.get("file")))
+    pre = manifest.get("preprocessor")
+    if isinstance(pre, dict) and pre.get("serialization") == flavors.SKOPS:
+        out.append(str(pre.get("file")))
+    return out
+
+
+def check_loadable(reader: ModelReader, manifest: dict[str, Any]) -> None:
+    """Refuse (``UnsafePickle``) a folder whose pickles import, or whose skops files
+    build, what its flavor does not need; nothing is loaded."""
+    for name, cls in pickles_of(manifest):
+        reader.scan_pickle(name, cls)
+    for name in skops_of(manifest):
+        flavors.check_skops(reader, name)
 
 
 def copy_model(
@@ -315,8 +357,7 @@ def copy_model(
     Returns the manifest."""
     manifest, reader = open_model(folder, expected_hash, trust=trust, store_root=store_root)
     if not trust:  # a copy is loaded somewhere next: refuse what loading would refuse
-        for name, cls in pickles_of(manifest):
-            reader.scan_pickle(name, cls)
+        check_loadable(reader, manifest)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InvalidInput(f"{out} is not an empty folder; choose an empty or new folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -333,8 +374,7 @@ def scan_model(folder: Path, expected_hash: str | None = None) -> list[str]:
     unpickling anything: what ``runsite models check`` runs on every version."""
     try:
         manifest, reader = open_model(folder, expected_hash)
-        for name, cls in pickles_of(manifest):
-            reader.scan_pickle(name, cls)
+        check_loadable(reader, manifest)
     except RunsiteError as exc:
         return [str(exc)]
     return []
@@ -393,6 +433,7 @@ def log_model(
     input_example: Any = None,
     signature: dict[str, Any] | None = None,
     requirements: Sequence[str] | str | None = None,
+    serialization_format: str | None = None,
 ) -> ModelInfo:
     rel = validate.safe_relpath(name, "model name")
     if not rel:
@@ -414,6 +455,7 @@ def log_model(
         requirements=requirements,
         run_id=run.run_id,
         name=rel,
+        serialization_format=serialization_format,
     )
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, dest)

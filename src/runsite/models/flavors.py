@@ -1,7 +1,9 @@
 """Model flavors: how each kind of model is saved, loaded and asked to predict.
 
-scikit-learn and plain Python objects are pickled; XGBoost models are saved in
-XGBoost's own UBJSON format, so they load across XGBoost versions without pickle.
+scikit-learn models are pickled, or saved in skops' format when asked
+(``serialization_format="skops"``: no pickle, loading builds only allowed types);
+plain Python objects are pickled; XGBoost models are saved in XGBoost's own UBJSON
+format, so they load across XGBoost versions without pickle.
 """
 
 from __future__ import annotations
@@ -11,12 +13,95 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from runsite.errors import InvalidInput, RunsiteError
+from runsite.errors import InvalidInput, RunsiteError, StoreFormatError
 from runsite.models.manifest import ModelReader, ModelWriter
 
 
 class MissingLibrary(RunsiteError):
     """A flavor's library is not installed."""
+
+
+PICKLE = "pickle"
+SKOPS = "skops"
+SERIALIZATIONS = (PICKLE, SKOPS)  # MLflow's ``serialization_format`` values runsite writes
+
+
+def check_serialization(value: str | None) -> str:
+    """``serialization_format`` as given to ``log_model`` (default ``pickle``)."""
+    if value is None:
+        return PICKLE
+    if value not in SERIALIZATIONS:
+        hint = " (runsite writes plain pickle)" if value == "cloudpickle" else ""
+        raise InvalidInput(
+            f"serialization_format {value!r}: use {' or '.join(map(repr, SERIALIZATIONS))}{hint}"
+        )
+    return value
+
+
+def _skops_io(what: str) -> Any:
+    try:
+        import skops.io as sio
+    except ImportError:
+        raise MissingLibrary(f"{what} needs skops: pip install 'runsite[skops]'") from None
+    return sio
+
+
+def skops_refused(data: bytes, where: str) -> list[str]:
+    """The types a skops file would build that a scikit-learn model does not need (the
+    pickle scanner's allowlist), read from its schema: nothing is loaded."""
+    from runsite.models.pickle_scan import allowed
+
+    sio = _skops_io(f"{where} (skops' format)")
+    try:
+        wanted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # not a zip, no schema …: not a file runsite can vouch for
+        raise StoreFormatError(f"{where} is not a readable skops file ({exc})") from None
+    return [t for t in wanted if not allowed(t, "sklearn")]
+
+
+def check_skops(reader: ModelReader, name: str) -> None:
+    """Refuse (``UnsafePickle``) a skops file that builds types beyond the allowlist."""
+    from runsite.errors import UnsafePickle
+
+    refused = skops_refused(reader.read_bytes(name), str(reader.folder / name))
+    if refused:
+        raise UnsafePickle(
+            f"{reader.folder / name}: the skops file builds {', '.join(refused)}, which a "
+            "scikit-learn model does not need. Refused. If you trust it, load it with "
+            "trust=True (CLI: --trust-pickle)."
+        )
+
+
+def write_skops(obj: Any, out: ModelWriter, name: str) -> None:
+    """Save ``obj`` in skops' format, refusing (``InvalidInput``) what could not be loaded
+    back without trust: the check happens when logging, not on someone else's machine."""
+    sio = _skops_io("serialization_format='skops'")
+    try:
+        data = sio.dumps(obj)
+    except Exception as exc:
+        raise InvalidInput(
+            f"cannot save {qualname(obj)} in skops' format: {exc}. "
+            "Use serialization_format='pickle'."
+        ) from None
+    refused = skops_refused(data, f"{qualname(obj)} in skops' format")
+    if refused:
+        raise InvalidInput(
+            f"{qualname(obj)} in skops' format needs {', '.join(refused)}, which runsite "
+            "does not load without trust=True (only scikit-learn, numpy and scipy types "
+            "are allowed). Use serialization_format='pickle' (its pickle is scanned the "
+            "same way), or keep to those libraries' types."
+        )
+    out.write_bytes(name, data)
+
+
+def read_skops(reader: ModelReader, name: str) -> Any:
+    """Load a skops file whose bytes were verified; the types it builds are checked first
+    (``check_skops``) unless the reader is trusted."""
+    if not reader.trust:
+        check_skops(reader, name)
+    sio = _skops_io(str(reader.folder / name))
+    data = reader.read_bytes(name)
+    return sio.loads(data, trusted=sio.get_untrusted_types(data=data))
 
 
 def qualname(obj: Any) -> str:
@@ -83,7 +168,7 @@ class Flavor:
     def matches(self, obj: Any) -> bool:
         raise NotImplementedError
 
-    def save(self, obj: Any, out: ModelWriter) -> dict[str, Any]:
+    def save(self, obj: Any, out: ModelWriter, serialization: str = PICKLE) -> dict[str, Any]:
         raise NotImplementedError
 
     def load(self, reader: ModelReader, conf: dict[str, Any]) -> Any:
@@ -100,44 +185,21 @@ class SklearnFlavor(Flavor):
     def matches(self, obj: Any) -> bool:
         return any(c.__module__.startswith("sklearn.") for c in type(obj).__mro__)
 
-    def save(self, obj: Any, out: ModelWriter) -> dict[str, Any]:
+    def save(self, obj: Any, out: ModelWriter, serialization: str = PICKLE) -> dict[str, Any]:
+        if serialization == SKOPS:  # MLflow 3 writes the same (``model.skops``)
+            write_skops(obj, out, "model.skops")
+            return {"file": "model.skops", "serialization": SKOPS, "class": qualname(obj)}
         out.write_pickle("model.pkl", obj)
-        return {"file": "model.pkl", "serialization": "pickle", "class": qualname(obj)}
+        return {"file": "model.pkl", "serialization": PICKLE, "class": qualname(obj)}
 
     def load(self, reader: ModelReader, conf: dict[str, Any]) -> Any:
         self.require()
-        if conf.get("serialization") == "skops":
-            return _load_skops(reader, conf["file"])
+        if conf.get("serialization") == SKOPS:
+            return read_skops(reader, conf["file"])
         return reader.read_pickle(conf["file"])
 
     def libraries(self, obj: Any) -> list[str]:
         return [*libraries_of(obj), "numpy", "scipy"]
-
-
-def _load_skops(reader: ModelReader, name: str) -> Any:
-    """A scikit-learn model in skops' format (what MLflow 3 writes by default; an imported
-    MLflow model keeps it). skops builds only the types it is told to trust: those are the
-    types the pickle scanner allows a scikit-learn model, checked before loading."""
-    try:
-        import skops.io as sio
-    except ImportError:
-        raise MissingLibrary(
-            f"{reader.folder / name} is in skops' format (a model imported from MLflow): "
-            "pip install skops"
-        ) from None
-    from runsite.errors import UnsafePickle
-    from runsite.models.pickle_scan import allowed
-
-    data = reader.read_bytes(name)
-    wanted = sio.get_untrusted_types(data=data)
-    refused = [t for t in wanted if not allowed(t, "sklearn")]
-    if refused and not reader.trust:
-        raise UnsafePickle(
-            f"{reader.folder / name}: the skops file builds {', '.join(refused)}, which a "
-            "scikit-learn model does not need. Refused. If you trust it, load it with "
-            "trust=True (CLI: --trust-pickle)."
-        )
-    return sio.loads(data, trusted=wanted)
 
 
 class XGBoostFlavor(Flavor):
@@ -147,7 +209,9 @@ class XGBoostFlavor(Flavor):
     def _booster(self, obj: Any) -> Any:
         return obj if type(obj).__name__ == "Booster" else obj.get_booster()
 
-    def save(self, obj: Any, out: ModelWriter) -> dict[str, Any]:
+    def save(self, obj: Any, out: ModelWriter, serialization: str = PICKLE) -> dict[str, Any]:
+        # The model is UBJSON whatever ``serialization`` says (it applies to the
+        # preprocessor): no pickle to begin with.
         if not hasattr(obj, "save_raw") and not hasattr(obj, "get_booster"):
             raise InvalidInput(f"{qualname(obj)} is not an XGBoost Booster or estimator")
         out.write_bytes("model.ubj", self._booster(obj).save_raw("ubj"))
@@ -158,8 +222,9 @@ class XGBoostFlavor(Flavor):
         raw = bytearray(reader.read_bytes(conf["file"]))
         cls_name = str(conf.get("class", "xgboost.core.Booster")).rsplit(".", 1)[-1]
         cls = getattr(xgb, cls_name, None)
-        if cls is None:
-            raise RunsiteError(f"xgboost {xgb.__version__} has no class {cls_name}")
+        if not (isinstance(cls, type) and issubclass(cls, (xgb.Booster, xgb.XGBModel))):
+            # (the name comes from model.yaml: only a model class is ever called)
+            raise RunsiteError(f"xgboost {xgb.__version__} has no model class {cls_name}")
         model = cls()
         model.load_model(raw)
         return model
@@ -180,9 +245,14 @@ class PythonFlavor(Flavor):
     def matches(self, obj: Any) -> bool:
         return callable(getattr(obj, "predict", None))
 
-    def save(self, obj: Any, out: ModelWriter) -> dict[str, Any]:
+    def save(self, obj: Any, out: ModelWriter, serialization: str = PICKLE) -> dict[str, Any]:
+        if serialization != PICKLE:
+            raise InvalidInput(
+                f"serialization_format={serialization!r} is for scikit-learn models (and "
+                f"preprocessors); a {qualname(obj)} is saved with pickle"
+            )
         out.write_pickle("model.pkl", obj)
-        return {"file": "model.pkl", "serialization": "pickle", "class": qualname(obj)}
+        return {"file": "model.pkl", "serialization": PICKLE, "class": qualname(obj)}
 
     def load(self, reader: ModelReader, conf: dict[str, Any]) -> Any:
         return reader.read_pickle(conf["file"])

@@ -68,9 +68,11 @@ class ModelWriter:
 class ModelReader:
     """Reads the files of a model folder, refusing any whose hash is not the recorded one.
 
-    A file's bytes are read once: what was verified is what gets unpickled (reading the
-    file again would let it change between the check and the use). Every pickle is
-    scanned first (``models/pickle_scan.py``) unless ``trust`` is set."""
+    A file's bytes are read once and hashed once: what was verified is what gets scanned
+    and unpickled (reading the file again would let it change between the check and the
+    use), so the verified bytes are kept and handed out again. A file kept in object
+    storage is read from the local cache once, in place, and verified the same way. Every
+    pickle is scanned first (``models/pickle_scan.py``), once, unless ``trust`` is set."""
 
     def __init__(
         self,
@@ -90,6 +92,8 @@ class ModelReader:
         self.flavor = flavor
         self.model_class = model_class
         self.trust = trust
+        self._verified: dict[str, bytes] = {}  # name → bytes whose hash was checked
+        self._scanned: set[str] = set()
 
     def _raw(self, rel: str) -> bytes:
         if self._blobs is not None:
@@ -114,6 +118,9 @@ class ModelReader:
         return local.read_bytes()
 
     def read_bytes(self, name: str) -> bytes:
+        done = self._verified.get(name)
+        if done is not None:  # the same immutable bytes that were hashed: no re-read
+            return done
         expected = self.files.get(name)
         if expected is None:
             raise StoreFormatError(f"{self.folder / MANIFEST} does not list the file {name}")
@@ -126,14 +133,20 @@ class ModelReader:
                 f"logged (expected sha256 {str(expected)[:16]}…, found {actual[:16]}…); "
                 "refusing to load it"
             )
+        self._verified[name] = data
         return data
 
     def scan_pickle(self, name: str, model_class: str | None = None) -> None:
         """Refuse (``UnsafePickle``) a pickle that imports what its flavor does not need."""
         from runsite.models.pickle_scan import scan
 
+        key = f"{name}\0{model_class or self.model_class}"
+        if key in self._scanned:  # these bytes (kept, verified) passed already
+            return
         result = scan(self.read_bytes(name), self.flavor, model_class or self.model_class)
-        if not result.ok:
+        if result.ok:
+            self._scanned.add(key)
+        else:
             raise UnsafePickle(
                 f"{self.folder / name}: {result.describe()}, which a {self.flavor} model does "
                 "not need: loading it could run code. Refused. If you made this file and "

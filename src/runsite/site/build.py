@@ -126,8 +126,8 @@ def build(
     for page in renderer.index_pages():
         writer.add(page.path, page.html, origin=page.origin)
         result.pages += 1
-    index = renderer.search_index()
-    writer.add(index.path, index.html, origin=index.origin)
+    for index in (renderer.search_index(), renderer.vocabulary()):
+        writer.add(index.path, index.html, origin=index.origin)
     page = renderer.compare_page()
     writer.add(page.path, page.html, origin=page.origin)
     result.pages += 1

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from runsite import validate
+from runsite import attributes, validate
 
 if TYPE_CHECKING:
     from runsite.site.collect import ExperimentView, SiteData
@@ -46,6 +46,12 @@ def push(payload: dict[str, Any]) -> str:
     return f"(window.RUNSITE_DATA=window.RUNSITE_DATA||[]).push({_js(payload)});\n"
 
 
+def vocabulary_payload() -> dict[str, Any]:
+    """``data/vocabulary.js``: the run attributes (runsite.attributes), which query.js and
+    runs.js read rather than keep a list of their own."""
+    return {"kind": "vocabulary", **attributes.vocabulary()}
+
+
 # ----------------------------------------------------------------------------- the runs table
 
 # Rows per chunk file of a column. A filter over 100,000 runs loads every chunk of the
@@ -53,24 +59,6 @@ def push(payload: dict[str, Any]) -> str:
 # column it shows. New runs land in the last chunk, so a rebuild rewrites only that one.
 CHUNK_ROWS = 10_000
 AGGREGATES = ("last", "min", "max", "count")
-# The run attributes the table and its filter read: (attribute, file column, kind).
-# "num" columns travel as float64, the others as (dictionary-coded) JSON values.
-TABLE_ATTRIBUTES = (
-    ("run_id", "id", "text"),
-    ("run_name", "name", "text"),
-    ("status", "status", "text"),
-    ("start_time", "start", "num"),
-    ("end_time", "end", "num"),
-    ("duration", "duration", "num"),
-    ("user", "user", "text"),
-    ("host", "host", "text"),
-    ("experiment", "experiment", "text"),
-    ("commit", "commit", "text"),
-    ("dirty", "dirty", "text"),
-    ("parent_run_id", "parent", "text"),
-)
-
-
 @dataclass(frozen=True)
 class TableColumn:
     """One column of an experiment's runs table, stored as chunk files."""
@@ -82,11 +70,10 @@ class TableColumn:
 
     @property
     def numeric(self) -> bool:
+        """Sent as float64 (metrics, times and durations), else as JSON values."""
         if self.section == "metrics":
             return True
-        return self.section == "attributes" and any(
-            a == self.key and kind == "num" for a, _, kind in TABLE_ATTRIBUTES
-        )
+        return self.section == "attributes" and self.key in attributes.NUMERIC
 
     def values(self, runs: list[RunRecord]) -> list[Any]:
         key = self.key
@@ -105,7 +92,8 @@ class TableColumn:
 def table_column(
     section: str, key: str, agg: str | None = None, short: str | None = None
 ) -> TableColumn:
-    # A key may hold any character: files are named by a digest (attributes by name).
+    # A key may hold any character: files are named by a digest (attributes by their
+    # column name in runsite.attributes).
     name = short or hashlib.sha256(f"{section}\0{key}\0{agg}".encode()).hexdigest()[:16]
     return TableColumn(section, key, agg, f"{section[0]}-{name}")
 
@@ -117,7 +105,7 @@ def table_columns(runs: list[RunRecord]) -> list[TableColumn]:
     tags = sorted({k for r in runs for k in r.tags})
     metrics = sorted({k for r in runs for k in r.metrics})
     return (
-        [table_column("attributes", a, short=col) for a, col, _ in TABLE_ATTRIBUTES]
+        [table_column("attributes", a.name, short=a.column) for a in attributes.ATTRIBUTES]
         + [table_column("params", k) for k in params]
         + [table_column("tags", k) for k in tags]
         + [table_column("metrics", k, agg) for k in metrics for agg in AGGREGATES]
@@ -239,17 +227,9 @@ def run_payload(
 ) -> dict[str, Any]:
     return {
         "kind": "run",
-        "id": run.run_id,
-        "name": run.run_name,
+        **{a.column: getattr(run, a.name) for a in attributes.ATTRIBUTES},
         "url": url,
-        "experiment": run.experiment,
         "experimentId": run.experiment_id,
-        "status": run.status,
-        "start": run.start_time,
-        "duration": run.duration,
-        "user": run.user,
-        "commit": run.commit,
-        "dirty": run.dirty,
         "params": {k: validate.canonical_str(v) for k, v in sorted(run.params.items())},
         "tags": dict(sorted(run.tags.items())),
         "inputs": [{"name": i.get("name"), "hash": i.get("hash")} for i in run.inputs],

@@ -464,6 +464,12 @@ class Renderer:
         )
         return PageContext("data/search.js", data_files.push(payload), "the search index")
 
+    @staticmethod
+    def vocabulary() -> PageContext:
+        """``data/vocabulary.js``: the run attributes, for query.js and runs.js."""
+        payload = data_files.vocabulary_payload()
+        return PageContext("data/vocabulary.js", data_files.push(payload), "the run vocabulary")
+
     def compare_page(self) -> PageContext:
         """``compare.html``: runs picked in the URL (``#runs=a,b``), drawn by compare.js
         from their data files with the specs made here once."""

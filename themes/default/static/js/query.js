@@ -9,6 +9,8 @@
  *   runsiteQuery.filter(rows, query)   -> the rows kept, in their order
  *   runsiteQuery.sort(rows, orderBy)   -> a sorted copy; orderBy: ["metrics.rmse DESC", ...]
  *   runsiteQuery.search(rows, query, orderBy, maxResults)
+ *   runsiteQuery.VOCABULARY            -> data/vocabulary.js: the run attributes (name, type,
+ *       column in the data files), their aliases and the dataset fields
  *   runsiteQuery.QueryError            -> .message (= Python's str(err)), .reason (no caret),
  *       .query, .position (in code points, as Python counts) and .offset (the same place in
  *       UTF-16 units, for input.setSelectionRange)
@@ -36,14 +38,16 @@
   const PREFIX_HINT = "use metrics., params., tags., attributes. or datasets.";
   const SECTIONS = { param: "params", tag: "tags" };
   const AGGREGATES = ["last", "min", "max", "count"];
-  const NUMERIC_ATTRIBUTES = new Set(["start_time", "end_time", "duration"]);
-  const ATTRIBUTES = [
-    "run_id", "run_name", "status", "start_time", "end_time", "duration", "user", "host",
-    "experiment", "commit", "dirty", "parent_run_id",
-  ];
-  const ALIASES = new Map([
-    ["id", "run_id"], ["name", "run_name"], ["user_id", "user"], ["created", "start_time"],
-  ]);
+  // The run attributes, their types and aliases: runsite.attributes, which the build writes
+  // to data/vocabulary.js (loaded before this file). No list of our own to drift.
+  const VOCABULARY = (window.RUNSITE_DATA || []).filter((p) => p && p.kind === "vocabulary").pop();
+  if (!VOCABULARY) {
+    throw new Error("query.js: load data/vocabulary.js (the run attributes) before it");
+  }
+  const ATTRIBUTES = VOCABULARY.attributes.map((a) => a.name);
+  const NUMERIC_ATTRIBUTES = new Set(VOCABULARY.attributes
+    .filter((a) => VOCABULARY.numericTypes.indexOf(a.type) >= 0).map((a) => a.name));
+  const ALIASES = new Map(Object.entries(VOCABULARY.aliases));
   const SPACE = " \t\n\r\f\v";
   const KEYWORDS = new Set(["AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL"]);
   const OPERATORS = ["==", "!=", "<>", "<=", ">=", "=", "<", ">"]; // longest first
@@ -800,5 +804,6 @@
 
   window.runsiteQuery = {
     parse, compile, compileColumns, identifiers, parseOrderBy, filter, sort, search, QueryError,
+    VOCABULARY,
   };
 })();

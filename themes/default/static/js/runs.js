@@ -997,7 +997,7 @@
     const slug = app.getAttribute("data-slug");
     const data = findPayload(slug);
     if (!data || !data.columns || !window.runsiteQuery) {
-      app.setAttribute("data-error", data ? "query.js is missing" : "no data");
+      app.setAttribute("data-error", data ? "query.js or data/vocabulary.js is missing" : "no data");
       return;
     }
     const source = new Source(data, app.getAttribute("data-root") || "");
