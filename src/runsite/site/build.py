@@ -203,8 +203,10 @@ def _add_chunks(
     from runsite.site import data as data_files
 
     rows = list(reversed(view.runs))  # oldest first
-    columns = data_files.table_columns(view.runs)
     size = data_files.CHUNK_ROWS
+    if len(rows) <= size:
+        return  # one chunk: inside the manifest (Renderer.experiment_outputs)
+    columns = data_files.table_columns(view.runs)
     for chunk, first in enumerate(range(0, len(rows), size)):
         part = rows[first : first + size]
         key = hashlib.sha256(

@@ -59,6 +59,8 @@ def vocabulary_payload() -> dict[str, Any]:
 # column it shows. New runs land in the last chunk, so a rebuild rewrites only that one.
 CHUNK_ROWS = 10_000
 AGGREGATES = ("last", "min", "max", "count")
+
+
 @dataclass(frozen=True)
 class TableColumn:
     """One column of an experiment's runs table, stored as chunk files."""
@@ -116,14 +118,15 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def encode_values(values: list[Any], numeric: bool) -> dict[str, Any]:
+def encode_values(values: list[Any], numeric: bool, dictionary: bool = True) -> dict[str, Any]:
     """A chunk of one column. Numbers: ``f64`` (little-endian float64, base64; NaN and
     ±Infinity exact) with a ``missing`` bitmap (bit i of byte i // 8, base64) when some
     are missing. Other values: ``dict`` (the distinct JSON values and one code per row,
     unsigned little-endian of ``width`` bytes, base64) or, when most are distinct,
-    ``list`` (the values themselves)."""
+    ``list`` (the values themselves). Numbers with at most 256 distinct values (counts,
+    durations of a sweep) are ``dict`` too: a byte a row instead of eight."""
     n = len(values)
-    if numeric:
+    if numeric and (not dictionary or len({repr(v) for v in values[:4096]}) > 256):
         nums = array.array("d", (0.0 if v is None else float(v) for v in values))
         if sys.byteorder != "little":
             nums.byteswap()
@@ -139,13 +142,16 @@ def encode_values(values: list[Any], numeric: bool) -> dict[str, Any]:
     distinct: list[Any] = []
     codes = array.array("I")
     for v in values:
-        # (type, value): True, 1 and 1.0 are one dict key in Python, three values here
-        k = (type(v).__name__, v)
+        # (type, value): True, 1 and 1.0 are one dict key in Python, three values here;
+        # numbers by repr: -0.0 and 0.0, and every NaN, stay apart
+        k = (type(v).__name__, repr(v) if numeric else v)
         code = index.get(k)
         if code is None:
             code = index[k] = len(distinct)
             distinct.append(v)
         codes.append(code)
+    if numeric and len(distinct) > 256:
+        return encode_values(values, numeric, dictionary=False)
     if len(distinct) > max(16, n // 2):
         return {"enc": "list", "values": values}
     width, typecode = (

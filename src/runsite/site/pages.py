@@ -314,6 +314,12 @@ class Renderer:
             (prefix, suffix),
             self._run_versions(view.runs),
         )
+        if manifest["chunks"] == 1:
+            # one chunk: every column in the manifest, one file instead of dozens
+            rows = list(reversed(view.runs))
+            manifest["inline"] = [
+                data_files.chunk_payload(view.slug, c, 0, c.values(rows)) for c in columns
+            ]
         return [
             self.experiment_page(view, varying),
             PageContext(

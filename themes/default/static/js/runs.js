@@ -165,6 +165,11 @@
       this.byKey.set(columnKey(meta.section, meta.key, meta.agg), col);
       this.byFile.set(meta.file, col);
     });
+    // an experiment of one chunk has its columns in the manifest
+    (manifest.inline || []).forEach((p) => {
+      const col = this.byFile.get(p.file);
+      if (col) col.chunks[p.chunk] = decodeChunk(p);
+    });
   }
 
   Source.prototype.column = function (section, key, agg) {
@@ -824,6 +829,17 @@
     }, (err) => this.failed(err));
   };
 
+  /** Row i with every attribute of the vocabulary (in its order), as Python's to_row();
+   * the chunks holding it must be loaded. */
+  proto.row = function (i) {
+    const attributes = {};
+    window.runsiteQuery.VOCABULARY.attributes.forEach((a) => {
+      const col = this.source.column("attributes", a.name);
+      attributes[a.name] = col ? col.value(i) : null;
+    });
+    return { run_id: attributes.run_id, attributes: attributes };
+  };
+
   /** One row of the page as the cells read it (only the columns shown). */
   proto.rowView = function (i) {
     const src = this.source;
@@ -956,7 +972,7 @@
     if (s.sort && s.sort.ident === ident) s.sort = { ident: ident, desc: !s.sort.desc };
     else s.sort = { ident: ident, desc: false };
     s.page = 1;
-    this.apply(true);
+    return this.apply(true);
   };
 
   proto.writeHash = function () {
