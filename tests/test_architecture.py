@@ -71,6 +71,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.run",
             "runsite.store",
             "runsite.search",
+            "runsite.runindex",
             "runsite.capture",
             "runsite.inputs",
             "runsite.frames",  # pandas

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import runsite
-from runsite import record
+from runsite import record, runindex
 from runsite import store as store_mod
 
 
@@ -174,7 +174,9 @@ def test_cache_is_used_and_invalidated(store: Path, monkeypatch: pytest.MonkeyPa
 def test_corrupt_cache_is_not_an_error(store: Path) -> None:
     finished_run(store)
     runsite.Store(store).runs()
-    for cache_file in Path(os.environ["RUNSITE_CACHE_DIR"]).rglob("runs-v1.json"):
+    cache_files = list(Path(os.environ["RUNSITE_CACHE_DIR"]).rglob(runindex.FILE_NAME))
+    assert cache_files
+    for cache_file in cache_files:
         cache_file.write_text("{not json")
     assert len(runsite.Store(store).runs()) == 1
 

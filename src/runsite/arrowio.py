@@ -404,3 +404,153 @@ def write_table(table: pa.Table, path: Path) -> None:
     else:
         pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------- vectorised filters
+# The column algebra ``search.evaluate_columns`` evaluates a filter with (one boolean
+# array per condition, null = UNKNOWN, Kleene AND/OR as in search's three-valued logic),
+# and the run index's columnar cache file (``runindex``).
+
+Array: TypeAlias = pa.Array
+_COMPARE_KERNELS = {
+    "=": pc.equal,
+    "!=": pc.not_equal,
+    "<": pc.less,
+    "<=": pc.less_equal,
+    ">": pc.greater,
+    ">=": pc.greater_equal,
+}
+
+
+def column_array(values: list[Any], type_name: str) -> pa.Array:
+    """A column of ``string``, ``float64``, ``int64`` or ``bool`` values (None: null).
+    Raises ``ValueError`` for a value Arrow cannot hold (e.g. a lone surrogate)."""
+    try:
+        return pa.array(values, type=_TYPES[type_name])
+    except (pa.ArrowException, UnicodeError, OverflowError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def table_of(columns: dict[str, pa.Array]) -> pa.Table:
+    return pa.table(columns)
+
+
+def concat_promoting(tables: list[pa.Table]) -> pa.Table:
+    """Tables with different columns stacked; a column a table lacks is null there."""
+    return pa.concat_tables(tables, promote_options="default")
+
+
+def read_parquet_table(path: Path) -> pa.Table:
+    """A whole Parquet file; raises ``OSError``/``ValueError`` when it cannot be read."""
+    try:
+        return pq.read_table(path)
+    except pa.ArrowException as exc:
+        raise ValueError(str(exc)) from None
+
+
+def schema_metadata(table: pa.Table) -> dict[str, str]:
+    meta = table.schema.metadata or {}
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in meta.items()}
+
+
+def with_schema_metadata(table: pa.Table, meta: dict[str, str] | None) -> pa.Table:
+    return table.replace_schema_metadata(meta)
+
+
+def write_parquet_fast(table: pa.Table, path: Path) -> None:
+    """A cache file: light zstd, written through a temporary file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(table, tmp, compression="zstd", compression_level=1)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def take(array: Any, positions: pa.Array) -> pa.Array:
+    out = array.take(positions)
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+
+
+def positions(values: list[int]) -> pa.Array:
+    return pa.array(values, type=pa.int64())
+
+
+def null_array(n: int, type_name: str) -> pa.Array:
+    return pa.nulls(n, type=_TYPES[type_name])
+
+
+def constant(n: int, value: bool) -> pa.Array:
+    return pa.array([value], type=pa.bool_()).take(pa.array([0] * n, type=pa.int64()))
+
+
+def is_null(array: pa.Array) -> pa.Array:
+    return pc.is_null(array)
+
+
+def is_valid(array: pa.Array) -> pa.Array:
+    return pc.is_valid(array)
+
+
+def compare(array: pa.Array, op: str, literal: Any) -> pa.Array:
+    """``array <op> literal`` per row (IEEE for NaN); null where the value is null."""
+    return _COMPARE_KERNELS[op](array, literal)
+
+
+def member(array: pa.Array, values: tuple[Any, ...]) -> pa.Array:
+    """True when the row's value is one of ``values``; null where the value is null."""
+    if values and isinstance(values[0], str):
+        found = pc.is_in(array, value_set=pa.array(list(values), type=pa.string()))
+    else:  # (is_in hashes bits: -0.0 would not find 0.0, which Python's == does)
+        numbers = pa.array([v + 0.0 for v in values], type=pa.float64())
+        found = pc.is_in(pc.add(array, 0.0), value_set=numbers)
+    return pc.if_else(pc.is_null(array), pa.scalar(None, pa.bool_()), found)
+
+
+def regex_match(array: pa.Array, pattern: str) -> pa.Array:
+    """RE2 ``pattern`` searched in each value; null where the value is null."""
+    return pc.match_substring_regex(array, pattern=pattern)
+
+
+def all_ascii(array: pa.Array) -> bool:
+    return bool(pc.all(pc.string_is_ascii(array)).as_py() is not False)
+
+
+def lower_ascii(array: pa.Array) -> pa.Array:
+    return pc.ascii_lower(array)
+
+
+def where(condition: pa.Array, array: pa.Array) -> pa.Array:
+    """``array`` where ``condition`` is true, null elsewhere."""
+    return pc.if_else(condition, array, pa.scalar(None, array.type))
+
+
+def to_float(array: pa.Array) -> pa.Array:
+    return pc.cast(array, pa.float64())
+
+
+def kleene_and(arrays: list[pa.Array]) -> pa.Array:
+    out = arrays[0]
+    for a in arrays[1:]:
+        out = pc.and_kleene(out, a)
+    return out
+
+
+def kleene_or(arrays: list[pa.Array]) -> pa.Array:
+    out = arrays[0]
+    for a in arrays[1:]:
+        out = pc.or_kleene(out, a)
+    return out
+
+
+def negate(array: pa.Array) -> pa.Array:
+    return pc.invert(array)
+
+
+def true_positions(array: pa.Array) -> list[int]:
+    """Indices of the rows that are true (null and false are dropped)."""
+    return pc.indices_nonzero(pc.fill_null(array, False)).to_pylist()
+
+
+def array_list(array: Any) -> list[Any]:
+    return array.to_pylist()

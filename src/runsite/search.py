@@ -36,7 +36,7 @@ _PREFIXES = dict(
 _PREFIXES.update(attributes="attribute", attribute="attribute", datasets="dataset")
 _PREFIX_HINT = "use metrics., params., tags., attributes. or datasets."
 _SECTIONS = {"param": "params", "tag": "tags"}
-_AGGREGATES = ("last", "min", "max", "count")
+AGGREGATES = ("last", "min", "max", "count")
 _SPACE = " \t\n\r\f\v"
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL"})
 _OPERATORS = ("==", "!=", "<>", "<=", ">=", "=", "<", ">")  # longest first
@@ -211,7 +211,7 @@ def _read_key(q: str, i: int, kind: str, start: int) -> tuple[Identifier, int]:
             stop = end + 1
             while stop < n and _is_word_char(q[stop]):
                 stop += 1
-            if q[end + 1 : stop] not in _AGGREGATES:
+            if q[end + 1 : stop] not in AGGREGATES:
                 raise QueryError("expected min, max, last or count after '.'", q, end + 1)
             agg, end = q[end + 1 : stop], stop
     else:
@@ -223,7 +223,7 @@ def _read_key(q: str, i: int, kind: str, start: int) -> tuple[Identifier, int]:
             raise QueryError(f"expected a key after {q[start:i]!r}", q, i)
         if kind == "metric":
             head, dot, tail = key.rpartition(".")
-            if dot and head and tail in _AGGREGATES:
+            if dot and head and tail in AGGREGATES:
                 key, agg = head, tail
     if kind == "dataset" and key not in attributes.DATASET_FIELDS:
         raise QueryError(
@@ -427,12 +427,12 @@ def parse(query: str) -> Node:
 # --------------------------------------------------------------------------- evaluation
 
 
-def _to_number(text: str) -> float | None:
+def to_number(text: str) -> float | None:
     """A param/tag string as a number when it has the strict numeric form, else None."""
     return float(text) if _STRICT_NUMBER.fullmatch(text) else None
 
 
-def _getter(ident: Identifier) -> Callable[[Row], Any]:
+def getter(ident: Identifier) -> Callable[[Row], Any]:
     """A function returning the row's value for ``ident``, or None when it is missing."""
     key = ident.key
     if ident.kind == "dataset":
@@ -575,7 +575,7 @@ def _compile_dataset(c: Comparison) -> Pred:
 def _compile_comparison(c: Comparison) -> Pred:
     if c.ident.kind == "dataset":
         return _compile_dataset(c)
-    get = _getter(c.ident)
+    get = getter(c.ident)
     if c.op == "IS NULL":
         return lambda row: get(row) is None
     if c.op == "IS NOT NULL":
@@ -665,6 +665,97 @@ def filter_rows(rows: Iterable[Row], query: str) -> list[Any]:
     return [row for row in rows if pred(row) is True]
 
 
+# --------------------------------------------------------------------------- columns
+
+# A column of the run index for an identifier: ``column(ident, as_number)`` returns an
+# Arrow array (one value per run, null where missing) or None when it has no such column
+# (then the filter is evaluated row by row). ``as_number``: a param/tag read as a number
+# (null where the text is not in the strict numeric form).
+Column = Callable[[Identifier, bool], Any]
+
+
+class _Unsupported(Exception):
+    """A filter shape the columnar evaluation does not express."""
+
+
+def _re2_segment(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch == "_":
+            out.append(".")
+        elif not ch.isascii() or ch.isalnum():
+            out.append(ch)
+        else:
+            out.append(f"\\x{{{ord(ch):02x}}}")
+    return "".join(out)
+
+
+def like_regex(pattern: str) -> str:
+    """A LIKE pattern as an RE2 regex matching the whole value (RE2 never backtracks, so
+    this is linear too): ``%`` is ``.*``, ``_`` is ``.``, every other character itself."""
+    return "(?s)^" + ".*".join(_re2_segment(p) for p in pattern.split("%")) + "$"
+
+
+def _vector_comparison(c: Comparison, column: Column, n: int, ops: Any) -> Any:
+    if c.ident.kind == "dataset":
+        raise _Unsupported
+    lit = c.value[0] if isinstance(c.value, tuple) else c.value
+    as_number = not (c.op in ("IS NULL", "IS NOT NULL") or c.ident.numeric or isinstance(lit, str))
+    values = column(c.ident, as_number)
+    if values is None:
+        raise _Unsupported
+    if c.op == "IS NULL":
+        return ops.is_null(values)
+    if c.op == "IS NOT NULL":
+        return ops.is_valid(values)
+    negated = c.op.startswith("NOT ")
+    base = c.op[4:] if negated else c.op
+    if base in ("LIKE", "ILIKE"):
+        assert isinstance(lit, str)
+        if base == "ILIKE":
+            if not (lit.isascii() and ops.all_ascii(values)):
+                raise _Unsupported  # Unicode lowercasing: Python's str.lower decides
+            values, lit = ops.lower_ascii(values), lit.lower()
+        result = ops.regex_match(values, like_regex(lit))
+    elif base == "IN":
+        assert isinstance(c.value, tuple)
+        result = ops.member(values, c.value)
+    else:
+        return ops.compare(values, c.op, lit)
+    return ops.negate(result) if negated else result
+
+
+def _vector(node: Node, column: Column, n: int, ops: Any) -> Any:
+    if isinstance(node, Comparison):
+        return _vector_comparison(node, column, n, ops)
+    if isinstance(node, Not):
+        return ops.negate(_vector(node.item, column, n, ops))
+    if isinstance(node, And):
+        return ops.kleene_and([_vector(item, column, n, ops) for item in node.items])
+    if isinstance(node, Or):
+        return ops.kleene_or([_vector(item, column, n, ops) for item in node.items])
+    return ops.constant(n, True)
+
+
+@lru_cache(maxsize=256)
+def _parsed(query: str) -> Node:
+    return parse(query)
+
+
+def evaluate_columns(query: str, column: Column, n: int) -> list[int] | None:
+    """The positions (0 … n-1) of the runs ``query`` keeps, evaluated over whole columns
+    of the run index (Arrow compute, three-valued as above: null is UNKNOWN); None when
+    the filter uses something the columns do not express (datasets, ILIKE on non-ASCII
+    text, a column the index could not build), and the caller evaluates row by row."""
+    from runsite import arrowio
+
+    try:
+        result = _vector(_parsed(query), column, n, arrowio)
+    except _Unsupported:
+        return None
+    return arrowio.true_positions(result)
+
+
 # --------------------------------------------------------------------------- ordering
 
 
@@ -699,13 +790,13 @@ def _parse_order_by(order_by: Sequence[str] | str | None) -> list[tuple[Identifi
 
 def _sort_by(rows: list[Any], ident: Identifier, descending: bool) -> list[Any]:
     """Stable sort on one key: values (in the direction asked), then NaN, then missing."""
-    get = _getter(ident)
+    get = getter(ident)
     values = [get(row) for row in rows]
     if ident.kind in _SECTIONS:
         present = [v for v in values if v is not None]
-        numbers = [_to_number(v) for v in present]
+        numbers = [to_number(v) for v in present]
         if present and all(x is not None for x in numbers):
-            values = [None if v is None else _to_number(v) for v in values]
+            values = [None if v is None else to_number(v) for v in values]
     ordered: list[tuple[Any, Any]] = []
     nans: list[Any] = []
     missing: list[Any] = []

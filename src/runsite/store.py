@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runsite import attributes, location, record, validate
-from runsite.cache import JsonCache, store_cache_dir
+from runsite.cache import store_cache_dir
 from runsite.entities import Experiment, RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
+from runsite.runindex import FILE_NAME, RunIndex, quick_stamp
 
 if TYPE_CHECKING:
     from runsite.arrowio import Table
@@ -29,27 +30,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("runsite")
 
-_CACHE_NAME = "runs-v3.json"  # v2: summaries of runs that pass the type checks; v3: error
-_OPEN_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.METRICS_PARQUET)
-# An ended run is immutable and its summary comes from run.json and the end event.
-_ENDED_STAMPED = (record.RUN_JSON, record.EVENTS)
-
-
 # Records this process has read, per store folder: run key → (stamp, record). A search
 # over 100,000 unchanged runs then costs two stat calls a run, not a reload of the cache
 # file. Records are shared between Store objects: treat them as read-only.
 _MEMO: dict[str, dict[str, tuple[list[Any], RunRecord]]] = {}
 _MEMO_MAX = 500_000
+# The run index of each cache file this process has used (runsite.runindex): rows are
+# validated by the stamps of the run's files before each use.
+_INDEXES: dict[str, RunIndex] = {}
 
 
-def _memo_stamp(run_dir: str, ended: bool) -> Any:
-    if not ended:
-        return run_stamp(run_dir, False)
-    try:
-        st = os.stat(f"{run_dir}/{record.EVENTS}")
-    except FileNotFoundError:
-        return None
-    return (st.st_size, st.st_mtime_ns)
+_OPEN_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.METRICS_PARQUET)
+_ENDED_STAMPED = (record.RUN_JSON, record.EVENTS)
 
 
 def run_stamp(run_dir: str, ended: bool) -> list[Any]:
@@ -61,6 +53,12 @@ def run_stamp(run_dir: str, ended: bool) -> list[Any]:
         except FileNotFoundError:
             out.append(None)
     return out
+
+
+def _memo_stamp(run_dir: str, ended: bool) -> Any:
+    if not ended:
+        return run_stamp(run_dir, False)
+    return quick_stamp(run_dir)
 
 
 def _pid_alive(host: str | None, pid: Any) -> bool:
@@ -286,7 +284,7 @@ class Store:
         self.root = Path(path)
         self.warnings: list[str] = []
         self._duplicates: dict[str, list[str]] | None = None
-        self._cache: JsonCache | None = None
+        self._index: RunIndex | None = None
         self._memo = _MEMO.setdefault(os.path.abspath(self.root), {})
 
     def __repr__(self) -> str:
@@ -295,16 +293,26 @@ class Store:
     # ------------------------------------------------------------------ cache
 
     def _cache_path(self) -> Path:
-        return store_cache_dir(self.root) / _CACHE_NAME
+        return store_cache_dir(self.root) / FILE_NAME
 
-    def _read_cache(self) -> JsonCache:
-        if self._cache is None:
-            self._cache = JsonCache(self._cache_path(), "read cache")
-        return self._cache
+    def _run_index(self) -> RunIndex:
+        if self._index is None:
+            path = self._cache_path()
+            index = _INDEXES.get(str(path))
+            if index is None:
+                index = _INDEXES[str(path)] = RunIndex(path)
+            index.load()
+            self._index = index
+        return self._index
 
-    def _save_cache(self) -> None:
-        if self._cache is not None:
-            self._cache.save()
+    def _save_cache(self, live: set[str] | None = None) -> None:
+        if self._index is not None:
+            self._index.save(live)
+
+    @staticmethod
+    def _key(run_dir: str) -> str:
+        exp, _, name = run_dir.rpartition(os.sep)
+        return exp[exp.rfind(os.sep) + 1 :] + "/" + name
 
     def _record(self, run_dir: str) -> RunRecord | None:
         """The run in folder ``run_dir`` (a string path: this runs 100,000 times a search).
@@ -312,8 +320,7 @@ class Store:
         First the records this process already read (keyed by the same stamp as the
         cache on disk, so a changed run is read again), then the cache on disk, then the
         run's files."""
-        exp, _, name = run_dir.rpartition(os.sep)
-        key = exp[exp.rfind(os.sep) + 1 :] + "/" + name
+        key = self._key(run_dir)
         memo = self._memo
         seen = memo.get(key)
         if seen is not None:
@@ -328,22 +335,18 @@ class Store:
         if not os.path.isfile(os.path.join(run_dir, record.RUN_JSON)):
             self._not_a_run(run_dir)
             return None
-        store_cache = self._read_cache()
-        cache = store_cache.data
-        hit = cache.get(key)
-        summary = None
-        if hit is not None and hit.get("stamp") == run_stamp(run_dir, bool(hit.get("ended"))):
-            summary = hit["summary"]
-        if summary is None:
+        index = self._run_index()
+        p = index.fresh(key, run_dir)
+        if p is not None:
+            rec = RunRecord(Path(run_dir), index.summary(p))
+        else:
             try:
                 summary = read_summary(Path(run_dir))
             except StoreFormatError as exc:
                 self._warn(str(exc))
                 return None
-            ended = summary.get("status") is not None
-            cache[key] = {"stamp": run_stamp(run_dir, ended), "ended": ended, "summary": summary}
-            store_cache.dirty = True
-        rec = RunRecord(Path(run_dir), summary)
+            rec = RunRecord(Path(run_dir), summary)
+            index.add(key, run_dir, summary, rec.to_row())
         ended = rec._recorded_status is not None
         if len(memo) < _MEMO_MAX:
             memo[key] = (_memo_stamp(run_dir, ended), rec)
@@ -528,6 +531,7 @@ class Store:
         else:
             dirs = [self._experiment_dir(e) for e in experiment]
         out: list[RunRecord] = []
+        live: set[str] | None = set() if experiment is None else None
         gc_was_enabled = gc.isenabled()
         gc.disable()  # tens of thousands of small dicts and no cycles: the GC only costs time
         try:
@@ -536,7 +540,9 @@ class Store:
                     rec = self._record(run_dir)
                     if rec is not None:
                         out.append(rec)
-            self._save_cache()
+                        if live is not None:
+                            live.add(self._key(run_dir))
+            self._save_cache(live)
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -586,12 +592,88 @@ class Store:
         max_results: int | None = None,
     ) -> list[RunRecord]:
         """Runs matching ``filter_string`` (grammar: docs/search.md), newest first
-        unless ``order_by`` says otherwise."""
+        unless ``order_by`` says otherwise.
+
+        A filter is evaluated over the columns of the run index (docs/search.md,
+        "Speed") when it can be, else run by run; the answer is the same."""
         from runsite import search
 
-        rows = [r.to_row() for r in self.runs(experiment_names)]
-        found = search.search(rows, filter_string, order_by=order_by, max_results=max_results)
-        return [row["record"] for row in found]
+        # Bad input raises what the row evaluator raises, in the same order.
+        search.search([], filter_string, order_by=order_by, max_results=max_results)
+        query = filter_string or ""
+        found = None
+        if query.strip(" \t\n\r\f\v"):
+            found = self._search_columns(query, experiment_names)
+        if found is None:
+            rows = [r.to_row() for r in self.runs(experiment_names)]
+            found = search.filter_rows(rows, query)
+        out = search.search(found, "", order_by=order_by, max_results=max_results)
+        return [row["record"] for row in out]
+
+    def _search_columns(
+        self, query: str, experiment: Sequence[str] | None
+    ) -> list[dict[str, Any]] | None:
+        """The rows of the runs ``query`` keeps, newest first, evaluated over the index's
+        columns for ended runs (open runs, whose status can change, go row by row); None
+        when the filter needs the row evaluator."""
+        from runsite import search
+
+        if experiment is None:
+            dirs = self._experiment_dirs()
+        elif isinstance(experiment, str):
+            dirs = [self._experiment_dir(experiment)]
+        else:
+            dirs = [self._experiment_dir(e) for e in experiment]
+        index = self._run_index()
+        live: set[str] | None = set() if experiment is None else None
+        positions: list[int] = []
+        where: dict[int, tuple[int, str]] = {}  # index row -> (listing order, folder)
+        others: list[tuple[int, RunRecord]] = []
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            order = 0
+            for exp_dir in dirs:
+                for run_dir in self._run_dirs(exp_dir):
+                    order += 1
+                    key = self._key(run_dir)
+                    p = index.fresh(key, run_dir)
+                    if p is None or not index.ended[p]:
+                        rec = self._record(run_dir)  # reads it (and indexes it) if needed
+                        if rec is None:
+                            continue
+                        p = index.fresh(key, run_dir) if rec._recorded_status else None
+                        if p is None or not index.ended[p]:
+                            others.append((order, rec))
+                            if live is not None:
+                                live.add(key)
+                            continue
+                    if live is not None:
+                        live.add(key)
+                    positions.append(p)
+                    where[p] = (order, run_dir)
+            kept = index.select(query, positions)
+            if kept is None:
+                return None
+            found: list[tuple[int, RunRecord]] = []
+            for p in kept:
+                rec = self._record(where[p][1])
+                if rec is not None:
+                    found.append((where[p][0], rec))
+            kept_set = set(kept)
+            for p in index.has_warnings(positions):
+                if p not in kept_set:
+                    self._record(where[p][1])  # (its warnings, as a full read reports them)
+            match = search.compile_filter(query)
+            found += [(o, r) for o, r in others if match(r.to_row())]
+            self._save_cache(live)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        found.sort(key=lambda item: item[0])
+        records = [r for _, r in found]
+        records.sort(key=lambda r: (r.start_time, r.run_id), reverse=True)
+        return [r.to_row() for r in records]
 
     # ------------------------------------------------------------------ logging
 
