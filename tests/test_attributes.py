@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import runsite
-from browser_support import chromium
 from runsite import attributes
 from runsite.errors import QueryError
 from runsite.search import Comparison, parse
@@ -215,12 +213,6 @@ def test_theme_scripts_name_only_what_the_data_files_hold(varied: Path, built: P
     run_id = next(iter(_python_rows(varied)))
     fields = set(_payload(built / "data" / "runs" / f"{run_id}.js"))
     assert read - own <= fields, f"compare.js reads {read - own - fields}, not in run data"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.mark.browser

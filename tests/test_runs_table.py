@@ -23,19 +23,13 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 import runsite
-from browser_support import chromium, static_server
+from browser_support import static_server
 from runsite import fluent
 
 pytestmark = pytest.mark.browser
 
 MODELS = ["xgb", "rf", "linear"]
 PAGE = "experiments/exp.html"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 @dataclass
