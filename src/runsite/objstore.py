@@ -119,13 +119,7 @@ def load_config(store_root: Path) -> StorageConfig | None:
     if path.is_file():
         from runsite import yamlio
 
-        loaded = yamlio.load_safe(path) or {}
-        if not isinstance(loaded, dict):
-            raise InvalidInput(f"{path} must be a mapping")
-        unknown = sorted(set(loaded) - set(_KEYS))
-        if unknown:
-            raise InvalidInput(f"{path}: unknown keys {unknown} (known: {', '.join(_KEYS)})")
-        data = dict(loaded)
+        data = yamlio.load_settings(path, _KEYS)
     env = os.environ
     if env.get("RUNSITE_ARTIFACT_URL"):
         data["url"] = env["RUNSITE_ARTIFACT_URL"]
