@@ -448,6 +448,14 @@ def read_parquet_table(path: Path) -> pa.Table:
         raise ValueError(str(exc)) from None
 
 
+def parquet_rows(path: Path) -> int | None:
+    """The row count in a Parquet file's footer; None when it cannot be read as Parquet."""
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (OSError, pa.ArrowException):
+        return None
+
+
 def schema_metadata(table: pa.Table) -> dict[str, str]:
     meta = table.schema.metadata or {}
     return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in meta.items()}

@@ -291,6 +291,15 @@ class RunIndex:
             ),
         }
 
+    def values(self, name: str, positions: list[int]) -> list[Any]:
+        """Column ``name`` at rows ``positions``, as Python values (None: no such column)."""
+        from runsite import arrowio
+
+        table = self.table()
+        if name not in table.column_names:
+            return [None] * len(positions)
+        return arrowio.array_list(arrowio.take(table.column(name), arrowio.positions(positions)))
+
     def has_warnings(self, positions: list[int]) -> list[int]:
         """Those of ``positions`` whose run has warnings."""
         from runsite import arrowio
