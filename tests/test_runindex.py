@@ -446,3 +446,23 @@ def test_a_corrupted_metric_part_is_not_used(store: Path) -> None:
     _forget_process_state()
     assert _points(store) == expected
     assert _points(store) == expected  # (and rewritten)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "stale stamps", "deleted"])
+def test_damaged_summaries_are_read_from_the_runs(store: Path, damage: str) -> None:
+    _check(store)
+    db = _index_file().with_suffix(".sqlite")
+    assert db.is_file()
+    if damage == "garbage":
+        db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
+    elif damage == "stale stamps":
+        import sqlite3
+
+        with sqlite3.connect(db) as con:
+            con.execute("UPDATE summaries SET stamp = 'x', summary = '{\"header\": {}}'")
+        con.close()
+    else:
+        db.unlink()
+    _forget_process_state()
+    _check(store)
+    assert [r.run_name for r in runsite.Store(store).runs()] == ["r3", "r2", "r1"]

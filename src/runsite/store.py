@@ -23,7 +23,7 @@ from runsite import attributes, location, record, validate
 from runsite.cache import store_cache_dir
 from runsite.entities import Experiment, RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
-from runsite.runindex import FILE_NAME, RunIndex, quick_stamp
+from runsite.runindex import FILE_NAME, IndexFileError, RunIndex, quick_stamp
 
 if TYPE_CHECKING:
     from runsite.arrowio import Table
@@ -365,8 +365,9 @@ class Store:
             return None
         index = self._run_index()
         p = index.fresh(key, run_dir)
-        if p is not None:
-            rec = RunRecord(Path(run_dir), index.summary(p))
+        cached = index.summary(p) if p is not None else None
+        if cached is not None:
+            rec = RunRecord(Path(run_dir), cached)
         else:
             try:
                 summary = read_summary(Path(run_dir))
@@ -692,7 +693,11 @@ class Store:
 
         scan = self.scan(experiment)
         index = scan.index
-        kept = index.select(query, scan.positions)
+        try:
+            kept = index.select(query, scan.positions)
+        except IndexFileError as exc:  # (damaged under this process: it only costs time)
+            log.debug("runsite: %s", exc)
+            return None
         if kept is None:
             return None
         at = {p: i for i, p in enumerate(scan.positions)}
