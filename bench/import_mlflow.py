@@ -136,7 +136,10 @@ def rounds(
         assert n == expected, n
         times["runsite read"].append(s)
         shutil.rmtree(store)
-        progress(f"{kind}: round {rep + 1}/{repeats} done")
+        progress(
+            f"{kind}: round {rep + 1}/{repeats}: "
+            + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items())
+        )
     return times
 
 

@@ -479,7 +479,10 @@ class _Import:
         mid = r.info.run_id
         art = tmp / record.ARTIFACTS
         lines: list[str] = []
-        if self.client.list_artifacts(mid):
+        # listed by the run's artifact URI: the client's list_artifacts(run_id) first
+        # reads the whole run again (in a file store, every metric file)
+        root = self._artifact_uri(r.info.artifact_uri)
+        if self.mlflow.artifacts.list_artifacts(artifact_uri=root):
             with tempfile.TemporaryDirectory(dir=tmp) as scratch:
                 got = self._download(r.info.artifact_uri, Path(scratch))
                 shutil.copytree(got, art, symlinks=True, dirs_exist_ok=True)

@@ -53,6 +53,10 @@ class StorageError(RunsiteError):
     """Object storage could not be reached or refused a request (bucket, credentials)."""
 
 
+class CredentialsRefused(StorageError):
+    """Object storage refused the credentials (wrong key or secret, no permission)."""
+
+
 # --------------------------------------------------------------------------- config
 
 
@@ -115,13 +119,7 @@ def load_config(store_root: Path) -> StorageConfig | None:
     if path.is_file():
         from runsite import yamlio
 
-        loaded = yamlio.load_safe(path) or {}
-        if not isinstance(loaded, dict):
-            raise InvalidInput(f"{path} must be a mapping")
-        unknown = sorted(set(loaded) - set(_KEYS))
-        if unknown:
-            raise InvalidInput(f"{path}: unknown keys {unknown} (known: {', '.join(_KEYS)})")
-        data = dict(loaded)
+        data = yamlio.load_settings(path, _KEYS)
     env = os.environ
     if env.get("RUNSITE_ARTIFACT_URL"):
         data["url"] = env["RUNSITE_ARTIFACT_URL"]
@@ -236,7 +234,7 @@ def _classify(exc: BaseException, url: str, cfg: StorageConfig) -> StorageError:
         s in text
         for s in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden")
     ):
-        return StorageError(
+        return CredentialsRefused(
             f"object storage{where} refused the credentials for {url} ({text}); "
             "check AWS_ACCESS_KEY_ID / AWS_PROFILE (or your provider's standard settings)"
         )
@@ -287,7 +285,19 @@ class ObjectStore:
         except (FileNotFoundError, NotFound, StorageError):
             raise
         except Exception as exc:
-            raise _classify(exc, url, self.cfg) from None
+            err = _classify(exc, url, self.cfg)
+            if isinstance(err, CredentialsRefused):
+                self._forget()
+            raise err from None
+
+    def _forget(self) -> None:
+        """Drop the client: fsspec keeps one per URL and options, holding the credentials
+        it read when made, so a key fixed in the environment would never be seen."""
+        if self._fs is not None:
+            clear = getattr(type(self._fs), "clear_instance_cache", None)
+            if callable(clear):
+                clear()
+            self._fs = None
 
     def exists(self, sha256: str) -> bool:
         fs, _ = self._filesystem()

@@ -511,9 +511,18 @@ class Run:
             summary = arrowio.compact(self.path, warnings)
         except Exception as exc:  # never lose the run over compaction: keep the JSONL
             log.warning("runsite: could not compact metrics of run %s: %s", self.run_id, exc)
-            summary = record.summarize_points(
-                record.iter_metric_points(self.path / record.METRICS_JSONL, warnings)
-            )
+            jsonl = self.path / record.METRICS_JSONL
+            try:
+                summary = record.summarize_points(record.iter_metric_points(jsonl, warnings))
+            except OSError as read_exc:  # (EIO: the disk is failing) reported, not raised raw
+                summary = {}
+                failures.append(
+                    WriteError(
+                        read_exc.errno or 0,
+                        f"could not read {jsonl} back to summarize its metrics: "
+                        f"{read_exc.strerror or read_exc}",
+                    )
+                )
         for w in warnings:
             log.warning("runsite: %s", w)
         if self._storage_cfg:  # wait for this run's uploads; a failure never ends training

@@ -73,12 +73,7 @@ def load(store_root: Path, **overrides: Any) -> SiteConfig:
     if path.is_file():
         from runsite import yamlio
 
-        data = yamlio.load_safe(path) or {}
-        if not isinstance(data, dict):
-            raise InvalidInput(f"{path} must be a mapping")
-        unknown = sorted(set(data) - set(_KEYS))
-        if unknown:
-            raise InvalidInput(f"{path}: unknown keys {unknown} (known: {', '.join(_KEYS)})")
+        data = yamlio.load_settings(path, _KEYS)
         cfg.source = str(path)
         if data.get("title"):
             cfg.title = str(data["title"])
