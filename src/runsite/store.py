@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from runsite import attributes, location, record, validate
 from runsite.cache import store_cache_dir
 from runsite.entities import Experiment, RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
-from runsite.runindex import FILE_NAME, RunIndex, quick_stamp
+from runsite.runindex import FILE_NAME, IndexFileError, RunIndex, quick_stamp
 
 if TYPE_CHECKING:
     from runsite.arrowio import Table
@@ -272,6 +273,25 @@ class RunRecord:
         }
 
 
+@dataclass
+class Scan:
+    """The runs of a store as ``Store.scan`` found them: ended runs as rows of the run
+    index (``positions``, with their ``folders`` and listing ``order``), every other run
+    (still open, or not indexable) as a record in ``others``."""
+
+    index: RunIndex
+    positions: list[int] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # Store.folder_key of each folder
+    order: list[int] = field(default_factory=list)
+    others: list[tuple[int, RunRecord]] = field(default_factory=list)
+    live: set[str] | None = None  # every run's key, after a scan of the whole store
+
+    def save(self) -> None:
+        """Write the index if the scan changed it."""
+        self.index.save(self.live)
+
+
 class Store:
     """A store on disk: ``Store("runs").runs("nyc-taxi")``.
 
@@ -310,9 +330,17 @@ class Store:
             self._index.save(live)
 
     @staticmethod
-    def _key(run_dir: str) -> str:
+    def folder_key(run_dir: str) -> str:
+        """``<experiment folder>/<run folder>``: how the caches name a run."""
         exp, _, name = run_dir.rpartition(os.sep)
         return exp[exp.rfind(os.sep) + 1 :] + "/" + name
+
+    _key = folder_key
+
+    def record_at(self, run_dir: str) -> RunRecord | None:
+        """The run in folder ``run_dir`` (one ``Store.scan`` listed), or None when it is
+        not a readable run (the reason is in ``warnings``)."""
+        return self._record(run_dir)
 
     def _record(self, run_dir: str) -> RunRecord | None:
         """The run in folder ``run_dir`` (a string path: this runs 100,000 times a search).
@@ -337,8 +365,9 @@ class Store:
             return None
         index = self._run_index()
         p = index.fresh(key, run_dir)
-        if p is not None:
-            rec = RunRecord(Path(run_dir), index.summary(p))
+        cached = index.summary(p) if p is not None else None
+        if cached is not None:
+            rec = RunRecord(Path(run_dir), cached)
         else:
             try:
                 summary = read_summary(Path(run_dir))
@@ -610,14 +639,10 @@ class Store:
         out = search.search(found, "", order_by=order_by, max_results=max_results)
         return [row["record"] for row in out]
 
-    def _search_columns(
-        self, query: str, experiment: Sequence[str] | None
-    ) -> list[dict[str, Any]] | None:
-        """The rows of the runs ``query`` keeps, newest first, evaluated over the index's
-        columns for ended runs (open runs, whose status can change, go row by row); None
-        when the filter needs the row evaluator."""
-        from runsite import search
-
+    def scan(self, experiment: str | Sequence[str] | None = None) -> Scan:
+        """Every run of the store (or of some experiments), checked against the run index
+        without building a record for an ended run the index holds (what a filter over
+        100,000 runs starts from); a run the index does not hold yet is read and added."""
         if experiment is None:
             dirs = self._experiment_dirs()
         elif isinstance(experiment, str):
@@ -625,10 +650,8 @@ class Store:
         else:
             dirs = [self._experiment_dir(e) for e in experiment]
         index = self._run_index()
+        scan = Scan(index)
         live: set[str] | None = set() if experiment is None else None
-        positions: list[int] = []
-        where: dict[int, tuple[int, str]] = {}  # index row -> (listing order, folder)
-        others: list[tuple[int, RunRecord]] = []
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -644,32 +667,52 @@ class Store:
                             continue
                         p = index.fresh(key, run_dir) if rec._recorded_status else None
                         if p is None or not index.ended[p]:
-                            others.append((order, rec))
+                            scan.others.append((order, rec))
                             if live is not None:
                                 live.add(key)
                             continue
                     if live is not None:
                         live.add(key)
-                    positions.append(p)
-                    where[p] = (order, run_dir)
-            kept = index.select(query, positions)
-            if kept is None:
-                return None
-            found: list[tuple[int, RunRecord]] = []
-            for p in kept:
-                rec = self._record(where[p][1])
-                if rec is not None:
-                    found.append((where[p][0], rec))
-            kept_set = set(kept)
-            for p in index.has_warnings(positions):
-                if p not in kept_set:
-                    self._record(where[p][1])  # (its warnings, as a full read reports them)
-            match = search.compile_filter(query)
-            found += [(o, r) for o, r in others if match(r.to_row())]
-            self._save_cache(live)
+                    scan.positions.append(p)
+                    scan.folders.append(run_dir)
+                    scan.keys.append(key)
+                    scan.order.append(order)
+            scan.live = live
         finally:
             if gc_was_enabled:
                 gc.enable()
+        return scan
+
+    def _search_columns(
+        self, query: str, experiment: Sequence[str] | None
+    ) -> list[dict[str, Any]] | None:
+        """The rows of the runs ``query`` keeps, newest first, evaluated over the index's
+        columns for ended runs (open runs, whose status can change, go row by row); None
+        when the filter needs the row evaluator."""
+        from runsite import search
+
+        scan = self.scan(experiment)
+        index = scan.index
+        try:
+            kept = index.select(query, scan.positions)
+        except IndexFileError as exc:  # (damaged under this process: it only costs time)
+            log.debug("runsite: %s", exc)
+            return None
+        if kept is None:
+            return None
+        at = {p: i for i, p in enumerate(scan.positions)}
+        found: list[tuple[int, RunRecord]] = []
+        for p in kept:
+            rec = self._record(scan.folders[at[p]])
+            if rec is not None:
+                found.append((scan.order[at[p]], rec))
+        kept_set = set(kept)
+        for p in index.has_warnings(scan.positions):
+            if p not in kept_set:
+                self._record(scan.folders[at[p]])  # (its warnings, as a full read reports)
+        match = search.compile_filter(query)
+        found += [(o, r) for o, r in scan.others if match(r.to_row())]
+        self._save_cache(scan.live)
         found.sort(key=lambda item: item[0])
         records = [r for _, r in found]
         records.sort(key=lambda r: (r.start_time, r.run_id), reverse=True)
