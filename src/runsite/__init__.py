@@ -198,6 +198,7 @@ MLFLOW_SUBMODULES = (
     "client",
     "entities",
     "artifacts",
+    "data",
 )
 
 
