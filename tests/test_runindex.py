@@ -466,3 +466,68 @@ def test_damaged_summaries_are_read_from_the_runs(store: Path, damage: str) -> N
     _forget_process_state()
     _check(store)
     assert [r.run_name for r in runsite.Store(store).runs()] == ["r3", "r2", "r1"]
+
+
+def _age(store: Path) -> None:
+    """Make the store's folders look last changed a minute ago (a listing of them may be
+    kept: see Store._listing)."""
+    old = os.stat(store).st_mtime - 60
+    for d in [store, *[p for p in store.iterdir() if p.is_dir()]]:
+        os.utime(d, (old, old))
+
+
+def test_a_kept_listing_still_sees_runs_added_and_deleted(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _age(store)
+    _check(store)
+    calls: list[Path] = []
+    real = store_mod.Store._run_dirs
+    monkeypatch.setattr(
+        store_mod.Store, "_run_dirs", lambda self, d: calls.append(d) or real(self, d)
+    )
+    runsite.Store(store).search_runs("metrics.loss < 9")
+    runsite.Store(store).runs()
+    assert calls == []  # the listing was kept
+    _log(store, "a", "r5", loss=[0.01])  # a new folder: experiment a's mtime changes
+    runsite.Store(store).search_runs("metrics.loss < 9")
+    assert calls  # listed again
+    _check(store)
+    _age(store)
+    _check(store)
+    victim = runsite.Store(store).search_runs("attributes.run_name = 'r3'")[0].path
+    shutil.rmtree(victim)
+    _check(store)
+    assert "r3" not in [r.run_name for r in runsite.Store(store).search_runs("metrics.loss < 9")]
+    _age(store)
+    _check(store)
+    (store / "c").mkdir()  # a new experiment: the store folder's mtime changes
+    _log(store, "c", "r6", loss=[0.02])
+    _check(store)
+    assert "r6" in [r.run_name for r in runsite.Store(store).search_runs("metrics.loss < 9")]
+
+
+def test_a_listing_is_not_kept_for_folders_changed_just_now(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check(store)  # (the folders were written just now)
+    calls: list[Path] = []
+    real = store_mod.Store._run_dirs
+    monkeypatch.setattr(
+        store_mod.Store, "_run_dirs", lambda self, d: calls.append(d) or real(self, d)
+    )
+    runsite.Store(store).search_runs("metrics.loss < 9")
+    assert calls
+
+
+def test_the_index_file_is_not_rewritten_when_nothing_changed(store: Path) -> None:
+    _check(store)
+    victim = runsite.Store(store).search_runs("attributes.run_name = 'r2'")[0].path
+    shutil.rmtree(victim)
+    runsite.Store(store).search_runs("metrics.loss < 9")  # drops its row
+    before = _index_file().stat().st_mtime_ns
+    for _ in range(3):
+        runsite.Store(store).search_runs("metrics.loss < 9")
+        runsite.Store(store).runs()
+    assert _index_file().stat().st_mtime_ns == before
+    _check(store)

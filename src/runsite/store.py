@@ -13,6 +13,7 @@ import gc
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -39,6 +40,9 @@ _MEMO_MAX = 500_000
 # The run index of each cache file this process has used (runsite.runindex): rows are
 # validated by the stamps of the run's files before each use.
 _INDEXES: dict[str, RunIndex] = {}
+# The run folders of a store this process listed (Store._listing): (store, experiment
+# folders) -> (modification times, [(folder, key)], warnings of the listing).
+_LISTINGS: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, ...], list[Any], list[str]]] = {}
 
 
 _OPEN_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.METRICS_PARQUET)
@@ -464,6 +468,38 @@ class Store:
             out.append(path)
         return out
 
+    def _listing(self, dirs: list[Path]) -> list[tuple[str, str]]:
+        """(folder, key) of every folder of the experiment folders ``dirs`` that may hold
+        a run, in order. Kept in this process while the modification times of the store
+        folder and of every experiment folder hold (adding, removing or renaming a run
+        folder changes its experiment folder's), and only for folders last changed more
+        than 2 s before they were listed: a change within the file system's timestamp
+        granularity of a listing could otherwise go unseen (git's "racy" rule)."""
+        every = self._experiment_dirs()
+        try:
+            stamps: tuple[int, ...] | None = tuple(
+                os.stat(d).st_mtime_ns for d in [self.root, *every]
+            )
+        except OSError:
+            stamps = None
+        cache_key = (os.path.abspath(self.root), tuple(map(str, dirs)))
+        hit = _LISTINGS.get(cache_key)
+        if stamps is not None and hit is not None and hit[0] == stamps:
+            for w in hit[2]:
+                self._warn(w)
+            return hit[1]
+        saved, self.warnings = self.warnings, []
+        try:
+            out = [(d, self.folder_key(d)) for exp in dirs for d in self._run_dirs(exp)]
+        finally:
+            listed, self.warnings = self.warnings, saved
+        for w in listed:
+            self._warn(w)
+        now = time.time_ns()
+        if stamps is not None and all(now - m > 2_000_000_000 for m in stamps):
+            _LISTINGS[cache_key] = (stamps, out, listed)
+        return out
+
     def _not_a_run(self, path: str) -> None:
         # (An empty leftover, e.g. after a branch switch, is not worth a warning.)
         if any(f.is_file() for f in Path(path).rglob("*")):
@@ -564,13 +600,12 @@ class Store:
         gc_was_enabled = gc.isenabled()
         gc.disable()  # tens of thousands of small dicts and no cycles: the GC only costs time
         try:
-            for exp_dir in dirs:
-                for run_dir in self._run_dirs(exp_dir):
-                    rec = self._record(run_dir)
-                    if rec is not None:
-                        out.append(rec)
-                        if live is not None:
-                            live.add(self._key(run_dir))
+            for run_dir, key in self._listing(dirs):
+                rec = self._record(run_dir)
+                if rec is not None:
+                    out.append(rec)
+                    if live is not None:
+                        live.add(key)
             self._save_cache(live)
         finally:
             if gc_was_enabled:
@@ -656,27 +691,25 @@ class Store:
         gc.disable()
         try:
             order = 0
-            for exp_dir in dirs:
-                for run_dir in self._run_dirs(exp_dir):
-                    order += 1
-                    key = self._key(run_dir)
-                    p = index.fresh(key, run_dir)
+            for run_dir, key in self._listing(dirs):
+                order += 1
+                p = index.fresh(key, run_dir)
+                if p is None or not index.ended[p]:
+                    rec = self._record(run_dir)  # reads it (and indexes it) if needed
+                    if rec is None:
+                        continue
+                    p = index.fresh(key, run_dir) if rec._recorded_status else None
                     if p is None or not index.ended[p]:
-                        rec = self._record(run_dir)  # reads it (and indexes it) if needed
-                        if rec is None:
-                            continue
-                        p = index.fresh(key, run_dir) if rec._recorded_status else None
-                        if p is None or not index.ended[p]:
-                            scan.others.append((order, rec))
-                            if live is not None:
-                                live.add(key)
-                            continue
-                    if live is not None:
-                        live.add(key)
-                    scan.positions.append(p)
-                    scan.folders.append(run_dir)
-                    scan.keys.append(key)
-                    scan.order.append(order)
+                        scan.others.append((order, rec))
+                        if live is not None:
+                            live.add(key)
+                        continue
+                if live is not None:
+                    live.add(key)
+                scan.positions.append(p)
+                scan.folders.append(run_dir)
+                scan.keys.append(key)
+                scan.order.append(order)
             scan.live = live
         finally:
             if gc_was_enabled:
