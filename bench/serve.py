@@ -108,7 +108,11 @@ def client(args: tuple[int, bytes, int, int]) -> tuple[list[float], int]:
 
 def load(port: int, body: bytes, clients: int, requests: int, expect: int) -> dict[str, float]:
     client((port, body, 50, expect))  # warm-up: first-request costs (pandas, sklearn)
-    with mp.get_context("fork").Pool(clients) as pool:
+    # Spawned, not forked: this process has imported runsite, sklearn and pandas and has
+    # run a logging session, and a fork of a process with threads can inherit a lock
+    # held by one of them; a forked client then hangs before its first request (seen:
+    # the 100-record round never ended while the server answered every request).
+    with mp.get_context("spawn").Pool(clients) as pool:
         t0 = time.perf_counter()
         results = pool.map(client, [(port, body, requests, expect)] * clients)
         wall = time.perf_counter() - t0

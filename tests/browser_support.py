@@ -81,13 +81,15 @@ def static_server(root: Path) -> Iterator[str]:
 
 @dataclass
 class Watched:
-    """A page with its console errors, page errors, foreign requests and dialogs."""
+    """A page with its console errors, page errors, foreign requests, dialogs and
+    failed requests."""
 
     page: Any
     console: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         out = [f"console: {m}" for m in self.console] + [f"error: {e}" for e in self.errors]
@@ -96,14 +98,24 @@ class Watched:
         out += [f"CSP: {v}" for v in self.page.evaluate("() => window.__cspViolations || []")]
         return out
 
+    def assert_clean(self, allow: tuple[str, ...] = ()) -> None:
+        """Nothing went wrong, but console errors containing one of ``allow``."""
+        console = [m for m in self.console if not any(a in m for a in allow)]
+        assert console == [], f"console errors: {console} (failed requests: {self.failed})"
+        assert self.errors == [], f"page errors: {self.errors}"
+        assert self.foreign == [], f"requests left the site: {self.foreign}"
+        assert self.dialogs == [], f"dialogs opened: {self.dialogs}"
+        assert self.page.evaluate("() => window.__cspViolations") == []
 
-def open_watched(browser: Any, base: str, path: str, width: int = 1280) -> Watched:
-    """Open ``base + path``; every request outside ``base`` is aborted and recorded."""
+
+def watch(browser: Any, allowed: str | tuple[str, ...], width: int = 1280) -> Watched:
+    """A new page that records what must not happen; a request to a URL that does not
+    start with ``allowed`` is aborted and recorded."""
     page = browser.new_page(viewport={"width": width, "height": 900})
     w = Watched(page)
 
     def on_route(route: Any) -> None:
-        if route.request.url.startswith((base, "data:")):
+        if route.request.url.startswith(allowed):
             route.continue_()
         else:
             w.foreign.append(route.request.url)
@@ -116,11 +128,18 @@ def open_watched(browser: Any, base: str, path: str, width: int = 1280) -> Watch
     page.route("**/*", on_route)
     page.on("console", lambda m: w.console.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: w.errors.append(str(e)))
+    page.on("requestfailed", lambda r: w.failed.append(r.url))
     page.on("dialog", on_dialog)
     page.add_init_script(RECORD_VIOLATIONS)
-    page.goto(base + path)
-    page.wait_for_load_state("load")
-    page.wait_for_timeout(300)  # charts and tables render after load
+    return w
+
+
+def open_watched(browser: Any, base: str, path: str, width: int = 1280) -> Watched:
+    """Open ``base + path``; every request outside ``base`` is aborted and recorded."""
+    w = watch(browser, (base, "data:"), width)
+    w.page.goto(base + path)
+    w.page.wait_for_load_state("load")
+    w.page.wait_for_timeout(300)  # charts and tables render after load
     return w
 
 

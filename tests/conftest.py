@@ -4,6 +4,7 @@ import logging
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,15 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     fluent._stack.clear()
     location.set_store(None)
     fluent._experiment = None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, one per test module (browser_support)."""
+    from browser_support import chromium
+
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture
@@ -58,6 +68,18 @@ def git(cwd: Path, *args: str) -> str:
         capture_output=True,
         text=True,
     ).stdout
+
+
+def git_as(repo: Path, name: str, *args: str) -> str:
+    """``git`` with ``name`` as the author and committer (name@example.com)."""
+    email = f"{name.lower()}@example.com"
+    return git(repo, "-c", f"user.name={name}", "-c", f"user.email={email}", *args)
+
+
+def merge_pull_request(repo: Path, branch: str, number: int, who: str = "Maintainer") -> str:
+    """Merge ``branch`` into the checked-out branch as GitHub's merge button does."""
+    message = f"Merge pull request #{number} from x/{branch}"
+    return git_as(repo, who, "merge", "-q", "--no-ff", branch, "-m", message)
 
 
 @pytest.fixture

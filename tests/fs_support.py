@@ -1,4 +1,5 @@
-"""Real file-system failures for tests: a tiny tmpfs (disk full) and a read-only mount.
+"""Real file-system failures for tests: a tiny tmpfs (disk full), a read-only mount, and a
+disk that dies (EIO: ext4 on a loop device, shut down by its ioctl).
 
 The tests run as root (CI too), and root ignores permission bits, so `chmod` proves
 nothing. A tmpfs mount is a real file system that fills up (ENOSPC) and can be remounted
@@ -9,7 +10,9 @@ skip is never counted as a pass there.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,3 +74,70 @@ def fill(path: Path) -> None:
                 f.write(b"\0" * 512)
         except OSError:
             pass
+
+
+@contextmanager
+def dying_disk(image: Path, path: Path, size: str = "32M") -> Iterator[Path]:
+    """``path`` as a real ext4 file system on a loop device (``mkfs.ext4`` over a file,
+    ``losetup``, ``mount``), for :func:`fail_disk`. Needs root, loop devices and ext4:
+    without them the test skips, or fails when ``CI`` is set."""
+    for tool in ("losetup", "mkfs.ext4", "mount", "umount"):
+        if shutil.which(tool) is None:
+            _need_mount(f"{tool} is not installed")
+    if os.geteuid() != 0:
+        _need_mount(f"running as uid {os.geteuid()}")
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["truncate", "-s", size, str(image)], check=True)
+    made = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True, text=True)
+    if made.returncode != 0:
+        _need_mount(f"no loop device: {made.stderr.strip()}")
+    device = made.stdout.strip()
+    try:
+        done = subprocess.run(["mkfs.ext4", "-q", "-F", device], capture_output=True, text=True)
+        if done.returncode == 0:
+            done = subprocess.run(["mount", device, str(path)], capture_output=True, text=True)
+        if done.returncode != 0:
+            _need_mount(done.stderr.strip() or "mkfs.ext4/mount failed")
+        try:
+            yield path
+        finally:  # lazily: a failed test may leave files open on it
+            subprocess.run(["umount", "-l", str(path)], capture_output=True)
+    finally:
+        subprocess.run(["losetup", "-d", device], capture_output=True)
+
+
+EXT4_IOC_SHUTDOWN = 0x8004587D  # _IOR('X', 125, __u32), <linux/ext4.h>
+EXT4_GOING_FLAGS_DEFAULT = 0  # write back what is cached, then go down
+
+
+def fail_disk(path: Path) -> None:
+    """The disk under ``path`` dies: ext4's shutdown ioctl (what xfstests' "godown" uses
+    to simulate a failing device). What was written before is flushed to it first; from
+    then on every read and write on that file system fails with EIO, in the kernel."""
+    import fcntl
+    import struct
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.ioctl(fd, EXT4_IOC_SHUTDOWN, struct.pack("I", EXT4_GOING_FLAGS_DEFAULT))
+    finally:
+        os.close(fd)
+    try:
+        (path / ".eio-probe").write_text("x")
+    except OSError as exc:
+        if exc.errno == errno.EIO:
+            return
+        raise
+    raise AssertionError(f"{path} still takes writes after the shutdown ioctl")
+
+
+def remount(path: Path, image: Path) -> None:
+    """Unmount the dead file system and mount its image again (a new device, as after a
+    reboot): what was on the disk before it failed is readable again."""
+    source = subprocess.run(
+        ["findmnt", "-n", "-o", "SOURCE", str(path)], capture_output=True, text=True
+    ).stdout.strip()
+    subprocess.run(["umount", str(path)], check=True, capture_output=True)
+    if source.startswith("/dev/loop"):
+        subprocess.run(["losetup", "-d", source], capture_output=True)
+    subprocess.run(["mount", "-o", "loop", str(image), str(path)], check=True, capture_output=True)

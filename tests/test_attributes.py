@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import runsite
-from browser_support import chromium
 from runsite import attributes
 from runsite.errors import QueryError
 from runsite.search import Comparison, parse
@@ -159,15 +157,40 @@ def built(varied: Path, tmp_path: Path) -> Path:
     return out
 
 
+def _chunk_values(site: Path, manifest: dict[str, Any], file: str) -> list[Any]:
+    """A column of the runs table, decoded from its chunk files (docs/site.md)."""
+    import base64
+    import struct
+
+    out: list[Any] = []
+    inline = {p["file"]: p for p in manifest.get("inline", [])}  # one chunk: in the manifest
+    for k in range(manifest["chunks"]):
+        p = inline[file] if inline else _payload(site / manifest["folder"] / f"{file}-{k}.js")
+        n = p["rows"]
+        if p["enc"] == "f64":
+            nums = struct.unpack(f"<{n}d", base64.b64decode(p["data"]))
+            bits = base64.b64decode(p["missing"]) if "missing" in p else bytes((n + 7) // 8)
+            out += [None if bits[i >> 3] >> (i & 7) & 1 else nums[i] for i in range(n)]
+        elif p["enc"] == "dict":
+            fmt = {1: "B", 2: "H", 4: "I"}[p["width"]]
+            codes = struct.unpack(f"<{n}{fmt}", base64.b64decode(p["codes"]))
+            out += [p["values"][c] for c in codes]
+        else:
+            out += p["values"]
+    return out
+
+
 def test_data_files_name_their_columns_after_the_vocabulary(varied: Path, built: Path) -> None:
     assert _payload(built / "data" / "vocabulary.js") == data_files.vocabulary_payload()
     exp = _payload(built / "data" / "experiments" / "exp.js")
-    columns = [a.column for a in attributes.ATTRIBUTES]
-    assert sorted(exp["runs"]) == sorted([*columns, "url"])
+    files = {c["key"]: c["file"] for c in exp["columns"] if c["section"] == "attributes"}
+    assert files == {a.name: f"a-{a.column}" for a in attributes.ATTRIBUTES}
+    columns = {a.name: _chunk_values(built, exp, files[a.name]) for a in attributes.ATTRIBUTES}
     rows = _python_rows(varied)
-    for i, run_id in enumerate(exp["runs"]["id"]):
+    assert sorted(columns["run_id"]) == sorted(rows)
+    for i, run_id in enumerate(columns["run_id"]):
         for a in attributes.ATTRIBUTES:
-            assert exp["runs"][a.column][i] == rows[run_id][a.name], (run_id, a.name)
+            assert columns[a.name][i] == rows[run_id][a.name], (run_id, a.name)
     for run_id, row in rows.items():
         one = _payload(built / "data" / "runs" / f"{run_id}.js")
         assert {a.column: one[a.column] for a in attributes.ATTRIBUTES} == {
@@ -192,12 +215,6 @@ def test_theme_scripts_name_only_what_the_data_files_hold(varied: Path, built: P
     assert read - own <= fields, f"compare.js reads {read - own - fields}, not in run data"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
 @pytest.mark.browser
 def test_runs_js_rows_equal_python_rows(browser: Any, varied: Path, built: Path) -> None:
     """The rows runs.js makes from the data files, in Chromium, are Python's rows: the
@@ -211,7 +228,10 @@ def test_runs_js_rows_equal_python_rows(browser: Any, varied: Path, built: Path)
         page.wait_for_selector("#runs-app[data-ready]", state="attached")
         vocabulary = page.evaluate("window.runsiteQuery.VOCABULARY")
         js_rows = page.evaluate(
-            "window.runsiteRunsTable.table.rows.map((r) => [r.run_id, r.attributes])"
+            """() => {
+                const t = window.runsiteRunsTable.table;
+                return t.rows.map((i) => [t.row(i).run_id, t.row(i).attributes]);
+            }"""
         )
     finally:
         page.close()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from browser_support import RECORD_VIOLATIONS, chromium, static_server
+from browser_support import RECORD_VIOLATIONS, static_server
 
 pytestmark = pytest.mark.browser
 
@@ -27,12 +27,6 @@ CSP = (
     "img-src 'self' data:; connect-src 'none'"
 )
 BROKEN_ID = "chart-broken"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def _chart_payload(runs: dict[str, list[float | None]], title: str) -> dict[str, Any]:

@@ -10,14 +10,14 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import runsite
-from browser_support import RECORD_VIOLATIONS, chromium, static_server
+from browser_support import Watched, static_server, watch
 from runsite.site import build, charts
 
 pytestmark = pytest.mark.browser
@@ -30,12 +30,6 @@ SHOTS = Path(os.environ.get("RUNSITE_SHOTS", "")) if os.environ.get("RUNSITE_SHO
 class Site:
     root: Path
     ids: dict[str, str]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def _log_run(name: str, params: dict[str, Any], metrics: dict[str, list[float]], **kw: Any) -> str:
@@ -103,48 +97,10 @@ def server(site: Site) -> Iterator[str]:
         yield base.rstrip("/")
 
 
-@dataclass
-class Watched:
-    page: Any
-    console: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    foreign: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-    def check_clean(self, allow: tuple[str, ...] = ()) -> None:
-        console = [m for m in self.console if not any(a in m for a in allow)]
-        assert console == [], f"console errors: {console} (failed requests: {self.failed})"
-        assert self.errors == [], f"page errors: {self.errors}"
-        assert self.foreign == [], f"requests left the site: {self.foreign}"
-        assert self.dialogs == [], f"dialogs opened: {self.dialogs}"
-        assert self.page.evaluate("() => window.__cspViolations") == []
-
-
 def _open(browser: Any, base: str, fragment: str) -> Watched:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    w = Watched(page)
-
-    def on_route(route: Any) -> None:
-        if route.request.url.startswith((base, "data:")):
-            route.continue_()
-        else:
-            w.foreign.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", on_route)
-    page.on("console", lambda m: w.console.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: w.errors.append(str(e)))
-    page.on("requestfailed", lambda r: w.failed.append(r.url))
-
-    def on_dialog(d: Any) -> None:
-        w.dialogs.append(d.message)
-        d.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.add_init_script(RECORD_VIOLATIONS)
-    page.goto(f"{base}compare.html{fragment}")
-    _settle(page)
+    w = watch(browser, (base, "data:"))
+    w.page.goto(f"{base}compare.html{fragment}")
+    _settle(w.page)
     return w
 
 
@@ -262,7 +218,7 @@ def test_compare_three_runs(browser: Any, site: Site, server: str, where: str) -
         _settle(page)
         assert _paths_per_chart(page) == {"acc": 2, "loss": 3}
         assert page.locator(".rs-chart-error").count() == 0
-        w.check_clean()
+        w.assert_clean()
     finally:
         page.close()
 
@@ -281,7 +237,7 @@ def test_untrusted_names_and_params_stay_text(
         assert page.locator("#cmp-params tr[data-key=note] td").all_inner_texts()[1] == XSS
         assert _paths_per_chart(page) == {"loss": 2}
         page.wait_for_timeout(200)
-        w.check_clean()
+        w.assert_clean()
     finally:
         page.close()
 
@@ -297,7 +253,7 @@ def test_missing_run_and_too_few_runs(browser: Any, site: Site, server: str, whe
         assert missing.all_inner_texts() == ["run no-such-run is not on this site"]
         assert page.locator("#cmp-runs tbody tr").count() == 2  # the others still compare
         # the browser reports the missing file itself; nothing else may fail
-        w.check_clean(allow=("no-such-run", "ERR_FILE_NOT_FOUND", "404"))
+        w.assert_clean(allow=("no-such-run", "ERR_FILE_NOT_FOUND", "404"))
 
         # an id that is not an id never becomes a path
         page.evaluate(f"() => {{ location.hash = '#runs=../../etc/passwd,' + {json.dumps(a)}; }}")

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import runsite
-from conftest import git
+from conftest import git, merge_pull_request
 from evaluation_helpers import diabetes_rows, next_month, train_versions, write_csv
 from runsite.cli import main
 from runsite.registry import Registry
@@ -190,15 +190,7 @@ def test_the_course_decision_end_to_end(repo: Path) -> None:
     assert "Evaluated on **next**" in report and "Evidence: passed" in report
 
     git(repo, "checkout", "-q", "main")
-    git(
-        repo,
-        "merge",
-        "-q",
-        "--no-ff",
-        "-m",
-        "Merge pull request #7 from promote",
-        "promote-diabetes-v2",
-    )
+    merge_pull_request(repo, "promote-diabetes-v2", 7)
     site = repo.parent / "site"
     from runsite.site import build
 

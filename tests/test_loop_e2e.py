@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 import runsite
-from conftest import git
+from conftest import git, merge_pull_request
 from runsite.cli import main
 
 Ridge = pytest.importorskip("sklearn.linear_model").Ridge
@@ -52,8 +52,8 @@ def test_the_whole_loop(repo: Path, tmp_path: Path) -> None:
     git(repo, "add", "runs")
     git(repo, "-c", "user.name=Bob", "commit", "-qm", "bob: ridge")
     git(repo, "checkout", "-q", "main")
-    git(repo, "merge", "-q", "--no-ff", "alice", "-m", "Merge pull request #1 from x/alice")
-    git(repo, "merge", "-q", "--no-ff", "bob", "-m", "Merge pull request #2 from x/bob")
+    merge_pull_request(repo, "alice", 1)
+    merge_pull_request(repo, "bob", 2)
     assert git(repo, "status", "--porcelain") == ""
     assert {r.run_id for r in runsite.Store(store).runs()} == {a, b}
 
@@ -64,7 +64,7 @@ def test_the_whole_loop(repo: Path, tmp_path: Path) -> None:
 
     # Register on a branch, merge; then promote on a branch, check it against main, merge.
     assert cli("models", "register", f"{a}/model", "taxi", "--branch", "register", *s)[0] == 0
-    git(repo, "merge", "-q", "--no-ff", "register", "-m", "Merge pull request #3 from x/register")
+    merge_pull_request(repo, "register", 3)
     code, _, err = cli(
         "models",
         "stage",
@@ -84,7 +84,7 @@ def test_the_whole_loop(repo: Path, tmp_path: Path) -> None:
     assert code == 0, err
     assert "none → **production**" in summary.read_text()
     git(repo, "checkout", "-q", "main")
-    git(repo, "merge", "-q", "--no-ff", "promote", "-m", "Merge pull request #4 from x/promote")
+    merge_pull_request(repo, "promote", 4)
 
     code, _out, err = cli("build", str(store), "--out", str(site), "--strict")
     assert code == 0, err

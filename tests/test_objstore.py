@@ -338,3 +338,102 @@ def test_download_artifacts_fetches_by_hash_and_checks(
         client.download_artifacts(run.run_id, "ckpt/weights.bin", str(tmp_path / "d3"))
     assert ptr.url in str(e.value)
     assert not (tmp_path / "d3" / "weights.bin").exists()
+
+
+@pytest.fixture
+def s3_with_auth(tmp_path: Path) -> Iterator[tuple[str, str, str, str]]:
+    """A moto server (its own process) that checks credentials, as S3 does: moto's
+    standalone server accepts any key until ``/moto-api/reset-auth`` turns its IAM
+    checks on. Set up while open: a bucket, an IAM user with an access key and a policy
+    allowing S3. Yields (endpoint, bucket, key id, secret)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    import boto3
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        setup = {"aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
+        setup |= {"region_name": "us-east-1", "endpoint_url": endpoint}
+        s3c = boto3.client("s3", **setup)
+        for _ in range(300):
+            try:
+                s3c.create_bucket(Bucket="team-models")
+                break
+            except Exception:
+                time.sleep(0.1)
+        iam = boto3.client("iam", **setup)
+        iam.create_user(UserName="trainer")
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+        }
+        iam.put_user_policy(UserName="trainer", PolicyName="s3", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName="trainer")["AccessKey"]
+        req = urllib.request.Request(
+            f"{endpoint}/moto-api/reset-auth",
+            data=b"0",
+            method="POST",
+            headers={"Content-Type": "text/plain"},  # (a form body would be parsed away)
+        )
+        urllib.request.urlopen(req, timeout=30).read()  # from now on every request is checked
+        yield endpoint, "team-models", key["AccessKeyId"], key["SecretAccessKey"]
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_wrong_credentials_are_a_clear_error_and_training_goes_on(
+    tmp_path: Path,
+    s3_with_auth: tuple[str, str, str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    endpoint, bucket, key_id, secret = s3_with_auth
+    store = tmp_path / "runs"
+    configure(store, endpoint, bucket)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    big = tmp_path / "weights.bin"
+    big.write_bytes(os.urandom(100_000))
+    for wrong_id, wrong_secret in (("AKIAWRONGWRONGWRONG1", secret), (key_id, "not-the-secret")):
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", wrong_id)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", wrong_secret)
+        caplog.clear()
+        with (
+            caplog.at_level(logging.WARNING, logger="runsite"),
+            runsite.Store(store).start_run("e") as run,
+        ):
+            run.log_artifact(big)
+            run.log_model(fit(), "model")
+            run.log_metric("loss", 0.1)  # training goes on
+        rec = runsite.Store(store).run(run.run_id)
+        assert rec.status == "FINISHED" and rec.metrics["loss"]["last"] == 0.1
+        said = caplog.text
+        assert "pending" in said and "refused the credentials" in said, said
+        assert f"s3://{bucket}/" in said and endpoint in said
+        assert wrong_secret not in said  # a secret is never printed
+        waiting = {d["path"] for d in objstore.pending(store, run.run_id)}
+        assert waiting >= {"weights.bin", "model/model.pkl"}
+        # the bytes are safe locally: this machine still loads the model
+        assert runsite.load_model(f"runs:/{run.run_id}/model", store=store).native is not None
+        code, _, err = cli("artifacts", "push", "--store", str(store))
+        assert code == 1 and "refused the credentials" in err and endpoint in err
+        assert bucket in err and "Traceback" not in err
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)  # the right key: push finishes
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    code, out, err = cli("artifacts", "push", "--store", str(store))
+    assert code == 0, err
+    assert "uploaded weights.bin" in out and objstore.pending(store) == []

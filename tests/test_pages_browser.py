@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import runsite
-from browser_support import chromium, open_watched, static_server
+from browser_support import open_watched, static_server
 from runsite.site import build
 
 pytestmark = pytest.mark.browser
@@ -52,12 +52,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("RUNSITE_CACHE_DIR", None)
     else:
         os.environ["RUNSITE_CACHE_DIR"] = old_cache
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def pages(site: Path) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import runsite
-from conftest import git
+from conftest import git, git_as, merge_pull_request
 from runsite.cli import main
 
 Ridge = pytest.importorskip("sklearn.linear_model").Ridge
@@ -30,10 +30,6 @@ def train(alpha: float, rmse: float) -> str:
     return run.run_id
 
 
-def as_author(repo: Path, name: str, *args: str) -> None:
-    git(repo, "-c", f"user.name={name}", "-c", f"user.email={name.lower()}@example.com", *args)
-
-
 def test_register_promote_gate_history(repo: Path) -> None:
     store = repo / "runs"
     runsite.set_store(store)
@@ -49,7 +45,7 @@ def test_register_promote_gate_history(repo: Path) -> None:
     git(repo, "checkout", "-q", "register")
     code, _, err = cli("models", "register", f"{worse}/model", "taxi", *s)
     assert code == 0, err
-    as_author(
+    git_as(
         repo,
         "Alice",
         "commit",
@@ -57,22 +53,13 @@ def test_register_promote_gate_history(repo: Path) -> None:
         "models: register taxi v2\n\nReason: a bigger alpha to compare",
     )
     git(repo, "checkout", "-q", "main")
-    as_author(
-        repo,
-        "Maintainer",
-        "merge",
-        "-q",
-        "--no-ff",
-        "register",
-        "-m",
-        "Merge pull request #1 from alice/register",
-    )
+    merge_pull_request(repo, "register", 1)
     (store / "registry.yaml").write_text(
         (store / "registry.yaml")
         .read_text()
         .replace("format: 1\n", "format: 1\npolicy:\n  metric: rmse\n  goal: minimize\n")
     )
-    as_author(repo, "Maintainer", "commit", "-qam", "registry: gate production on rmse")
+    git_as(repo, "Maintainer", "commit", "-qam", "registry: gate production on rmse")
 
     # Promote v1 on a branch; the check against main passes and reports the change.
     code, out, err = cli(
@@ -98,16 +85,7 @@ def test_register_promote_gate_history(repo: Path) -> None:
         and "| **rmse** (gate, minimize) | 4 ✅ |" in report
     )
     git(repo, "checkout", "-q", "main")
-    as_author(
-        repo,
-        "Maintainer",
-        "merge",
-        "-q",
-        "--no-ff",
-        "promote-v1",
-        "-m",
-        "Merge pull request #2 from bob/promote-v1",
-    )
+    merge_pull_request(repo, "promote-v1", 2)
 
     # Promoting the worse version fails the gate, with the reason.
     code, _, err = cli(

@@ -9,7 +9,6 @@ Needs Debian's chromium (/usr/bin/chromium) and the ``playwright`` Python packag
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -19,24 +18,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 import runsite
-from browser_support import chromium, static_server
+from browser_support import static_server
 from runsite import fluent
 
 pytestmark = pytest.mark.browser
 
 MODELS = ["xgb", "rf", "linear"]
 PAGE = "experiments/exp.html"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 @dataclass
@@ -357,63 +350,210 @@ def test_screenshot(browser: Any, site: Site, tmp_path: Path) -> None:
     tab.close()
 
 
+# --------------------------------------------------------------------------- chunks
+
+CHUNK = 8  # rows per chunk file in the chunked site: the 30 runs make 4 chunks
+
+
+@pytest.fixture(scope="module")
+def chunked(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same store built with 8-row chunks: the table loads what it needs."""
+    from runsite.site import build, data
+
+    out = tmp_path_factory.mktemp("runs-table-chunked") / "site"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(data, "CHUNK_ROWS", CHUNK)
+        mp.setenv("RUNSITE_CACHE_DIR", str(out.parent / "_cache"))
+        build(site.store, out)
+    return out
+
+
+class ChunkTab(Tab):
+    """A Tab that records which chunk files the page asked for."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        super().__init__(browser, base)
+        self.requested: list[str] = []
+        self.page.on(
+            "request",
+            lambda r: (
+                self.requested.append(r.url.rsplit("/", 1)[-1])
+                if "/data/experiments/exp/" in r.url
+                else None
+            ),
+        )
+
+    def idle(self) -> None:
+        self.page.wait_for_selector("#runs-app[data-ready]:not([data-busy])", state="attached")
+
+    def chunks_of(self, section: str, key: str, agg: str | None = None) -> list[str]:
+        from runsite.site.data import table_column
+
+        stem = table_column(section, key, agg).file
+        return sorted(f for f in self.requested if f.startswith(stem + "-"))
+
+
+def test_chunked_files_are_what_the_builder_promises(chunked: Path) -> None:
+    """A manifest and 4 chunk files per column; the rows (oldest first) are cut at 8."""
+    from runsite.site.data import table_column
+
+    manifest = (chunked / "data/experiments/exp.js").read_text()
+    assert '"chunkRows":8' in manifest and '"chunks":4' in manifest and '"rows":30' in manifest
+    stem = table_column("params", "seed").file
+    files = sorted(p.name for p in (chunked / "data/experiments/exp").glob(f"{stem}-*.js"))
+    assert files == [f"{stem}-{k}.js" for k in range(4)]
+
+
+def test_chunks_load_as_needed_and_filters_match_python(
+    browser: Any, chunked: Path, site: Site, base_url: str
+) -> None:
+    base = chunked.resolve().as_uri() if base_url.startswith("file:") else None
+    if base is None:
+        with static_server(chunked) as http:
+            _chunk_checks(browser, http.rstrip("/"), site)
+    else:
+        _chunk_checks(browser, base, site)
+
+
+def _chunk_checks(browser: Any, base: str, site: Site) -> None:
+    tab = ChunkTab(browser, base)
+    tab.open()
+    tab.idle()
+    assert tab.ids() == site.search()
+    # params.seed is the same in every run: not shown, so not loaded
+    assert tab.chunks_of("params", "seed") == []
+    # a filter on it loads its 4 chunks; the match is in the oldest chunk (run-0 … run-7)
+    q = "params.seed = '42' and attributes.run_name IN ('run-0', 'run-3')"
+    tab.query(q)
+    assert len(tab.chunks_of("params", "seed")) == 4
+    assert tab.ids() == site.search(q) and len(tab.ids()) == 2
+    # a sort across chunks: rmse ascending over all 30 runs, as order_by
+    tab.query("")
+    tab.page.locator('#rt-table thead th[data-ident="metrics.rmse"] button').click()
+    tab.idle()
+    assert tab.ids() == site.search(order_by=["metrics.rmse ASC"])
+    # a column of min values is loaded when the switch asks for it
+    assert tab.chunks_of("metrics", "loss", "min") == []
+    tab.page.click('#rt-agg button[data-agg="min"]')
+    tab.idle()
+    assert len(tab.chunks_of("metrics", "loss", "min")) == 4
+    # free text reads names and tags from every chunk
+    tab.page.fill("#rt-text", "sweep")
+    tab.page.evaluate("window.runsiteRunsTable.applyNow()")
+    tab.idle()
+    assert sorted(tab.ids()) == sorted(site.ids[f"run-{i}"] for i in range(0, 30, 5))
+    tab.close()
+
+
+def test_chunked_shared_link_opens_filtered_and_sorted(
+    browser: Any, chunked: Path, site: Site
+) -> None:
+    """A link with a filter and a sort: the first view waits for its columns."""
+    q = "params.model != 'linear' and metrics.r2 > 0.5"
+    tab = ChunkTab(browser, chunked.resolve().as_uri())
+    tab.open(PAGE + "#" + urlencode({"q": q, "sort": "metrics.r2 DESC"}))
+    tab.idle()
+    expected = site.search(q, order_by=["metrics.r2 DESC"])
+    assert expected and tab.ids() == expected
+    tab.close()
+
+
+def test_a_missing_chunk_is_an_error_on_the_page(
+    browser: Any, chunked: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(chunked, broken)
+    from runsite.site.data import table_column
+
+    (broken / "data/experiments/exp" / f"{table_column('params', 'seed').file}-2.js").unlink()
+    tab = ChunkTab(browser, broken.resolve().as_uri())
+    page = tab.open()
+    tab.page.fill("#rt-q", "params.seed = '42'")
+    page.evaluate("window.runsiteRunsTable.applyNow()")
+    page.wait_for_selector("#runs-app[data-error]", state="attached")
+    assert "did not load" in page.text_content("#rt-count")
+    tab.errors.clear()  # the browser logs the missing file; that is the point
+    tab.close()
+
+
 # --------------------------------------------------------------------------- 10,000 runs
 
 
-def _synthetic_payload(n: int) -> dict[str, Any]:
+def _write_synthetic(site: Path, n: int) -> None:
+    """Replace the experiment's table data in ``site`` by ``n`` synthetic runs, written with
+    the builder's own encoders (runsite.site.data): a manifest and column chunks."""
+    from types import SimpleNamespace
+
+    from runsite import attributes
+    from runsite.site import data
+
     rng = random.Random(7)
     users = ["ana", "bo", "chen", "dee", "eli"]
     statuses = ["FINISHED"] * 8 + ["FAILED", "KILLED"]
-    ids = [f"{i:032x}" for i in range(n)]
     t0 = 1_780_000_000_000
-    metric_keys = ["rmse", "mae", "r2", "loss", "val_loss", "auc"]
-    metrics: dict[str, Any] = {}
-    for k in metric_keys:
-        last = [rng.uniform(0, 10) if rng.random() > 0.05 else None for _ in range(n)]
-        metrics[k] = {
-            "last": last,
-            "min": [None if v is None else v * 0.8 for v in last],
-            "max": [None if v is None else v * 1.3 for v in last],
-            "count": [None if v is None else 10 for v in last],
-        }
-    return {
-        "kind": "experiment",
-        "slug": "exp",
-        "name": "exp",
-        "keyMetric": "rmse",
-        "goal": "minimize",
-        "runs": {
-            "id": ids,
-            "name": [f"trial-{i}" for i in range(n)],
-            "url": [f"runs/{i}.html" for i in ids],
-            "status": [rng.choice(statuses) for _ in range(n)],
-            "start": [t0 - i * 60_000 for i in range(n)],
-            "end": [t0 - i * 60_000 + 30_000 for i in range(n)],
-            "duration": [30_000] * n,
-            "user": [rng.choice(users) for _ in range(n)],
-            "host": ["h"] * n,
-            "commit": [f"{rng.getrandbits(160):040x}" for _ in range(n)],
-            "dirty": [rng.random() < 0.1 for _ in range(n)],
-            "parent": [None] * n,
-            "experiment": ["exp"] * n,
-        },
-        "params": {
-            "model": [rng.choice(MODELS) for _ in range(n)],
-            "depth": [str(rng.randint(1, 12)) for _ in range(n)],
-            "lr": [str(rng.choice([0.1, 0.01, 0.001])) for _ in range(n)],
-        },
-        "tags": {"team": [rng.choice(["alpha", "beta", None]) for _ in range(n)]},
-        "metrics": metrics,
+    # oldest first, as the files hold them
+    ids = [f"{i:032x}" for i in range(n)]
+    values: dict[tuple[str, str, str | None], list[Any]] = {
+        ("attributes", "run_id", None): ids,
+        ("attributes", "run_name", None): [f"trial-{i}" for i in range(n)],
+        ("attributes", "status", None): [rng.choice(statuses) for _ in range(n)],
+        ("attributes", "start_time", None): [t0 + i * 60_000 for i in range(n)],
+        ("attributes", "end_time", None): [t0 + i * 60_000 + 30_000 for i in range(n)],
+        ("attributes", "duration", None): [30_000] * n,
+        ("attributes", "user", None): [rng.choice(users) for _ in range(n)],
+        ("attributes", "host", None): ["h"] * n,
+        ("attributes", "experiment", None): ["exp"] * n,
+        ("attributes", "commit", None): [f"{rng.getrandbits(160):040x}" for _ in range(n)],
+        ("attributes", "dirty", None): [rng.random() < 0.1 for _ in range(n)],
+        ("attributes", "parent_run_id", None): [None] * n,
+        ("params", "model", None): [rng.choice(MODELS) for _ in range(n)],
+        ("params", "depth", None): [str(rng.randint(1, 12)) for _ in range(n)],
+        ("params", "lr", None): [str(rng.choice([0.1, 0.01, 0.001])) for _ in range(n)],
+        ("tags", "team", None): [rng.choice(["alpha", "beta", None]) for _ in range(n)],
     }
+    for k in ["rmse", "mae", "r2", "loss", "val_loss", "auc"]:
+        last = [rng.uniform(0, 10) if rng.random() > 0.05 else None for _ in range(n)]
+        values[("metrics", k, "last")] = last
+        values[("metrics", k, "min")] = [None if v is None else v * 0.8 for v in last]
+        values[("metrics", k, "max")] = [None if v is None else v * 1.3 for v in last]
+        values[("metrics", k, "count")] = [None if v is None else 10 for v in last]
+    short = {a.name: a.column for a in attributes.ATTRIBUTES}
+    columns = [
+        data.table_column(sec, key, agg, short=short[key] if sec == "attributes" else None)
+        for (sec, key, agg) in values
+    ]
+    folder = site / "data" / "experiments"
+    shutil.rmtree(folder / "exp", ignore_errors=True)  # one chunk: none (inline)
+    for c in columns:
+        column = values[(c.section, c.key, c.agg)]
+        for chunk, first in enumerate(range(0, n, data.CHUNK_ROWS)):
+            part = column[first : first + data.CHUNK_ROWS]
+            out = folder / "exp" / f"{c.file}-{chunk}.js"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(data.push(data.chunk_payload("exp", c, chunk, part)))
+    view = SimpleNamespace(
+        slug="exp",
+        experiment=SimpleNamespace(name="exp"),
+        key_metric="rmse",
+        goal="minimize",
+    )
+    rows = [SimpleNamespace(run_id=i) for i in ids]
+    varying = {"params.model", "params.depth", "params.lr", "tags.team"}
+    manifest = data.experiment_manifest(
+        view,  # type: ignore[arg-type]
+        columns,
+        varying,
+        "data/experiments/exp/",
+        ("runs/", ".html"),
+        rows=rows,  # type: ignore[arg-type]
+    )
+    (folder / "exp.js").write_text(data.push(manifest))
 
 
 def test_ten_thousand_runs(browser: Any, site: Site, tmp_path: Path) -> None:
     big = tmp_path / "big"
     shutil.copytree(site.out, big)
-    payload = json.dumps(_synthetic_payload(10_000))
-    (big / "data" / "experiments" / "exp.js").write_text(
-        f"(window.RUNSITE_DATA=window.RUNSITE_DATA||[]).push({payload});\n"
-    )
+    _write_synthetic(big, 10_000)
     tab = Tab(browser, big.resolve().as_uri())
     page = tab.open()
     ready = page.evaluate("window.runsiteRunsTable.readyAt")
@@ -435,12 +575,16 @@ def test_ten_thousand_runs(browser: Any, site: Site, tmp_path: Path) -> None:
         "params.model LIKE 'x%'",
     ]
     times = page.evaluate(
-        """(filters) => filters.map((q) => {
-            document.getElementById('rt-q').value = q;
-            const t0 = performance.now();
-            window.runsiteRunsTable.applyNow();
-            return performance.now() - t0;
-        })""",
+        """async (filters) => {
+            const times = [];
+            for (const q of filters) {
+                document.getElementById('rt-q').value = q;
+                const t0 = performance.now();
+                await window.runsiteRunsTable.applyNow();
+                times.push(performance.now() - t0);
+            }
+            return times;
+        }""",
         filters,
     )
     count = page.text_content("#rt-count")

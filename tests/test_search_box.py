@@ -15,14 +15,14 @@ from __future__ import annotations
 import shutil
 import statistics
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import runsite
-from browser_support import RECORD_VIOLATIONS, chromium, static_server
+from browser_support import Watched, static_server, watch
 from runsite import fluent
 from runsite import run as run_mod
 from runsite.site import build
@@ -33,12 +33,6 @@ pytestmark = pytest.mark.browser
 XSS_NAME = "<img src=x onerror=alert(1)>"
 RESULTS = "#site-search-results"
 INPUT = "#site-search-input"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 @dataclass
@@ -101,43 +95,10 @@ def server(site: Site) -> Iterator[str]:
         yield base.rstrip("/")
 
 
-@dataclass
-class Watched:
-    page: Any
-    console: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    foreign: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-    def assert_clean(self) -> None:
-        assert self.console == [], f"console errors: {self.console}"
-        assert self.errors == [], f"page errors: {self.errors}"
-        assert self.foreign == [], f"requests left the site: {self.foreign}"
-        assert self.dialogs == [], f"dialogs opened: {self.dialogs}"
-        assert self.page.evaluate("() => window.__cspViolations") == []
-
-
 def _watch(browser: Any, allowed: str) -> Watched:
-    page = browser.new_page(viewport={"width": 1100, "height": 800})
-    w = Watched(page)
-
-    def on_route(route: Any) -> None:
-        if route.request.url.startswith(allowed):
-            route.continue_()
-        else:
-            w.foreign.append(route.request.url)
-            route.abort()
-
-    def on_dialog(dialog: Any) -> None:
-        w.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.route("**/*", on_route)
-    page.on("request", lambda r: None if r.url.startswith(allowed) else w.foreign.append(r.url))
-    page.on("console", lambda m: w.console.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: w.errors.append(str(e)))
-    page.on("dialog", on_dialog)
-    page.add_init_script(RECORD_VIOLATIONS)
+    w = watch(browser, allowed, width=1100)
+    # a request that is not routed (none should be) is recorded too
+    w.page.on("request", lambda r: None if r.url.startswith(allowed) else w.foreign.append(r.url))
     return w
 
 

@@ -311,3 +311,50 @@ def test_compaction_keeps_the_lines_it_cannot_convert(tmp_path: Path, caplog: An
     (clean / record.METRICS_JSONL).write_bytes(good)
     arrowio.compact(clean, [])
     assert sorted(p.name for p in clean.iterdir()) == [record.METRICS_PARQUET]
+
+
+def test_a_disk_that_fails_with_eio_is_an_error_on_the_next_call_and_at_end(
+    tmp_path: Path, thread_errors: list[Any]
+) -> None:
+    """A real EIO, from the kernel: the run's store is on ext4 over a loop device, and the
+    file system is shut down mid-run (ext4's shutdown ioctl, xfstests' "godown"), so every
+    write fails with EIO, as on a dying disk. Like ENOSPC: the next logging call and end()
+    raise WriteError naming the file and the reason, never only a thread's traceback; and
+    what was written before stays readable once the disk is back."""
+    import errno
+
+    from fs_support import dying_disk, fail_disk, remount
+
+    image = tmp_path / "disk.img"
+    with dying_disk(image, tmp_path / "mnt") as mnt:
+        runsite.set_store(mnt / "runs")
+        run = runsite.start_run(log_git=False, run_name="dying")
+        run.log_param("alpha", 1)
+        for i in range(100):
+            run.log_metric("loss", float(i), step=i)
+        run._metrics.flush()  # these 100 are written
+        fail_disk(mnt)
+        with pytest.raises(WriteError) as caught:
+            for i in range(100, 20_000_000):  # bounded; the error comes within one flush
+                run.log_metric("loss", float(i), step=i)
+        message = str(caught.value)
+        assert caught.value.errno == errno.EIO, message
+        assert "Input/output error" in message and "metrics.jsonl" in message
+        assert "kept in memory and retried" in message and "this call logged nothing" in message
+        with pytest.raises(WriteError, match="Input/output error"):
+            run.set_tag("t", "x")  # every logging call says so
+        with pytest.raises(WriteError) as ended:
+            run.end()
+        message = str(ended.value)
+        assert run.run_id in message and "Input/output error" in message, message
+        assert "points could not be written and are lost" in message
+        assert "100 were written and stay readable" in message
+        assert "UNFINISHED" in message  # its end could not be recorded either
+        with pytest.raises(runsite.RunStateError):
+            run.log_metric("loss", 1.0)  # closed all the same
+        remount(mnt, image)
+        rec = Store(mnt / "runs").run(run.run_id)
+        assert rec.params == {"alpha": 1}
+        assert rec.end_time is None  # no end recorded (this process is alive: RUNNING)
+        assert rec.metrics_table()["step"].to_pylist() == list(range(100))
+    assert thread_errors == []

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 import runsite
-from browser_support import chromium, open_watched, static_server
+from browser_support import open_watched, static_server
 from runsite.site import build
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -111,12 +111,6 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]
             os.environ.pop("RUNSITE_CACHE_DIR", None)
         else:
             os.environ["RUNSITE_CACHE_DIR"] = old
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def _pages(site: Path, per_folder: int | None = None) -> list[str]:

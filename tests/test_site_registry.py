@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import runsite
-from conftest import git
+from conftest import git, git_as, merge_pull_request
 from runsite.site import build
 from site_helpers import (
     link_problems,
@@ -27,10 +27,6 @@ from site_store import (
 # --------------------------------------------------------------------------- 7. registry history
 
 
-def as_author(repo: Path, name: str, *args: str) -> None:
-    git(repo, "-c", f"user.name={name}", "-c", f"user.email={name.lower()}@example.com", *args)
-
-
 def test_registry_timeline_from_git_and_without_git(repo: Path, tmp_path: Path) -> None:
     git(repo, "remote", "add", "origin", "https://github.com/acme/proj.git")
     store = repo / "runs"
@@ -42,24 +38,15 @@ def test_registry_timeline_from_git_and_without_git(repo: Path, tmp_path: Path) 
     git(repo, "add", "runs")
     git(repo, "commit", "-qm", "train")
     runsite.register_model(f"runs:/{r.run_id}/model", "taxi")
-    as_author(repo, "Bob", "add", "runs/registry.yaml")
-    as_author(repo, "Bob", "commit", "-qm", "models: register taxi v1")
+    git_as(repo, "Bob", "add", "runs/registry.yaml")
+    git_as(repo, "Bob", "commit", "-qm", "models: register taxi v1")
     git(repo, "checkout", "-qb", "promote")
     runsite.set_model_stage("taxi", 1, "production")
-    as_author(
+    git_as(
         repo, "Alice", "commit", "-qam", "models: taxi v1 to production\n\nReason: best rmse so far"
     )
     git(repo, "checkout", "-q", "main")
-    as_author(
-        repo,
-        "Maintainer",
-        "merge",
-        "-q",
-        "--no-ff",
-        "promote",
-        "-m",
-        "Merge pull request #7 from x/y",
-    )
+    merge_pull_request(repo, "promote", 7)
 
     site = tmp_path / "site"
     result = build(store, site)

@@ -187,8 +187,9 @@ if not any(isinstance(f, type) and f.__name__ == "_RealMlflowWarning" for f in _
     _sys.meta_path.insert(0, _RealMlflowWarning)
 
 
-# MLflow scripts reach these as attributes after a bare ``import mlflow``.
-_SUBMODULES = (
+# The submodules MLflow scripts reach as attributes after a bare ``import mlflow``;
+# runsite.mlflow.install() maps ``mlflow.<name>`` to them as well.
+MLFLOW_SUBMODULES = (
     "sklearn",
     "xgboost",
     "pyfunc",
@@ -196,8 +197,8 @@ _SUBMODULES = (
     "tracking",
     "client",
     "entities",
-    "mlflow",
     "artifacts",
+    "data",
 )
 
 
@@ -211,7 +212,7 @@ def __getattr__(name: str) -> Any:
         from runsite import registry
 
         return getattr(registry, name)
-    if name in _SUBMODULES:
+    if name in MLFLOW_SUBMODULES or name == "mlflow":
         import importlib
 
         return importlib.import_module(f"runsite.{name}")

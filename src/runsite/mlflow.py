@@ -27,21 +27,10 @@ import runsite
 from runsite.entities import ViewType
 from runsite.errors import InvalidInput
 
-_SUBMODULES = (
-    "sklearn",
-    "xgboost",
-    "pyfunc",
-    "models",
-    "tracking",
-    "client",
-    "entities",
-    "artifacts",
-)
-
 
 def __getattr__(name: str) -> Any:
     # Every other runsite call, unchanged.
-    if name in _SUBMODULES:
+    if name in runsite.MLFLOW_SUBMODULES:
         return importlib.import_module(f"runsite.{name}")
     return getattr(runsite, name)
 
@@ -94,7 +83,7 @@ def install() -> None:
             "runsite.mlflow.install() before anything imports mlflow"
         )
     sys.modules["mlflow"] = this
-    for name in _SUBMODULES:
+    for name in runsite.MLFLOW_SUBMODULES:
         sys.modules[f"mlflow.{name}"] = importlib.import_module(f"runsite.{name}")
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from runsite import validate
 from runsite.atomic import write_atomic
 from runsite.cache import cache_root
 from runsite.errors import InvalidInput, NotFound, RunsiteError, StoreFormatError
@@ -51,6 +52,10 @@ _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 class StorageError(RunsiteError):
     """Object storage could not be reached or refused a request (bucket, credentials)."""
+
+
+class CredentialsRefused(StorageError):
+    """Object storage refused the credentials (wrong key or secret, no permission)."""
 
 
 # --------------------------------------------------------------------------- config
@@ -96,13 +101,7 @@ def check_url(url: str, what: str = "artifact store URL") -> str:
 def _parse_threshold(value: Any) -> int:
     if isinstance(value, str) and value.strip().lower() in ("all", "everything"):
         return 0
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*", str(value), re.IGNORECASE)
-    if not m:
-        raise InvalidInput(f"storage threshold {value!r}: use a size such as 10MB, 0 or 'all'")
-    unit = (m.group(2) or "B").upper()
-    return int(float(m.group(1)) * {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}[unit])
+    return validate.size_in_bytes(value, "storage threshold", "10MB, 0 or 'all'")
 
 
 def load_config(store_root: Path) -> StorageConfig | None:
@@ -115,13 +114,7 @@ def load_config(store_root: Path) -> StorageConfig | None:
     if path.is_file():
         from runsite import yamlio
 
-        loaded = yamlio.load_safe(path) or {}
-        if not isinstance(loaded, dict):
-            raise InvalidInput(f"{path} must be a mapping")
-        unknown = sorted(set(loaded) - set(_KEYS))
-        if unknown:
-            raise InvalidInput(f"{path}: unknown keys {unknown} (known: {', '.join(_KEYS)})")
-        data = dict(loaded)
+        data = yamlio.load_settings(path, _KEYS)
     env = os.environ
     if env.get("RUNSITE_ARTIFACT_URL"):
         data["url"] = env["RUNSITE_ARTIFACT_URL"]
@@ -236,7 +229,7 @@ def _classify(exc: BaseException, url: str, cfg: StorageConfig) -> StorageError:
         s in text
         for s in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden")
     ):
-        return StorageError(
+        return CredentialsRefused(
             f"object storage{where} refused the credentials for {url} ({text}); "
             "check AWS_ACCESS_KEY_ID / AWS_PROFILE (or your provider's standard settings)"
         )
@@ -287,7 +280,19 @@ class ObjectStore:
         except (FileNotFoundError, NotFound, StorageError):
             raise
         except Exception as exc:
-            raise _classify(exc, url, self.cfg) from None
+            err = _classify(exc, url, self.cfg)
+            if isinstance(err, CredentialsRefused):
+                self._forget()
+            raise err from None
+
+    def _forget(self) -> None:
+        """Drop the client: fsspec keeps one per URL and options, holding the credentials
+        it read when made, so a key fixed in the environment would never be seen."""
+        if self._fs is not None:
+            clear = getattr(type(self._fs), "clear_instance_cache", None)
+            if callable(clear):
+                clear()
+            self._fs = None
 
     def exists(self, sha256: str) -> bool:
         fs, _ = self._filesystem()

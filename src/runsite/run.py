@@ -464,12 +464,28 @@ class Run:
     # ------------------------------------------------------------------ data inputs
 
     def log_input(
-        self, path: str | os.PathLike[str], name: str | None = None, context: str = "training"
+        self,
+        path: str | os.PathLike[str] | Any,
+        name: str | None = None,
+        context: str | None = "training",
+        tags: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Record a data input: content hash (sha256) of a file or folder, its size and,
-        for CSV/Parquet files, schema and row count. Unchanged files are not re-hashed."""
+        for CSV/Parquet files, schema and row count. Unchanged files are not re-hashed.
+        ``path`` may also be a ``runsite.data`` dataset (MLflow's digest, source, schema,
+        profile; ``tags`` as in MLflow)."""
+        as_input = getattr(path, "_runsite_input", None)
+        if callable(as_input):  # a runsite.data dataset describes itself
+            if context is not None:
+                validate.check_key(context, "input context")
+            info = as_input(name, context, tags)
+            record_input(self, info)
+            return dict(info)
+        if tags:
+            raise InvalidInput("log_input(tags=...) is for runsite.data datasets, not paths")
         from runsite.inputs import describe_input
 
+        context = context or "training"
         validate.check_key(context, "input context")
         info = describe_input(Path(path), name, context)
         with self._lock:
@@ -511,9 +527,18 @@ class Run:
             summary = arrowio.compact(self.path, warnings)
         except Exception as exc:  # never lose the run over compaction: keep the JSONL
             log.warning("runsite: could not compact metrics of run %s: %s", self.run_id, exc)
-            summary = record.summarize_points(
-                record.iter_metric_points(self.path / record.METRICS_JSONL, warnings)
-            )
+            jsonl = self.path / record.METRICS_JSONL
+            try:
+                summary = record.summarize_points(record.iter_metric_points(jsonl, warnings))
+            except OSError as read_exc:  # (EIO: the disk is failing) reported, not raised raw
+                summary = {}
+                failures.append(
+                    WriteError(
+                        read_exc.errno or 0,
+                        f"could not read {jsonl} back to summarize its metrics: "
+                        f"{read_exc.strerror or read_exc}",
+                    )
+                )
         for w in warnings:
             log.warning("runsite: %s", w)
         if self._storage_cfg:  # wait for this run's uploads; a failure never ends training
@@ -620,7 +645,8 @@ def check_open(run: Run) -> None:
 def record_input(run: Run, info: Mapping[str, Any]) -> None:
     """Record an input ``run`` did not read from a path (autolog's in-memory training
     data, described by ``autologging.common.describe_data``)."""
-    validate.check_key(str(info.get("context")), "input context")
+    if info.get("context") is not None:
+        validate.check_key(str(info["context"]), "input context")
     with run._lock:
         run._check_open()
         run._event("input", **info)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from runsite.atomic import write_atomic
-from runsite.errors import StoreFormatError
+from runsite.errors import InvalidInput, StoreFormatError
 
 
 def dump(data: Any) -> str:
@@ -62,6 +63,18 @@ def load_safe(path: Path) -> Any:
     if size > MAX_BYTES:
         raise StoreFormatError(f"{path}: {size:,} bytes; the limit is {MAX_BYTES:,}")
     return loads(path.read_text("utf-8", "replace"), path)
+
+
+def load_settings(path: Path, keys: Sequence[str]) -> dict[str, Any]:
+    """A settings file of the store (``site.yaml``, ``storage.yaml``): a mapping of some of
+    ``keys`` (``{}`` when the file is empty). Another key is an error naming the known."""
+    data = load_safe(path) or {}
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path} must be a mapping")
+    unknown = sorted(set(data) - set(keys))
+    if unknown:
+        raise InvalidInput(f"{path}: unknown keys {unknown} (known: {', '.join(keys)})")
+    return dict(data)
 
 
 def loads(text: str, source: object) -> Any:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runsite.cli.common import Group, echo_json, json_option, store_option, table
+from runsite.cli.common import Group, echo_json, json_option, key_values, store_option, table
 from runsite.record import STAGES
 
 if TYPE_CHECKING:
@@ -110,12 +110,7 @@ def register(
 
     RUN-REF is runs:/RUN_ID/MODEL, RUN_ID/MODEL, or RUN_ID when the run logged one model.
     With --branch the run must be committed already (the pull request needs it)."""
-    tag_map = {}
-    for t in tags:
-        key, sep, value = t.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{t!r} is not KEY=VALUE", param_hint="--tag")
-        tag_map[key] = value
+    tag_map = key_values(tags, "--tag")
     reg = _registry(store)
     change = reg.register_change(run_ref, name, description, tag_map)
     rec, _ = reg.run_model(run_ref)
@@ -489,12 +484,7 @@ def evaluate_cmd(
 
     if branch and not propose:
         raise click.UsageError("--branch goes with --propose")
-    tag_map = {}
-    for t in tags:
-        key, sep, value = t.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{t!r} is not KEY=VALUE", param_hint="--tag")
-        tag_map[key] = value
+    tag_map = key_values(tags, "--tag")
     reg = _registry(store)
     specs = [v for v in (versions or "").split(",") if v.strip()] or None
     ev = evaluate_versions(

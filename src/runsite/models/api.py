@@ -361,11 +361,7 @@ def copy_model(
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InvalidInput(f"{out} is not an empty folder; choose an empty or new folder")
     out.mkdir(parents=True, exist_ok=True)
-    (out / MANIFEST).write_bytes(reader.manifest_bytes)
-    for name in manifest["files"]:
-        dest = out / validate.safe_relpath(name, "model file")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(reader.read_bytes(name))
+    reader.write_to(out)
     return manifest
 
 

@@ -117,6 +117,15 @@ class ModelReader:
         local = objstore.open_pointer(self.store_root or _store_of(self.folder), pointer, str(path))
         return local.read_bytes()
 
+    def write_to(self, out: Path) -> None:
+        """The manifest and every file, each checked against its hash, into the folder
+        ``out`` (which exists): a copy of verified bytes, with no pointers."""
+        (out / MANIFEST).write_bytes(self.manifest_bytes)
+        for name in self.files:
+            dest = out / validate.safe_relpath(name, "model file")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(self.read_bytes(name))
+
     def read_bytes(self, name: str) -> bytes:
         done = self._verified.get(name)
         if done is not None:  # the same immutable bytes that were hashed: no re-read

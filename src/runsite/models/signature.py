@@ -251,17 +251,24 @@ def _plain_kinds(rows: Sequence[Mapping[str, Any]], names: list[str]) -> dict[st
     return kinds
 
 
+def _to_widen(columns: list[tuple[str, str]], kinds: Mapping[str, set[str]]) -> list[str]:
+    """The float columns whose values include ints (to be made floats); raises on a kind
+    the declared type does not take."""
+    widen = []
+    for name, declared in columns:
+        for actual in sorted(kinds[name]):
+            if actual != declared and not _compatible(actual, declared):
+                raise _type_error(name, actual, declared)
+        if declared in _FLOATS and kinds[name] - _FLOATS:
+            widen.append(name)
+    return widen
+
+
 def _enforce_records(rows: Sequence[Mapping[str, Any]], columns: list[tuple[str, str]]) -> Any:
     names = [n for n, _ in columns]
     plain = _plain_kinds(rows, names) if rows else None
     if plain is not None:
-        widen = []
-        for name, declared in columns:
-            for actual in sorted(plain[name]):
-                if actual != declared and not _compatible(actual, declared):
-                    raise _type_error(name, actual, declared)
-            if declared in _FLOATS and plain[name] - _FLOATS:
-                widen.append(name)
+        widen = _to_widen(columns, plain)
         if not widen:
             return rows
         return [{k: (float(v) if k in widen else v) for k, v in row.items()} for row in rows]
@@ -286,13 +293,7 @@ def _enforce_records(rows: Sequence[Mapping[str, Any]], columns: list[tuple[str,
             f"input column {partial[0]!r} is missing or empty in record {first + 1} "
             f"of {len(rows)} (the model's signature requires it in every record)"
         )
-    widen = []
-    for name, declared in columns:
-        for actual in sorted(kinds[name]):
-            if actual != declared and not _compatible(actual, declared):
-                raise _type_error(name, actual, declared)
-        if declared in _FLOATS and kinds[name] - _FLOATS:
-            widen.append(name)
+    widen = _to_widen(columns, kinds)
     if not widen and not extra:
         return rows
     keep = set(names)

@@ -18,9 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from runsite import validate
 from runsite.errors import InvalidInput, RunsiteError
-from runsite.models.manifest import MANIFEST, model_hash, open_model
+from runsite.models.manifest import model_hash, open_model
 
 # model hash -> the Model, per Python worker process (Spark reuses workers between tasks)
 _LOADED: dict[str, Any] = {}
@@ -42,14 +41,10 @@ def _pyspark() -> Any:
 def verified_copy(folder: Path, expected_hash: str | None, store_root: Path | None) -> Path:
     """Write the model's verified bytes (files kept in object storage fetched and checked)
     into a new temporary folder; returns it."""
-    manifest, reader = open_model(folder, expected_hash, store_root=store_root)
+    _, reader = open_model(folder, expected_hash, store_root=store_root)
     out = Path(tempfile.mkdtemp(prefix="runsite-spark-")) / "model"
     out.mkdir()
-    (out / MANIFEST).write_bytes(reader.manifest_bytes)
-    for name in manifest["files"]:
-        dest = out / validate.safe_relpath(name, "model file")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(reader.read_bytes(name))
+    reader.write_to(out)
     return out
 
 

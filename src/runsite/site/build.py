@@ -152,6 +152,7 @@ def build(
         ).hexdigest()[:24]
         if not _keep_all(cache, writer, key, [rel, renderer.experiment_data_path(view.slug)]):
             _add_all(cache, writer, key, renderer.experiment_outputs(view))
+        _add_chunks(cache, writer, renderer, view, base_key, run_keys)
         result.pages += 1
     for i, run in enumerate(runs, 1):
         rel = renderer.run_path(run.run_id)
@@ -187,6 +188,39 @@ def build(
     result.warnings = list(dict.fromkeys(data.warnings + renderer.warnings + writer.warnings))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _add_chunks(
+    cache: _PageCache,
+    writer: Writer,
+    renderer: Renderer,
+    view: Any,
+    base_key: str,
+    run_keys: dict[str, str],
+) -> None:
+    """The runs table's column chunks. A chunk depends only on its own runs: adding a run
+    (it goes last) rewrites the last chunk of each column, a new key adds its column."""
+    from runsite.site import data as data_files
+
+    rows = list(reversed(view.runs))  # oldest first
+    size = data_files.CHUNK_ROWS
+    if len(rows) <= size:
+        return  # one chunk: inside the manifest (Renderer.experiment_outputs)
+    columns = data_files.table_columns(view.runs)
+    for chunk, first in enumerate(range(0, len(rows), size)):
+        part = rows[first : first + size]
+        key = hashlib.sha256(
+            "\n".join([base_key, str(size), *(run_keys[r.run_id] for r in part)]).encode()
+        ).hexdigest()[:24]
+        stale = [
+            c
+            for c in columns
+            if not _keep_all(
+                cache, writer, key, [renderer.experiment_chunk_path(view.slug, c, chunk)]
+            )
+        ]
+        if stale:
+            _add_all(cache, writer, key, renderer.experiment_chunks(view, part, chunk, stale))
 
 
 def _keep_all(cache: _PageCache, writer: Writer, key: str, rels: list[str]) -> bool:

@@ -1,15 +1,21 @@
 """Data files the site's JavaScript reads: ``data/*.js`` pushed onto ``RUNSITE_DATA``.
 
 Loaded with ``<script src>`` (a ``fetch`` of a local file fails from ``file://``). They are
-JavaScript, not JSON, so NaN and ±Infinity travel as themselves. Columns, not objects:
-10,000 runs stay a few MB. The shapes are documented in docs/site.md.
+JavaScript, not JSON, so NaN and ±Infinity travel as themselves. An experiment's runs are
+columns cut into chunk files that the page loads as it needs them (100,000 runs do not
+make one 40 MB file). The shapes are documented in docs/site.md.
 """
 
 from __future__ import annotations
 
+import array
+import base64
+import hashlib
 import json
 import re
+import sys
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -46,45 +52,180 @@ def vocabulary_payload() -> dict[str, Any]:
     return {"kind": "vocabulary", **attributes.vocabulary()}
 
 
-def experiment_payload(
-    view: ExperimentView,
-    run_path: Any,
-    versions: dict[str, list[tuple[str, str]]] | None = None,
-) -> dict[str, Any]:
-    """The experiment's runs as columns; ``versions`` (run id → ("name vN", page)) adds
-    ``runs.versions``: the registered versions each run became (``null`` for none)."""
-    runs = view.runs
+# ----------------------------------------------------------------------------- the runs table
+
+# Rows per chunk file of a column. A filter over 100,000 runs loads every chunk of the
+# columns it names (10 files each); the table's first page loads one chunk of each
+# column it shows. New runs land in the last chunk, so a rebuild rewrites only that one.
+CHUNK_ROWS = 10_000
+AGGREGATES = ("last", "min", "max", "count")
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of an experiment's runs table, stored as chunk files."""
+
+    section: str  # attributes, params, tags or metrics
+    key: str  # the attribute name, param / tag / metric key
+    agg: str | None = None  # metrics: last, min, max or count
+    file: str = ""  # the chunk files' name: <file>-<chunk>.js
+
+    @property
+    def numeric(self) -> bool:
+        """Sent as float64 (metrics, times and durations), else as JSON values."""
+        if self.section == "metrics":
+            return True
+        return self.section == "attributes" and self.key in attributes.NUMERIC
+
+    def values(self, runs: list[RunRecord]) -> list[Any]:
+        key = self.key
+        if self.section == "attributes":
+            return [getattr(r, key) for r in runs]
+        if self.section == "params":
+            return [
+                validate.canonical_str(r.params[key]) if key in r.params else None for r in runs
+            ]
+        if self.section == "tags":
+            return [r.tags.get(key) for r in runs]
+        agg = self.agg or "last"
+        return [r.metrics[key][agg] if key in r.metrics else None for r in runs]
+
+
+def table_column(
+    section: str, key: str, agg: str | None = None, short: str | None = None
+) -> TableColumn:
+    # A key may hold any character: files are named by a digest (attributes by their
+    # column name in runsite.attributes).
+    name = short or hashlib.sha256(f"{section}\0{key}\0{agg}".encode()).hexdigest()[:16]
+    return TableColumn(section, key, agg, f"{section[0]}-{name}")
+
+
+def table_columns(runs: list[RunRecord]) -> list[TableColumn]:
+    """Every column of the runs table: the attributes, then params, tags and metrics (one
+    column per aggregate) by key."""
     params = sorted({k for r in runs for k in r.params})
     tags = sorted({k for r in runs for k in r.tags})
     metrics = sorted({k for r in runs for k in r.metrics})
+    return (
+        [table_column("attributes", a.name, short=a.column) for a in attributes.ATTRIBUTES]
+        + [table_column("params", k) for k in params]
+        + [table_column("tags", k) for k in tags]
+        + [table_column("metrics", k, agg) for k in metrics for agg in AGGREGATES]
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def encode_values(values: list[Any], numeric: bool, dictionary: bool = True) -> dict[str, Any]:
+    """A chunk of one column. Numbers: ``f64`` (little-endian float64, base64; NaN and
+    ±Infinity exact) with a ``missing`` bitmap (bit i of byte i // 8, base64) when some
+    are missing. Other values: ``dict`` (the distinct JSON values and one code per row,
+    unsigned little-endian of ``width`` bytes, base64) or, when most are distinct,
+    ``list`` (the values themselves). Numbers with at most 256 distinct values (counts,
+    durations of a sweep) are ``dict`` too: a byte a row instead of eight."""
+    n = len(values)
+    if numeric and (not dictionary or len({repr(v) for v in values[:4096]}) > 256):
+        nums = array.array("d", (0.0 if v is None else float(v) for v in values))
+        if sys.byteorder != "little":
+            nums.byteswap()
+        out: dict[str, Any] = {"enc": "f64", "data": _b64(nums.tobytes())}
+        if any(v is None for v in values):
+            bits = bytearray((n + 7) // 8)
+            for i, v in enumerate(values):
+                if v is None:
+                    bits[i >> 3] |= 1 << (i & 7)
+            out["missing"] = _b64(bytes(bits))
+        return out
+    index: dict[tuple[str, Any], int] = {}
+    distinct: list[Any] = []
+    codes = array.array("I")
+    for v in values:
+        # (type, value): True, 1 and 1.0 are one dict key in Python, three values here;
+        # numbers by repr: -0.0 and 0.0, and every NaN, stay apart
+        k = (type(v).__name__, repr(v) if numeric else v)
+        code = index.get(k)
+        if code is None:
+            code = index[k] = len(distinct)
+            distinct.append(v)
+        codes.append(code)
+    if numeric and len(distinct) > 256:
+        return encode_values(values, numeric, dictionary=False)
+    if len(distinct) > max(16, n // 2):
+        return {"enc": "list", "values": values}
+    width, typecode = (
+        (1, "B") if len(distinct) <= 256 else (2, "H") if len(distinct) <= 65536 else (4, "I")
+    )
+    packed = array.array(typecode, codes) if typecode != "I" else codes
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return {"enc": "dict", "values": distinct, "width": width, "codes": _b64(packed.tobytes())}
+
+
+def varies(values: list[Any]) -> bool:
+    """True when the values (missing included) are not all the same."""
+    return len({(type(v).__name__, v) for v in values}) > 1
+
+
+def chunk_payload(slug: str, column: TableColumn, chunk: int, values: list[Any]) -> dict[str, Any]:
     return {
+        "kind": "chunk",
+        "slug": slug,
+        "file": column.file,
+        "chunk": chunk,
+        "rows": len(values),
+        **encode_values(values, column.numeric),
+    }
+
+
+def experiment_manifest(
+    view: ExperimentView,
+    columns: list[TableColumn],
+    varying: set[str],
+    folder: str,
+    run_page: tuple[str, str],
+    versions: dict[str, list[tuple[str, str]]] | None = None,
+    rows: list[RunRecord] | None = None,
+) -> dict[str, Any]:
+    """What the runs table loads first: the columns and where their chunks are.
+
+    Rows are stored oldest first (the reverse of the table's default order), so new runs
+    go to the end. ``varying``: the params and tags whose values differ between runs
+    (shown by default). ``versions`` (run id → ("name vN", page)) becomes ``versions``:
+    row index → the registered versions that run became."""
+    rows = list(reversed(view.runs)) if rows is None else rows
+    n = len(rows)
+    out: dict[str, Any] = {
         "kind": "experiment",
+        "format": 2,
         "slug": view.slug,
         "name": view.experiment.name,
         "keyMetric": view.key_metric,
         "goal": view.goal,
-        "runs": {
-            **{a.column: [getattr(r, a.name) for r in runs] for a in attributes.ATTRIBUTES},
-            "url": [run_path(r.run_id) for r in runs],
-            **(
-                {"versions": [[list(v) for v in versions.get(r.run_id, [])] or None for r in runs]}
-                if versions
-                else {}
-            ),
-        },
-        "params": {
-            k: [validate.canonical_str(r.params[k]) if k in r.params else None for r in runs]
-            for k in params
-        },
-        "tags": {k: [r.tags.get(k) for r in runs] for k in tags},
-        "metrics": {
-            k: {
-                agg: [r.metrics[k][agg] if k in r.metrics else None for r in runs]
-                for agg in ("last", "min", "max", "count")
+        "rows": n,
+        "chunkRows": CHUNK_ROWS,
+        "chunks": -(-n // CHUNK_ROWS),
+        "folder": folder,
+        "runPage": list(run_page),
+        "columns": [
+            {
+                "section": c.section,
+                "key": c.key,
+                **({"agg": c.agg} if c.agg else {}),
+                "file": c.file,
+                **({"varies": True} if f"{c.section}.{c.key}" in varying else {}),
             }
-            for k in metrics
-        },
+            for c in columns
+        ],
     }
+    if versions:
+        out["versions"] = {
+            str(i): [list(v) for v in versions[r.run_id]]
+            for i, r in enumerate(rows)
+            if r.run_id in versions
+        }
+    return out
 
 
 def run_payload(

@@ -301,16 +301,72 @@ class Renderer:
         return out
 
     def experiment_outputs(self, view: ExperimentView) -> list[PageContext]:
-        """The experiment's page and its runs index (for the interactive table)."""
-        payload = data_files.experiment_payload(view, self.run_path, self._run_versions(view.runs))
+        """The experiment's page and its runs table's manifest (the chunks: see
+        ``experiment_chunks``)."""
+        columns = data_files.table_columns(view.runs)
+        varying = self.varying(view)
+        prefix, suffix = self.run_path("\0").split("\0")  # the JS makes a run's link
+        manifest = data_files.experiment_manifest(
+            view,
+            columns,
+            {f"params.{k}" for k in varying} | {f"tags.{k}" for k in self._varying_tags(view)},
+            quote(self.experiment_chunk_folder(view.slug)),
+            (prefix, suffix),
+            self._run_versions(view.runs),
+        )
+        if manifest["chunks"] == 1:
+            # one chunk: every column in the manifest, one file instead of dozens
+            rows = list(reversed(view.runs))
+            manifest["inline"] = [
+                data_files.chunk_payload(view.slug, c, 0, c.values(rows)) for c in columns
+            ]
         return [
-            self.experiment_page(view),
+            self.experiment_page(view, varying),
             PageContext(
                 self.experiment_data_path(view.slug),
-                data_files.push(payload),
+                data_files.push(manifest),
                 f"experiment {view.slug}",
             ),
         ]
+
+    @staticmethod
+    def experiment_chunk_folder(slug: str) -> str:
+        return f"data/experiments/{slug}/"
+
+    def experiment_chunk_path(self, slug: str, column: data_files.TableColumn, chunk: int) -> str:
+        return f"{self.experiment_chunk_folder(slug)}{column.file}-{chunk}.js"
+
+    def experiment_chunks(
+        self,
+        view: ExperimentView,
+        rows: list[RunRecord],
+        chunk: int,
+        columns: list[data_files.TableColumn],
+    ) -> list[PageContext]:
+        """Chunk ``chunk`` of each of ``columns``: ``rows`` are that chunk's runs."""
+        return [
+            PageContext(
+                self.experiment_chunk_path(view.slug, c, chunk),
+                data_files.push(data_files.chunk_payload(view.slug, c, chunk, c.values(rows))),
+                f"experiment {view.slug}",
+            )
+            for c in columns
+        ]
+
+    @staticmethod
+    def varying(view: ExperimentView) -> list[str]:
+        """The params whose values differ between the experiment's runs."""
+        params = sorted({k for r in view.runs for k in r.params})
+        return [
+            k
+            for k in params
+            if len({validate.canonical_str(r.params.get(k)) for r in view.runs}) > 1
+        ]
+
+    @staticmethod
+    def _varying_tags(view: ExperimentView) -> list[str]:
+        tags = sorted({k for r in view.runs for k in r.tags})
+        return [k for k in tags if data_files.varies([r.tags.get(k) for r in view.runs])]
 
     def _run_versions(self, runs: list[RunRecord]) -> dict[str, list[tuple[str, str]]]:
         """Run id → ("name vN", page) of the versions each run became."""
@@ -323,13 +379,8 @@ class Renderer:
             if r.run_id in self.versions_by_run
         }
 
-    def experiment_page(self, view: ExperimentView) -> PageContext:
+    def experiment_page(self, view: ExperimentView, varying: list[str]) -> PageContext:
         params = sorted({k for r in view.runs for k in r.params})
-        varying = [
-            k
-            for k in params
-            if len({validate.canonical_str(r.params.get(k)) for r in view.runs}) > 1
-        ]
         # system/… metrics stay on each run's page (its "System metrics" section)
         metrics = sorted({k for r in view.runs for k in r.metrics if not _is_system(k)})
         if view.key_metric in metrics:

@@ -513,34 +513,54 @@
 
   const own = (obj, key) => (obj != null && hasOwn.call(obj, key) ? obj[key] : undefined);
 
-  /** A function returning the row's value for ident, or null when it is missing. */
-  function getter(ident) {
-    const key = ident.key;
-    if (ident.kind === "metric") {
-      const agg = ident.agg;
-      return function (row) {
-        const summary = own(own(row, "metrics"), key);
-        const value = own(summary, agg);
-        return value == null ? null : value;
-      };
-    }
+  /** A function from a stored value of ident to the value compared (null: missing). */
+  function normalizer(ident) {
+    if (ident.kind === "metric") return (value) => (value == null ? null : value);
     if (hasOwn.call(SECTIONS, ident.kind)) {
-      const section = SECTIONS[ident.kind];
-      return function (row) {
-        const value = own(own(row, section), key);
+      return function (value) {
         if (value == null) return null;
         if (typeof value === "string") return value;
         return typeof value === "boolean" ? (value ? "True" : "False") : String(value);
       };
     }
     const numeric = isNumeric(ident);
-    return function (row) {
-      let value = own(own(row, "attributes"), key);
-      if (value == null && key === "run_id") value = own(row, "run_id");
+    return function (value) {
       if (value == null) return null;
       if (numeric || typeof value === "string") return value;
       if (typeof value === "boolean") return value ? "true" : "false"; // dirty
       return String(value);
+    };
+  }
+
+  /** A function returning the row's value for ident, or null when it is missing. */
+  function getter(ident) {
+    const key = ident.key;
+    const norm = normalizer(ident);
+    if (ident.kind === "metric") {
+      const agg = ident.agg;
+      return (row) => norm(own(own(own(row, "metrics"), key), agg));
+    }
+    if (hasOwn.call(SECTIONS, ident.kind)) {
+      const section = SECTIONS[ident.kind];
+      return (row) => norm(own(own(row, section), key));
+    }
+    return function (row) {
+      let value = own(own(row, "attributes"), key);
+      if (value == null && key === "run_id") value = own(row, "run_id");
+      return norm(value);
+    };
+  }
+
+  /** Rows that are indexes into columns (runs.js: 100,000 runs without 100,000 objects).
+   * resolve(ident) -> {value(i), lift(fn)}: the stored value of row i, and a function
+   * i -> fn(value(i)) that may call fn once per distinct value (dictionary-coded data). */
+  function columnGetters(resolve) {
+    return function (ident) {
+      const column = resolve(ident);
+      const norm = normalizer(ident);
+      const get = (i) => norm(column.value(i));
+      get.lift = (fn) => column.lift((value) => fn(norm(value)));
+      return get;
     };
   }
 
@@ -615,38 +635,40 @@
     return negated ? (value) => !test(value) : test;
   }
 
-  function compileComparison(c) {
-    const get = getter(c.ident);
-    if (c.op === "IS NULL") return (row) => get(row) === null;
-    if (c.op === "IS NOT NULL") return (row) => get(row) !== null;
+  /** The comparison as a function of the value compared: true, false or null. */
+  function comparisonOnValue(c) {
+    if (c.op === "IS NULL") return (value) => value === null;
+    if (c.op === "IS NOT NULL") return (value) => value !== null;
     const test = valueTest(c);
     const lit = Array.isArray(c.value) ? c.value[0] : c.value;
     if (isNumeric(c.ident) || typeof lit === "string") {
-      return function (row) {
-        const value = get(row);
-        return value === null ? null : test(value);
-      };
+      return (value) => (value === null ? null : test(value));
     }
     // a param, tag or text attribute against a number: only strict numeric text takes part
-    return function (row) {
-      const value = get(row);
+    return function (value) {
       if (value === null || !STRICT_NUMBER.test(value)) return null;
       return test(Number(value));
     };
   }
 
+  function compileComparison(c, makeGetter) {
+    const get = makeGetter(c.ident);
+    const decide = comparisonOnValue(c);
+    return get.lift ? get.lift(decide) : (row) => decide(get(row));
+  }
+
   /** A three-valued predicate: row -> true, false or null (UNKNOWN). */
-  function compileNode(node) {
-    if (node.type === "Comparison") return compileComparison(node);
+  function compileNode(node, makeGetter) {
+    if (node.type === "Comparison") return compileComparison(node, makeGetter);
     if (node.type === "Not") {
-      const inner = compileNode(node.item);
+      const inner = compileNode(node.item, makeGetter);
       return function (row) {
         const result = inner(row);
         return result === null ? null : !result;
       };
     }
     if (node.type === "And" || node.type === "Or") {
-      const parts = node.items.map(compileNode);
+      const parts = node.items.map((item) => compileNode(item, makeGetter));
       const decisive = node.type === "Or"; // one FALSE decides an AND, one TRUE an OR
       return function (row) {
         let unknown = false;
@@ -668,12 +690,34 @@
     checkString(query, "a filter");
     let matches = cache.get(query);
     if (matches === undefined) {
-      const pred = compileNode(parse(query));
+      const pred = compileNode(parse(query), getter);
       matches = (row) => pred(row) === true;
       if (cache.size >= 256) cache.clear();
       cache.set(query, matches);
     }
     return matches;
+  }
+
+  /** compile() for rows that are column indexes (see columnGetters); not cached: the
+   * columns behind resolve may gain data between two calls. */
+  function compileColumns(query, resolve) {
+    checkString(query, "a filter");
+    const pred = compileNode(parse(query), columnGetters(resolve));
+    return (i) => pred(i) === true;
+  }
+
+  /** The identifiers a filter names ({kind, key, agg}), each once. */
+  function identifiers(query) {
+    const out = new Map();
+    const walk = (node) => {
+      if (node.type === "Comparison") {
+        const id = node.ident;
+        out.set(`${id.kind}\0${id.key}\0${id.agg}`, { kind: id.kind, key: id.key, agg: id.agg });
+      } else if (node.type === "Not") walk(node.item);
+      else if (node.items) node.items.forEach(walk);
+    };
+    walk(parse(query));
+    return Array.from(out.values());
   }
 
   /** The rows for which query is TRUE, in their original order. */
@@ -715,8 +759,8 @@
   }
 
   /** Stable sort on one key: values (in the direction asked), then NaN, then missing. */
-  function sortBy(rows, ident, descending) {
-    const get = getter(ident);
+  function sortBy(rows, ident, descending, makeGetter) {
+    const get = makeGetter(ident);
     let values = rows.map(get);
     if (hasOwn.call(SECTIONS, ident.kind)) {
       const present = values.filter((v) => v !== null);
@@ -736,13 +780,16 @@
   }
 
   /** Sorted by the last clause first: the stable sorts make the first clause decide. */
-  function sortClauses(rows, clauses) {
-    return clauses.reduceRight((sorted, c) => sortBy(sorted, c.ident, c.descending), rows);
+  function sortClauses(rows, clauses, makeGetter) {
+    const make = makeGetter || getter;
+    return clauses.reduceRight((sorted, c) => sortBy(sorted, c.ident, c.descending, make), rows);
   }
 
-  /** rows ordered by clauses like "metrics.rmse DESC"; ties keep the input order. */
-  function sort(rows, orderBy) {
-    return sortClauses(Array.from(rows), parseOrderBy(orderBy));
+  /** rows ordered by clauses like "metrics.rmse DESC"; ties keep the input order. With
+   * resolve, rows are column indexes (see compileColumns). */
+  function sort(rows, orderBy, resolve) {
+    const make = resolve ? columnGetters(resolve) : getter;
+    return sortClauses(Array.from(rows), parseOrderBy(orderBy), make);
   }
 
   /** Filter, then order, then keep the first maxResults rows. */
@@ -755,5 +802,8 @@
     return maxResults == null ? kept : kept.slice(0, maxResults);
   }
 
-  window.runsiteQuery = { parse, compile, filter, sort, search, QueryError, VOCABULARY };
+  window.runsiteQuery = {
+    parse, compile, compileColumns, identifiers, parseOrderBy, filter, sort, search, QueryError,
+    VOCABULARY,
+  };
 })();

@@ -1,15 +1,24 @@
 /* runsite: the interactive runs table of an experiment page.
  *
- * Reads the experiment's data file (data/experiments/<slug>.js, pushed onto
- * window.RUNSITE_DATA; loaded here with a <script> element when the page did not include
- * it), filters with the search language of runsite.search_runs (query.js), a free-text box
- * and status / user facets, sorts like order_by, pages 100 rows at a time and keeps its
- * state in location.hash. The server-rendered #runs-table stays as the no-JS fallback.
+ * Reads the experiment's manifest (data/experiments/<slug>.js, pushed onto
+ * window.RUNSITE_DATA) and then the column chunks it needs
+ * (data/experiments/<slug>/<column>-<chunk>.js), each with a <script> element added at run
+ * time: that works from file://, where fetch does not (docs/site.md, "Data files"). A
+ * filter or sort loads every chunk of the columns it names; a page of the table, the
+ * chunks of its columns that hold its rows; an experiment of one chunk loads everything
+ * at once. Rows are indexes into the columns (oldest first, shown newest first), never
+ * 100,000 objects.
  *
- *   window.runsiteRunsTable.applyNow()  -> apply the inputs at once (no debounce)
+ * Filters with the search language of runsite.search_runs (query.js), a free-text box and
+ * status / user facets, sorts like order_by, pages 100 rows at a time and keeps its state
+ * in location.hash. The server-rendered #runs-table stays as the no-JS fallback.
+ *
+ *   window.runsiteRunsTable.applyNow()  -> apply the inputs at once (no debounce); a
+ *                                          Promise, settled once the table shows them
  *   #runs-app[data-ready]               -> set once the table has rendered
+ *   #runs-app[data-busy]                -> present while chunks are loading
  *
- * No innerHTML: every node is built with textContent. No network beyond that data file.
+ * No innerHTML: every node is built with textContent. No network beyond the data files.
  */
 (function () {
   "use strict";
@@ -54,62 +63,180 @@
     return null;
   }
 
-  /** Columns -> rows in the shape of query.js (and of Python's RunRecord.to_row()). */
-  function toRows(data) {
-    const r = data.runs;
-    const n = r.id.length;
-    const paramKeys = Object.keys(data.params || {});
-    const tagKeys = Object.keys(data.tags || {});
-    const metricKeys = Object.keys(data.metrics || {});
-    // attribute name -> its column (runsite.attributes, via data/vocabulary.js)
-    const columns = window.runsiteQuery.VOCABULARY.attributes
-      .map((a) => [a.name, r[a.column] || []]);
-    const rows = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const params = {}, tags = {}, metrics = {};
-      const tagValues = [];
-      for (const k of paramKeys) {
-        const v = data.params[k][i];
-        if (v != null) params[k] = v;
-      }
-      for (const k of tagKeys) {
-        const v = data.tags[k][i];
-        if (v != null) {
-          tags[k] = v;
-          tagValues.push(v);
-        }
-      }
-      for (const k of metricKeys) {
-        const m = data.metrics[k];
-        if (m.last[i] != null || m.count[i] != null) {
-          metrics[k] = { last: m.last[i], min: m.min[i], max: m.max[i], count: m.count[i] };
-        }
-      }
-      const attributes = {};
-      for (const [key, column] of columns) attributes[key] = column[i];
-      const name = attributes.run_name == null ? "" : String(attributes.run_name);
-      rows[i] = {
-        run_id: attributes.run_id,
-        attributes: attributes,
-        params: params,
-        tags: tags,
-        metrics: metrics,
-        url: r.url[i],
-        versions: r.versions ? r.versions[i] : null,
-        index: i,
-        haystack: (name + "\n" + tagValues.join("\n")).toLowerCase(),
-      };
-    }
-    return rows;
+  const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+  function bytesOf(b64) {
+    const bin = atob(b64);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
   }
 
-  /** True when the column's values (missing included) are not all the same. */
-  function varies(column) {
-    if (!column.length) return false;
-    const first = column[0];
-    for (let i = 1; i < column.length; i++) if (column[i] !== first) return true;
-    return false;
+  /** Little-endian numbers of `width` bytes (8: float64) from base64. */
+  function numbersOf(b64, width, count) {
+    const raw = bytesOf(b64);
+    if (width === 1) return raw;
+    const Type = width === 8 ? Float64Array : width === 4 ? Uint32Array : Uint16Array;
+    if (LITTLE_ENDIAN) return new Type(raw.buffer, 0, count);
+    const view = new DataView(raw.buffer);
+    const out = new Type(count);
+    for (let i = 0; i < count; i++) {
+      out[i] = width === 8 ? view.getFloat64(i * 8, true)
+        : width === 4 ? view.getUint32(i * 4, true) : view.getUint16(i * 2, true);
+    }
+    return out;
   }
+
+  /** A chunk as pushed by its file -> {rows, nums, missing} | {rows, codes, values} | {rows, list}. */
+  function decodeChunk(p) {
+    if (p.enc === "f64") {
+      return { rows: p.rows, nums: numbersOf(p.data, 8, p.rows),
+        missing: p.missing ? bytesOf(p.missing) : null };
+    }
+    if (p.enc === "dict") {
+      return { rows: p.rows, codes: numbersOf(p.codes, p.width, p.rows), values: p.values };
+    }
+    return { rows: p.rows, list: p.values };
+  }
+
+  function chunkValue(c, j) {
+    if (c.nums) return c.missing && (c.missing[j >> 3] >> (j & 7)) & 1 ? null : c.nums[j];
+    if (c.codes) {
+      const v = c.values[c.codes[j]];
+      return v === undefined ? null : v;
+    }
+    const v = c.list[j];
+    return v === undefined ? null : v;
+  }
+
+  /** One column of the table: its chunks as they arrive. */
+  function Column(meta, source) {
+    this.meta = meta;
+    this.source = source;
+    this.chunks = new Array(source.chunks).fill(null);
+  }
+
+  Column.prototype.value = function (i) {
+    const size = this.source.chunkRows;
+    const k = (i / size) | 0;
+    const c = this.chunks[k];
+    return c ? chunkValue(c, i - k * size) : null;
+  };
+
+  /** i -> fn(value(i)), fn called once per distinct value of a dictionary-coded chunk. */
+  Column.prototype.lift = function (fn) {
+    const size = this.source.chunkRows;
+    const chunks = this.chunks;
+    const tables = chunks.map((c) => (c && c.codes ? c.values.map(fn) : null));
+    return function (i) {
+      const k = (i / size) | 0;
+      const c = chunks[k];
+      if (!c) return fn(null);
+      const j = i - k * size;
+      return tables[k] ? tables[k][c.codes[j]] : fn(chunkValue(c, j));
+    };
+  };
+
+  // a key the experiment has no column for: missing in every run
+  const NO_COLUMN = {
+    value: () => null,
+    lift: (fn) => {
+      const v = fn(null);
+      return () => v;
+    },
+  };
+
+  const columnKey = (section, key, agg) =>
+    section + "\0" + key + "\0" + (section === "metrics" ? agg || "last" : "");
+  const SECTION_OF = { metric: "metrics", param: "params", tag: "tags", attribute: "attributes" };
+
+  /** The experiment's columns and the <script> loading of their chunks. */
+  function Source(manifest, root) {
+    this.m = manifest;
+    this.root = root;
+    this.rows = manifest.rows;
+    this.chunkRows = manifest.chunkRows;
+    this.chunks = manifest.chunks;
+    this.byKey = new Map();
+    this.byFile = new Map();
+    this.pending = new Map();
+    manifest.columns.forEach((meta) => {
+      const col = new Column(meta, this);
+      this.byKey.set(columnKey(meta.section, meta.key, meta.agg), col);
+      this.byFile.set(meta.file, col);
+    });
+    // an experiment of one chunk has its columns in the manifest
+    (manifest.inline || []).forEach((p) => {
+      const col = this.byFile.get(p.file);
+      if (col) col.chunks[p.chunk] = decodeChunk(p);
+    });
+  }
+
+  Source.prototype.column = function (section, key, agg) {
+    return this.byKey.get(columnKey(section, key, agg)) || null;
+  };
+
+  /** The column of a query identifier ({kind, key, agg}), or NO_COLUMN. */
+  Source.prototype.resolve = function (ident) {
+    return this.column(SECTION_OF[ident.kind], ident.key, ident.agg) || NO_COLUMN;
+  };
+
+  Source.prototype.allChunks = function () {
+    return Array.from({ length: this.chunks }, (_, k) => k);
+  };
+
+  /** The chunks that hold the rows `indexes`. */
+  Source.prototype.chunksOf = function (indexes) {
+    const set = new Set();
+    for (const i of indexes) set.add((i / this.chunkRows) | 0);
+    return Array.from(set);
+  };
+
+  /** null when every chunk `chunks` of `columns` is here, else a Promise of them all. */
+  Source.prototype.ensure = function (columns, chunks) {
+    const waits = [];
+    for (const col of columns) {
+      if (!col) continue;
+      for (const k of chunks) if (!col.chunks[k]) waits.push(this.load(col, k));
+    }
+    return waits.length ? Promise.all(waits) : null;
+  };
+
+  Source.prototype.load = function (col, k) {
+    const id = col.meta.file + "-" + k;
+    let p = this.pending.get(id);
+    if (p) return p;
+    p = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = this.root + this.m.folder + encodeURIComponent(id) + ".js";
+      script.addEventListener("load", () => {
+        this.drain();
+        script.remove();
+        if (col.chunks[k]) resolve();
+        else reject(new Error(`${id}.js did not hold its chunk`));
+      });
+      script.addEventListener("error", () => {
+        this.pending.delete(id);
+        script.remove();
+        reject(new Error(`${id}.js did not load`));
+      });
+      document.body.appendChild(script);
+    });
+    this.pending.set(id, p);
+    return p;
+  };
+
+  /** Take the chunks the loaded files pushed off RUNSITE_DATA (they are kept decoded). */
+  Source.prototype.drain = function () {
+    const list = window.RUNSITE_DATA || [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      const p = list[i];
+      if (!p || p.kind !== "chunk" || p.slug !== this.m.slug) continue;
+      list.splice(i, 1);
+      const col = this.byFile.get(p.file);
+      if (col && p.chunk >= 0 && p.chunk < this.chunks) col.chunks[p.chunk] = decodeChunk(p);
+    }
+  };
 
   // ------------------------------------------------------------------------- identifiers
 
@@ -164,25 +291,41 @@
 
   // ------------------------------------------------------------------------- the table
 
-  function RunsTable(app, data) {
+  // the attributes a row of the table shows (beside its chosen columns)
+  const SHOWN_ATTRIBUTES = ["run_id", "run_name", "status", "start_time", "duration", "user",
+    "commit", "dirty", "parent_run_id"];
+
+  function RunsTable(app, manifest, source) {
     this.app = app;
     this.root = app.getAttribute("data-root") || "";
-    this.data = data;
-    this.rows = toRows(data);
-    this.keyMetric = data.keyMetric;
-    this.goal = data.goal;
+    this.data = manifest;
+    this.source = source;
+    // row indexes in the default order: newest first (the files hold the oldest first)
+    this.rows = Array.from({ length: source.rows }, (_, i) => source.rows - 1 - i);
+    this.resolve = (ident) => source.resolve(ident);
+    this.keyMetric = manifest.keyMetric;
+    this.goal = manifest.goal;
     this.sortedCache = new Map();
     this.selected = new Set();
     this.lastGoodQuery = "";
     this.timer = null;
+    this.generation = 0;
+    this.textIndex = null;
 
-    const metricKeys = Object.keys(data.metrics || {}).sort();
+    const keysOf = (section) => manifest.columns
+      .filter((c) => c.section === section && (section !== "metrics" || c.agg === "last"));
+    const metricKeys = keysOf("metrics").map((c) => c.key).sort();
     if (this.keyMetric && metricKeys.indexOf(this.keyMetric) > 0) {
       metricKeys.splice(metricKeys.indexOf(this.keyMetric), 1);
       metricKeys.unshift(this.keyMetric);
     }
-    const paramKeys = Object.keys(data.params || {}).sort();
-    const tagKeys = Object.keys(data.tags || {}).sort();
+    const varying = new Set();
+    const listed = (section) => keysOf(section).map((c) => {
+      if (c.varies) varying.add(section + "." + c.key);
+      return c.key;
+    }).sort();
+    const paramKeys = listed("params");
+    const tagKeys = listed("tags");
     this.available = [].concat(
       metricKeys.map((k) => ({ id: "metrics." + k, section: "metrics", key: k })),
       paramKeys.map((k) => ({ id: "params." + k, section: "params", key: k })),
@@ -190,14 +333,17 @@
     );
     this.byId = new Map(this.available.map((c) => [c.id, c]));
     this.defaultCols = this.available
-      .filter((c) => c.section === "metrics" || varies(data[c.section][c.key]))
+      .filter((c) => c.section === "metrics" || varying.has(c.id))
       .map((c) => c.id);
 
-    this.statusValues = countValues(this.rows, (r) => r.attributes.status);
-    this.userValues = countValues(this.rows, (r) => r.attributes.user);
+    const status = source.column("attributes", "status");
+    const user = source.column("attributes", "user");
+    this.statusCol = status || NO_COLUMN;
+    this.userCol = user || NO_COLUMN;
+    this.statusValues = countValues(this.rows, (i) => this.statusCol.value(i));
+    this.userValues = countValues(this.rows, (i) => this.userCol.value(i));
     this.state = this.normalize(readHash());
     this.build();
-    this.apply(false);
   }
 
   function countValues(rows, get) {
@@ -284,7 +430,7 @@
         } };
     });
     const out = fixed.concat(chosen);
-    if (this.data.runs.versions) {
+    if (this.data.versions) {
       // last: the registered versions each run became, [["taxi v2", "models/taxi/v2.html"], …]
       out.push({ label: "Versions", ident: null, className: "rt-versions", cell: (r) => {
         if (!r.versions) return "";
@@ -438,8 +584,9 @@
 
   proto.goPage = function (page) {
     this.state.page = page;
-    this.render();
-    this.writeHash();
+    const done = () => this.writeHash();
+    const wait = this.render();
+    return wait ? wait.then(done) : done();
   };
 
   proto.schedule = function () {
@@ -454,23 +601,25 @@
     if (q !== this.state.q || text !== this.state.text) this.state.page = 1;
     this.state.q = q;
     this.state.text = text;
-    this.apply(true);
+    return Promise.resolve(this.apply(true));
   };
 
   // ------------------------------------------------------------------------- filtering
 
-  /** The compiled query, or the last good one (and the error shown) when it does not parse. */
-  proto.predicate = function () {
+  /** The filter to apply: the one typed, or the last good one (and the error shown) when
+   * it does not parse; with the identifiers it names. */
+  proto.chooseQuery = function () {
     const q = this.state.q;
+    const Q = window.runsiteQuery;
     try {
-      const fn = window.runsiteQuery.compile(q);
+      const idents = Q.identifiers(q);
       this.lastGoodQuery = q;
       this.showError(null);
-      return fn;
+      return { q: q, idents: idents };
     } catch (err) {
-      if (!(err instanceof window.runsiteQuery.QueryError)) throw err;
+      if (!(err instanceof Q.QueryError)) throw err;
       this.showError(err);
-      return window.runsiteQuery.compile(this.lastGoodQuery);
+      return { q: this.lastGoodQuery, idents: Q.identifiers(this.lastGoodQuery) };
     }
   };
 
@@ -501,37 +650,104 @@
     }
   };
 
-  proto.sortedRows = function () {
+  /** The sort clause of the state, or null when there is none or it does not parse. */
+  proto.sortClause = function () {
     const s = this.state.sort;
-    if (!s) return this.rows;
+    if (!s) return null;
     const key = s.ident + (s.desc ? " DESC" : " ASC");
-    let sorted = this.sortedCache.get(key);
+    try {
+      return { key: key, ident: window.runsiteQuery.parseOrderBy([key])[0].ident };
+    } catch (e) {
+      this.state.sort = null;
+      return null;
+    }
+  };
+
+  proto.sortedRows = function (clause) {
+    if (!clause) return this.rows;
+    let sorted = this.sortedCache.get(clause.key);
     if (!sorted) {
-      try {
-        // the sort is stable and filtering keeps the order: sort everything once per key
-        sorted = window.runsiteQuery.sort(this.rows, [key]);
-      } catch (e) {
-        this.state.sort = null;
-        return this.rows;
-      }
-      this.sortedCache.set(key, sorted);
+      // the sort is stable and filtering keeps the order: sort everything once per key
+      sorted = window.runsiteQuery.sort(this.rows, [clause.key], this.resolve);
+      this.sortedCache.set(clause.key, sorted);
     }
     return sorted;
   };
 
+  /** Name (or id) and tag values of every row, lower-cased: what the text box searches. */
+  proto.texts = function () {
+    if (this.textIndex) return this.textIndex;
+    const src = this.source;
+    const name = src.column("attributes", "run_name") || NO_COLUMN;
+    const tags = this.data.columns.filter((c) => c.section === "tags")
+      .map((c) => src.column("tags", c.key));
+    const out = new Array(src.rows);
+    for (let i = 0; i < src.rows; i++) {
+      const n = name.value(i);
+      let t = n == null ? "" : String(n);
+      for (const col of tags) {
+        const v = col.value(i);
+        if (v != null) t += "\n" + v;
+      }
+      out[i] = t.toLowerCase();
+    }
+    this.textIndex = out;
+    return out;
+  };
+
+  proto.busy = function (on) {
+    if (on) {
+      this.app.setAttribute("data-busy", "true");
+      this.count.textContent = "Loading runs…";
+    } else {
+      this.app.removeAttribute("data-busy");
+    }
+  };
+
+  proto.failed = function (err) {
+    this.busy(false);
+    this.app.setAttribute("data-error", String(err && err.message || err));
+    this.count.textContent = "Some of the table's data files did not load: " + (err && err.message || err);
+  };
+
+  /** Filter, sort, count facets and show the page: at once when the columns it needs are
+   * loaded, else once they are (a Promise). A later call supersedes a pending one. */
   proto.apply = function (writeHash) {
     const t0 = performance.now();
+    const generation = ++this.generation;
+    const chosen = this.chooseQuery();
+    const clause = this.sortClause();
+    const src = this.source;
+    const need = chosen.idents.map((id) => src.resolve(id));
+    if (clause) need.push(src.resolve(clause.ident));
+    if (this.state.text.trim()) {
+      need.push(src.column("attributes", "run_name"));
+      this.data.columns.forEach((c) => c.section === "tags" && need.push(src.column("tags", c.key)));
+    }
+    const wait = src.ensure(need.filter((c) => c !== NO_COLUMN), src.allChunks());
+    if (!wait) return this.applyLoaded(chosen.q, clause, writeHash, t0);
+    this.busy(true);
+    return wait.then(() => {
+      if (generation === this.generation) return this.applyLoaded(chosen.q, clause, writeHash, t0);
+      return undefined;
+    }, (err) => this.failed(err));
+  };
+
+  proto.applyLoaded = function (q, clause, writeHash, t0) {
     const s = this.state;
-    const pred = this.predicate();
+    const pred = window.runsiteQuery.compileColumns(q, this.resolve);
     const text = s.text.trim().toLowerCase();
+    const texts = text ? this.texts() : null;
     const statuses = new Set(s.status), users = new Set(s.user);
     const statusCounts = new Map(), userCounts = new Map();
+    const statusOf = this.statusCol, userOf = this.userCol;
     const kept = [];
-    for (const row of this.sortedRows()) {
-      if (text && row.haystack.indexOf(text) < 0) continue;
+    for (const row of this.sortedRows(clause)) {
+      if (texts && texts[row].indexOf(text) < 0) continue;
       if (!pred(row)) continue;
-      const st = row.attributes.status == null ? "" : String(row.attributes.status);
-      const us = row.attributes.user == null ? "" : String(row.attributes.user);
+      const sv = statusOf.value(row), uv = userOf.value(row);
+      const st = sv == null ? "" : String(sv);
+      const us = uv == null ? "" : String(uv);
       const okStatus = !statuses.size || statuses.has(st);
       const okUser = !users.size || users.has(us);
       if (okUser) statusCounts.set(st, (statusCounts.get(st) || 0) + 1);
@@ -540,9 +756,12 @@
     }
     this.kept = kept;
     this.renderFacets(statusCounts, userCounts);
-    this.render();
-    if (writeHash) this.writeHash();
-    this.lastApplyMs = performance.now() - t0;
+    const done = () => {
+      if (writeHash) this.writeHash();
+      this.lastApplyMs = performance.now() - t0;
+    };
+    const wait = this.render();
+    return wait ? wait.then(done) : done();
   };
 
   proto.renderFacets = function (statusCounts, userCounts) {
@@ -575,13 +794,79 @@
 
   // ------------------------------------------------------------------------- rendering
 
-  proto.render = function () {
+  /** The chunks the current page shows: the shown attributes and chosen columns, for the
+   * page's rows. */
+  proto.pageSlice = function () {
     const s = this.state;
-    const kept = this.kept;
-    const pages = Math.max(1, Math.ceil(kept.length / PAGE_SIZE));
+    const pages = Math.max(1, Math.ceil(this.kept.length / PAGE_SIZE));
     s.page = Math.min(Math.max(1, s.page), pages);
     const start = (s.page - 1) * PAGE_SIZE;
-    const slice = kept.slice(start, start + PAGE_SIZE);
+    return { pages: pages, start: start, rows: this.kept.slice(start, start + PAGE_SIZE) };
+  };
+
+  proto.shownColumns = function () {
+    const src = this.source;
+    const cols = SHOWN_ATTRIBUTES.map((a) => src.column("attributes", a));
+    this.columns().forEach((c) => cols.push(src.column(c.section, c.key, this.state.agg)));
+    return cols;
+  };
+
+  /** Draw the current page, at once when its chunks are here, else once they are. */
+  proto.render = function () {
+    const slice = this.pageSlice();
+    const wait = this.source.ensure(this.shownColumns(), this.source.chunksOf(slice.rows));
+    if (!wait) {
+      this.draw();
+      this.busy(false);
+      return undefined;
+    }
+    this.busy(true);
+    const generation = this.generation;
+    return wait.then(() => {
+      if (generation !== this.generation) return;
+      this.draw();
+      this.busy(false);
+    }, (err) => this.failed(err));
+  };
+
+  /** Row i with every attribute of the vocabulary (in its order), as Python's to_row();
+   * the chunks holding it must be loaded. */
+  proto.row = function (i) {
+    const attributes = {};
+    window.runsiteQuery.VOCABULARY.attributes.forEach((a) => {
+      const col = this.source.column("attributes", a.name);
+      attributes[a.name] = col ? col.value(i) : null;
+    });
+    return { run_id: attributes.run_id, attributes: attributes };
+  };
+
+  /** One row of the page as the cells read it (only the columns shown). */
+  proto.rowView = function (i) {
+    const src = this.source;
+    const value = (section, key, agg) => {
+      const col = src.column(section, key, agg);
+      return col ? col.value(i) : null;
+    };
+    const attributes = {};
+    SHOWN_ATTRIBUTES.forEach((a) => (attributes[a] = value("attributes", a)));
+    const row = { index: i, run_id: attributes.run_id, attributes: attributes,
+      params: {}, tags: {}, metrics: {},
+      url: this.data.runPage[0] + attributes.run_id + this.data.runPage[1],
+      versions: this.data.versions ? this.data.versions[String(i)] || null : null };
+    const agg = this.state.agg;
+    this.columns().forEach((c) => {
+      if (c.section === "metrics") row.metrics[c.key] = { [agg]: value("metrics", c.key, agg) };
+      else row[c.section][c.key] = value(c.section, c.key);
+    });
+    return row;
+  };
+
+  proto.draw = function () {
+    const s = this.state;
+    const kept = this.kept;
+    const page = this.pageSlice();
+    const pages = page.pages, start = page.start;
+    const slice = page.rows.map((i) => this.rowView(i));
     const heads = this.headers();
     this.heads = heads;
 
@@ -687,7 +972,7 @@
     if (s.sort && s.sort.ident === ident) s.sort = { ident: ident, desc: !s.sort.desc };
     else s.sort = { ident: ident, desc: false };
     s.page = 1;
-    this.apply(true);
+    return this.apply(true);
   };
 
   proto.writeHash = function () {
@@ -727,24 +1012,43 @@
   function start(app) {
     const slug = app.getAttribute("data-slug");
     const data = findPayload(slug);
-    if (!data || !data.runs || !window.runsiteQuery) {
+    if (!data || !data.columns || !window.runsiteQuery) {
       app.setAttribute("data-error", data ? "query.js or data/vocabulary.js is missing" : "no data");
       return;
     }
-    const table = new RunsTable(app, data);
-    const fallback = document.getElementById("runs-fallback");
-    if (fallback) fallback.hidden = true;
-    app.hidden = false;
-    app.setAttribute("data-ready", "true");
-    window.addEventListener("hashchange", () => table.readHashAgain());
-    window.runsiteRunsTable = {
-      table: table,
-      applyNow: () => table.applyNow(),
-      state: () => JSON.parse(JSON.stringify(table.state)),
-      lastApplyMs: () => table.lastApplyMs,
-      readyAt: performance.now(),
+    const source = new Source(data, app.getAttribute("data-root") || "");
+    // The facets count every run: status and user come first. An experiment of one chunk
+    // loads all its columns now, so that nothing the table does later waits.
+    const first = source.chunks <= 1
+      ? Array.from(source.byKey.values())
+      : [source.column("attributes", "status"), source.column("attributes", "user")];
+    const ready = () => {
+      const table = new RunsTable(app, data, source);
+      const shown = () => {
+        const fallback = document.getElementById("runs-fallback");
+        if (fallback) fallback.hidden = true;
+        app.hidden = false;
+        app.setAttribute("data-ready", "true");
+        window.addEventListener("hashchange", () => table.readHashAgain());
+        window.runsiteRunsTable = {
+          table: table,
+          applyNow: () => table.applyNow(),
+          state: () => JSON.parse(JSON.stringify(table.state)),
+          lastApplyMs: () => table.lastApplyMs,
+          readyAt: performance.now(),
+        };
+        document.dispatchEvent(new CustomEvent("runsite:runs-ready"));
+      };
+      const wait = table.apply(false);
+      if (wait) wait.then(shown);
+      else shown();
     };
-    document.dispatchEvent(new CustomEvent("runsite:runs-ready"));
+    const wait = source.ensure(first, source.allChunks());
+    if (wait) {
+      wait.then(ready, (err) => app.setAttribute("data-error", String(err && err.message || err)));
+    } else {
+      ready();
+    }
   }
 
   function init() {
