@@ -518,3 +518,16 @@ def test_a_listing_is_not_kept_for_folders_changed_just_now(
     )
     runsite.Store(store).search_runs("metrics.loss < 9")
     assert calls
+
+
+def test_the_index_file_is_not_rewritten_when_nothing_changed(store: Path) -> None:
+    _check(store)
+    victim = runsite.Store(store).search_runs("attributes.run_name = 'r2'")[0].path
+    shutil.rmtree(victim)
+    runsite.Store(store).search_runs("metrics.loss < 9")  # drops its row
+    before = _index_file().stat().st_mtime_ns
+    for _ in range(3):
+        runsite.Store(store).search_runs("metrics.loss < 9")
+        runsite.Store(store).runs()
+    assert _index_file().stat().st_mtime_ns == before
+    _check(store)

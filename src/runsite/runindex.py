@@ -243,6 +243,9 @@ class RunIndex:
             arrowio.write_parquet_fast(table, self.path)
         except OSError as exc:
             log.debug("runsite: could not write the run index %s: %s", self.path, exc)
+        for key in gone:  # (their rows stay in memory, unreachable)
+            del self.pos[key]
+            self.checked.pop(key, None)
 
     # ------------------------------------------------------------------ entries
 
