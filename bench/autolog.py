@@ -7,6 +7,8 @@ Run from the project root::
     .venv/bin/python bench/autolog.py            # 3 rounds x 3 timed fits per mode
     .venv/bin/python bench/autolog.py --quick    # 2 rounds x 2 fits
     .venv/bin/python bench/autolog.py --no-mlflow
+    .venv/bin/python bench/autolog.py --paired     # none/runsite alternated in one process
+    .venv/bin/python bench/autolog.py --breakdown  # what runsite's sklearn overhead is made of
 
 Each (workload, mode) runs in a fresh worker process (autolog patches the libraries
 process-wide): the worker builds the data, switches autolog on, does one untimed warm-up
@@ -14,6 +16,17 @@ fit (first-run costs: imports, the package list, MLflow's database), then times 
 fits — each a whole run: start, fit, params, metrics, model, end. Rounds interleave the
 modes so a busy machine slows them alike. The table gives the median fit time per mode,
 the ratio to no autolog and to MLflow's autolog. Goal: runsite ≤ 1.05 × no autolog.
+
+``--paired`` is for a busy machine, where load drifts between worker processes: one worker
+per workload alternates fits without and with ``runsite.autolog()`` (``disable=True`` in
+between puts the library back), so each pair sees the same load; it gives the median of
+the per-pair CPU ratios (no MLflow column).
+
+``--breakdown`` times, in one worker, the pieces of what autolog adds to the sklearn fit,
+each on its own (median CPU time of several repeats, as a share of the fit's): the
+training metrics MLflow logs (of which the one ``predict_proba`` on the training data
+they need), ``estimator.html``, saving the model, its signature, hashing the data, and
+the run itself (start, params, tags, end).
 """
 
 from __future__ import annotations
@@ -29,20 +42,24 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchlib import machine_header, progress, table, verdict
+from benchlib import load_average, machine_header, progress, table, verdict
 
 GOAL = 1.05
 WORKLOADS = ("sklearn", "xgboost")
 MODES = ("none", "runsite", "mlflow")
 
 
-def _fit(workload: str) -> Any:
-    """The data and a zero-argument ~1 s fit."""
+def _data() -> Any:
     import numpy as np
     from sklearn.datasets import make_classification
 
     x, y = make_classification(n_samples=6000, n_features=30, n_informative=12, random_state=0)
-    x = x.astype(np.float64)
+    return x.astype(np.float64), y
+
+
+def _fit(workload: str) -> Any:
+    """A zero-argument ~1 s fit (its data: ``_data()``)."""
+    x, y = _data()
     if workload == "sklearn":
         from sklearn.ensemble import RandomForestClassifier
 
@@ -80,7 +97,107 @@ def worker(workload: str, mode: str, fits: int, work: Path) -> None:
     print(json.dumps(times))
 
 
-def _run_worker(workload: str, mode: str, fits: int) -> list[list[float]]:
+def paired(workload: str, pairs: int, work: Path) -> None:
+    """CPU time of fits alternately without and with runsite's autolog, one process."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    import runsite
+
+    fit = _fit(workload)
+    runsite.set_store(work / "runs")
+    runsite.autolog(silent=True)
+    fit()  # warm-up with autolog (imports, first run)
+    out = []
+    for _ in range(pairs):
+        pair = []
+        for on in (False, True):
+            runsite.autolog(silent=True, disable=not on)
+            c0 = time.process_time()
+            fit()
+            pair.append(time.process_time() - c0)
+        out.append(pair)
+    print(json.dumps(out))
+
+
+def _print_paired(pairs: int) -> None:
+    load = load_average()
+    results = {w: _run_worker(w, "paired", pairs) for w in WORKLOADS}
+    lines = machine_header("runsite autolog overhead, paired fits in one process")
+    lines.append(
+        f"{pairs} pairs of fits (no autolog, then runsite autolog) per workload; CPU time; "
+        f"goal ≤ {GOAL:.2f}x; load average {load} before, {load_average()} after"
+    )
+    lines.append("")
+    rows = []
+    for workload, got in results.items():
+        ratios = sorted(b / a for a, b in got)
+        med = statistics.median(ratios)
+        rows.append(
+            [
+                workload,
+                f"{statistics.median(a for a, _ in got):.3f} s",
+                f"{statistics.median(b for _, b in got):.3f} s",
+                f"{med:.3f}x",
+                f"{ratios[0]:.3f}–{ratios[-1]:.3f}",
+                verdict(med, GOAL),
+            ]
+        )
+    head = ["fit", "no autolog", "runsite", "median of ratios", "range", f"≤ {GOAL:.2f}x"]
+    lines += table(head, rows)
+    print("\n".join(lines))
+
+
+def breakdown(repeats: int, work: Path) -> None:
+    """CPU seconds (median of ``repeats``) of each piece of the sklearn fit's autolog."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    from sklearn.utils import estimator_html_repr
+
+    import runsite
+    from runsite.autologging import common, core, sklearn
+    from runsite.models.api import save_model
+    from runsite.models.signature import infer_signature
+
+    fit = _fit("sklearn")
+    est = fit()
+    x, y = _data()
+    runsite.set_store(work / "runs")
+    folders = iter(range(1_000_000))
+
+    def run_only() -> None:
+        with runsite.start_run(nested=True) as run:
+            run.log_params(common.str_params(est.get_params()))
+            run.set_tags(sklearn.estimator_tags(est))
+
+    with runsite.start_run() as run:
+        session = core.Session("sklearn", run, core.Config(silent=True), owned=False)
+        pieces = {
+            "the fit (no autolog)": fit,
+            "training metrics (MLflow's)": lambda: sklearn.training_metrics(
+                session, est, x, y, None
+            ),
+            "  of which predict_proba(X)": lambda: est.predict_proba(x),
+            "estimator.html": lambda: estimator_html_repr(est),
+            "model saved (pickle, hash)": lambda: save_model(est, work / f"m{next(folders)}"),
+            "model signature": lambda: infer_signature(common.head(x), est.predict(common.head(x))),
+            "training data hashed": lambda: common.describe_data(x, y),
+            "run start, params, end": run_only,
+        }
+        out = {}
+        for name, fn in pieces.items():
+            fn()  # warm
+            times = []
+            for _ in range(repeats):
+                c0 = time.process_time()
+                fn()
+                times.append(time.process_time() - c0)
+            out[name] = statistics.median(times)
+    print(json.dumps(out))
+
+
+def _run_worker(workload: str, mode: str, fits: int) -> Any:
     with tempfile.TemporaryDirectory(prefix="runsite-bench-autolog-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RUNSITE_"))}
         env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
@@ -94,7 +211,23 @@ def _run_worker(workload: str, mode: str, fits: int) -> list[list[float]]:
         )
     if out.returncode:
         raise SystemExit(f"{workload}/{mode} worker failed:\n{out.stderr[-2000:]}")
-    return list(json.loads(out.stdout.strip().splitlines()[-1]))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _print_breakdown(repeats: int) -> None:
+    load = load_average()
+    cpu = _run_worker("sklearn", "breakdown", repeats)
+    assert isinstance(cpu, dict)
+    base = cpu["the fit (no autolog)"]
+    lines = machine_header("runsite autolog: what the sklearn overhead is made of")
+    lines.append(
+        f"RandomForestClassifier as in the main table; median CPU time of {repeats} repeats "
+        f"of each piece alone; load average {load} before, {load_average()} after"
+    )
+    lines.append("")
+    rows = [[name, f"{t * 1000:.1f} ms", f"{100 * t / base:.1f} %"] for name, t in cpu.items()]
+    lines += table(["piece", "CPU", "of the fit"], rows)
+    print("\n".join(lines))
 
 
 def main() -> None:
@@ -103,11 +236,24 @@ def main() -> None:
     ap.add_argument("--no-mlflow", action="store_true", help="skip the MLflow column")
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--fits", type=int, default=None)
+    ap.add_argument("--breakdown", action="store_true", help="the pieces of the sklearn overhead")
+    ap.add_argument("--paired", action="store_true", help="none/runsite alternated, one process")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         workload, mode, fits, work = args.worker
-        worker(workload, mode, int(fits), Path(work))
+        if mode == "breakdown":
+            breakdown(int(fits), Path(work))
+        elif mode == "paired":
+            paired(workload, int(fits), Path(work))
+        else:
+            worker(workload, mode, int(fits), Path(work))
+        return
+    if args.breakdown:
+        _print_breakdown(args.fits or 7)
+        return
+    if args.paired:
+        _print_paired(args.fits or 7)
         return
     rounds = args.rounds or (2 if args.quick else 3)
     fits = args.fits or (2 if args.quick else 3)
@@ -119,6 +265,7 @@ def main() -> None:
             progress("mlflow is not importable: no MLflow column")
             modes.remove("mlflow")
     times: dict[tuple[str, str], list[list[float]]] = {}
+    load = load_average()
     for r in range(rounds):
         for workload in WORKLOADS:
             for mode in modes:
@@ -127,7 +274,8 @@ def main() -> None:
     lines = machine_header("runsite autolog overhead")
     lines.append(
         f"{rounds} rounds x {fits} timed fits per mode; medians of wall time and of the "
-        f"worker's CPU time (threads included); goal ≤ {GOAL:.2f}x"
+        f"worker's CPU time (threads included); goal ≤ {GOAL:.2f}x; load average "
+        f"{load} before, {load_average()} after"
     )
     lines.append("")
     rows = []

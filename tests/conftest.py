@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,25 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     fluent._stack.clear()
     location.set_store(None)
     fluent._experiment = None
+
+
+@contextmanager
+def module_env(base: Path, cwd: Path | None = None) -> Iterator[pytest.MonkeyPatch]:
+    """What ``_isolated`` gives a test, for a module-scoped fixture that logs runs: its own
+    cache folder, no store or experiment from the environment, ``cwd`` (default ``base``)
+    as the current folder; afterwards open runs are ended and the fluent state reset."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RUNSITE_CACHE_DIR", str(base / "_cache"))
+        mp.delenv("RUNSITE_STORE", raising=False)
+        mp.delenv("RUNSITE_EXPERIMENT", raising=False)
+        mp.chdir(cwd or base)
+        try:
+            yield mp
+        finally:
+            run.end_open_runs("KILLED")
+            fluent._stack.clear()
+            location.set_store(None)
+            fluent._experiment = None
 
 
 @pytest.fixture(scope="module")

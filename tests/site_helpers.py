@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import struct
 import zlib
 from functools import cache
@@ -31,6 +33,39 @@ def tiny_png() -> bytes:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON (a browser's JSON.parse refuses it)")
+
+
+_PUSH = re.compile(
+    r"^\(window\.RUNSITE_DATA=window\.RUNSITE_DATA\|\|\[\]\)\.push\((.*)\);\n$", re.S
+)
+
+
+def data_file(path: Path) -> Any:
+    """The object a site data file (``data/*.js``) pushes onto ``RUNSITE_DATA``."""
+    found = _PUSH.match(path.read_text("utf-8"))
+    assert found, f"{path} is not a data file"
+    return json.loads(found.group(1))
+
+
+def table_column(site: Path, manifest: dict[str, Any], file: str) -> list[Any]:
+    """A column of an experiment's runs table (``manifest``: its data file), decoded from
+    its chunks (docs/site.md), oldest run first."""
+    out: list[Any] = []
+    inline = {p["file"]: p for p in manifest.get("inline", [])}  # one chunk: in the manifest
+    for k in range(manifest["chunks"]):
+        p = inline[file] if inline else data_file(site / manifest["folder"] / f"{file}-{k}.js")
+        n = p["rows"]
+        if p["enc"] == "f64":
+            nums = struct.unpack(f"<{n}d", base64.b64decode(p["data"]))
+            bits = base64.b64decode(p["missing"]) if "missing" in p else bytes((n + 7) // 8)
+            out += [None if bits[i >> 3] >> (i & 7) & 1 else nums[i] for i in range(n)]
+        elif p["enc"] == "dict":
+            fmt = {1: "B", 2: "H", 4: "I"}[p["width"]]
+            codes = struct.unpack(f"<{n}{fmt}", base64.b64decode(p["codes"]))
+            out += [p["values"][c] for c in codes]
+        else:
+            out += p["values"]
+    return out
 
 
 def loads(text: str | None) -> Any:

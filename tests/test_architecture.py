@@ -98,6 +98,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.system_metrics",  # psutil/pynvml sampler behind start_run
             "runsite.sql",  # the store as SQL views (runs, metrics, registry versions)
             "runsite.artifacts",  # mlflow.artifacts.download_artifacts
+            "runsite.data",  # mlflow.data: from_pandas / from_numpy datasets for log_input
             "runsite.mlflow_import",  # runsite import mlflow (reads a store with MLflow)
         ],
     ),
@@ -124,6 +125,7 @@ SEAMS: dict[str, set[str]] = {
         "runsite.models.signature",
         "runsite.models.spark",
         "runsite.autologging.*",
+        "runsite.data",  # MLflow's dataset digest hashes the frame with pandas
     },
     "numpy": {
         "runsite.models.signature",
@@ -131,6 +133,7 @@ SEAMS: dict[str, set[str]] = {
         "runsite.models.drift",
         "runsite.models.spark",
         "runsite.autologging.*",
+        "runsite.data",
     },
     "sklearn": {"runsite.models.flavors", "runsite.autologging.*"},
     "xgboost": {"runsite.models.flavors", "runsite.autologging.*"},

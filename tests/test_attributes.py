@@ -6,7 +6,6 @@ it. These tests fail when one of them disagrees with it, or with another.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,16 +17,10 @@ from runsite import attributes
 from runsite.errors import QueryError
 from runsite.search import Comparison, parse
 from runsite.site import data as data_files
+from site_helpers import data_file, table_column
 
 ROOT = Path(__file__).resolve().parent.parent
 THEME = ROOT / "themes" / "default"
-PUSH = re.compile(r"^\(window\.RUNSITE_DATA=window\.RUNSITE_DATA\|\|\[\]\)\.push\((.*)\);\n$", re.S)
-
-
-def _payload(path: Path) -> Any:
-    found = PUSH.match(path.read_text("utf-8"))
-    assert found, f"{path} is not a data file"
-    return json.loads(found.group(1))
 
 
 @pytest.fixture
@@ -157,42 +150,19 @@ def built(varied: Path, tmp_path: Path) -> Path:
     return out
 
 
-def _chunk_values(site: Path, manifest: dict[str, Any], file: str) -> list[Any]:
-    """A column of the runs table, decoded from its chunk files (docs/site.md)."""
-    import base64
-    import struct
-
-    out: list[Any] = []
-    inline = {p["file"]: p for p in manifest.get("inline", [])}  # one chunk: in the manifest
-    for k in range(manifest["chunks"]):
-        p = inline[file] if inline else _payload(site / manifest["folder"] / f"{file}-{k}.js")
-        n = p["rows"]
-        if p["enc"] == "f64":
-            nums = struct.unpack(f"<{n}d", base64.b64decode(p["data"]))
-            bits = base64.b64decode(p["missing"]) if "missing" in p else bytes((n + 7) // 8)
-            out += [None if bits[i >> 3] >> (i & 7) & 1 else nums[i] for i in range(n)]
-        elif p["enc"] == "dict":
-            fmt = {1: "B", 2: "H", 4: "I"}[p["width"]]
-            codes = struct.unpack(f"<{n}{fmt}", base64.b64decode(p["codes"]))
-            out += [p["values"][c] for c in codes]
-        else:
-            out += p["values"]
-    return out
-
-
 def test_data_files_name_their_columns_after_the_vocabulary(varied: Path, built: Path) -> None:
-    assert _payload(built / "data" / "vocabulary.js") == data_files.vocabulary_payload()
-    exp = _payload(built / "data" / "experiments" / "exp.js")
+    assert data_file(built / "data" / "vocabulary.js") == data_files.vocabulary_payload()
+    exp = data_file(built / "data" / "experiments" / "exp.js")
     files = {c["key"]: c["file"] for c in exp["columns"] if c["section"] == "attributes"}
     assert files == {a.name: f"a-{a.column}" for a in attributes.ATTRIBUTES}
-    columns = {a.name: _chunk_values(built, exp, files[a.name]) for a in attributes.ATTRIBUTES}
+    columns = {a.name: table_column(built, exp, files[a.name]) for a in attributes.ATTRIBUTES}
     rows = _python_rows(varied)
     assert sorted(columns["run_id"]) == sorted(rows)
     for i, run_id in enumerate(columns["run_id"]):
         for a in attributes.ATTRIBUTES:
             assert columns[a.name][i] == rows[run_id][a.name], (run_id, a.name)
     for run_id, row in rows.items():
-        one = _payload(built / "data" / "runs" / f"{run_id}.js")
+        one = data_file(built / "data" / "runs" / f"{run_id}.js")
         assert {a.column: one[a.column] for a in attributes.ATTRIBUTES} == {
             a.column: row[a.name] for a in attributes.ATTRIBUTES
         }
@@ -211,7 +181,7 @@ def test_theme_scripts_name_only_what_the_data_files_hold(varied: Path, built: P
     read = set(re.findall(r"\br\.([A-Za-z_]\w*)", compare))
     own = set(re.findall(r"\br\.([A-Za-z_]\w*) =[^=]", compare))  # set by compare.js
     run_id = next(iter(_python_rows(varied)))
-    fields = set(_payload(built / "data" / "runs" / f"{run_id}.js"))
+    fields = set(data_file(built / "data" / "runs" / f"{run_id}.js"))
     assert read - own <= fields, f"compare.js reads {read - own - fields}, not in run data"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from browser_support import copy_query_js
+from browser_support import CHROMIUM, CHROMIUM_ARGS, copy_query_js, missing
 from runsite.errors import QueryError
 from runsite.search import And, Comparison, MatchAll, Node, Not, Or, filter_rows, parse, search
 
@@ -27,14 +27,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_JS = ROOT / "themes" / "default" / "static" / "js" / "query.js"
 CASES_FILE = Path(__file__).with_name("search_cases.json")
-CHROMIUM = os.environ.get("RUNSITE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 # The site's CSP: query.js must work without eval and without inline scripts.
 CSP = "default-src 'none'; script-src 'self'; connect-src 'none'"
 PAGE = f"""<!doctype html>
@@ -99,17 +91,6 @@ RUN_CASES_JS = """
   });
 }
 """
-
-
-def _missing(reason: str) -> None:
-    msg = (
-        f"browser test prerequisites missing: {reason}. Install with "
-        "`apt-get install -y chromium` and `pip install playwright` "
-        "(not `playwright install`)."
-    )
-    if os.environ.get("CI"):
-        pytest.fail(msg)
-    pytest.skip(msg)
 
 
 def _cases_file() -> dict[str, Any]:
@@ -221,9 +202,9 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("the playwright Python package is not installed")
+        missing("the playwright Python package is not installed")
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _missing(f"no Chromium executable at {CHROMIUM}")
+        missing(f"no Chromium executable at {CHROMIUM}")
     if not QUERY_JS.is_file():
         pytest.fail(f"{QUERY_JS} is missing")
     folder = tmp_path_factory.mktemp("query_js")

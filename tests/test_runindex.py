@@ -283,14 +283,16 @@ def test_run_added_deleted_and_still_logging(store: Path) -> None:
     # a run still logging (its process alive: RUNNING) is evaluated row by row
     runsite.set_store(store)
     runsite.set_experiment("a")
-    with runsite.start_run(run_name="live", log_git=False):
+    with runsite.start_run(run_name="live", log_git=False) as live:
         runsite.log_param("model", "xgb")
         runsite.log_metric("loss", 0.01)
+        live._metrics.flush()  # (a flush between two reads would make them differ)
         _check(store)
         assert "live" in [
             r.run_name for r in runsite.Store(store).search_runs("attributes.status = 'RUNNING'")
         ]
         runsite.log_metric("loss", 0.9, step=1)
+        live._metrics.flush()
         _check(store)
     _check(store)  # ended now
     _forget_process_state()
@@ -348,3 +350,184 @@ def test_store_warnings_are_reported_as_by_a_full_read(store: Path) -> None:
     st = runsite.Store(store)
     st.search_runs("attributes.run_name = 'r1'")  # r3 does not match; its warning stays
     assert sorted(st.warnings) == sorted(full.warnings) and st.warnings
+
+
+# ------------------------------------------------------------------ the SQL metric cache
+
+ALL_POINTS = "SELECT run_id, key, step, timestamp, value FROM metrics"
+
+
+def _points(store: Path) -> list[tuple[Any, ...]]:
+    from runsite import sql
+
+    rows = sql.rows(sql.query(ALL_POINTS, store))
+    return sorted((r["run_id"], r["key"], r["step"], r["timestamp"], r["value"]) for r in rows)
+
+
+def _points_from_files(store: Path) -> list[tuple[Any, ...]]:
+    """The metric history read straight from every run's files (no cache)."""
+    out = []
+    st = runsite.Store(store)
+    for exp_dir in st._experiment_dirs():
+        for run_dir in st._run_dirs(exp_dir):
+            if os.path.isfile(os.path.join(run_dir, record.RUN_JSON)):
+                rec = store_mod.RunRecord(Path(run_dir), store_mod.read_summary(Path(run_dir)))
+                for p in rec.metrics_table().to_pylist():
+                    out.append((rec.run_id, p["key"], p["step"], p["timestamp"], p["value"]))
+    return sorted(out)
+
+
+def _parts() -> list[Path]:
+    return sorted(Path(os.environ["RUNSITE_CACHE_DIR"]).rglob("metrics-v1/part-*.parquet"))
+
+
+def test_sql_metrics_through_the_cache_equal_the_files(store: Path) -> None:
+    pytest.importorskip("duckdb")
+    assert _points(store) == _points_from_files(store)
+    assert _parts()  # consolidated
+    _forget_process_state()
+    assert _points(store) == _points_from_files(store)
+    _log(store, "b", "r4", loss=[0.05, 0.04])  # added
+    assert _points(store) == _points_from_files(store)
+    victim = runsite.Store(store).search_runs("attributes.run_name = 'r1'")[0].path
+    shutil.rmtree(victim)  # deleted: its part is rewritten without it
+    assert _points(store) == _points_from_files(store)
+    changed = runsite.Store(store).search_runs("attributes.run_name = 'r3'")[0].path
+    from runsite import arrowio
+
+    table = arrowio.read_parquet_table(changed / record.METRICS_PARQUET)
+    arrowio.write_metrics_parquet(table.slice(0, 1), changed / record.METRICS_PARQUET)
+    assert _points(store) == _points_from_files(store)  # changed by hand: read again
+    runsite.set_store(store)
+    runsite.set_experiment("a")
+    with runsite.start_run(run_name="live", log_git=False) as live:
+        runsite.log_metric("loss", 0.3)
+        live._metrics.flush()  # (a buffer flushed in between would make the two differ)
+        assert _points(store) == _points_from_files(store)  # still logging
+    assert _points(store) == _points_from_files(store)
+
+
+@pytest.mark.parametrize("damage", ["manifest", "part", "part gone"])
+def test_a_damaged_metric_cache_is_not_trusted(store: Path, damage: str) -> None:
+    pytest.importorskip("duckdb")
+    expected = _points_from_files(store)
+    assert _points(store) == expected
+    manifest = next(Path(os.environ["RUNSITE_CACHE_DIR"]).rglob("metrics-v1/manifest.json"))
+    if damage == "manifest":
+        manifest.write_text('{"runs": {"a/x": [1, 2]}}')
+    elif damage == "part":
+        # a part that no longer holds what the manifest says is rewritten (stamp-based
+        # checks cannot see inside a part: the manifest names the parts it wrote)
+        manifest.write_text(json.dumps({"runs": {}}))
+    else:
+        for part in _parts():
+            part.unlink()
+    _forget_process_state()
+    assert _points(store) == expected
+
+
+def test_sql_metrics_with_an_unwritable_cache(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("duckdb")
+    expected = _points_from_files(store)
+    (tmp_path / "a-file").write_text("x")
+    monkeypatch.setenv("RUNSITE_CACHE_DIR", str(tmp_path / "a-file" / "cache"))
+    _forget_process_state()
+    assert _points(store) == expected
+
+
+def test_a_corrupted_metric_part_is_not_used(store: Path) -> None:
+    pytest.importorskip("duckdb")
+    expected = _points_from_files(store)
+    assert _points(store) == expected
+    for part in _parts():
+        part.write_bytes(b"PAR1 garbage")  # cut: the footer no longer says what was written
+    _forget_process_state()
+    assert _points(store) == expected
+    assert _points(store) == expected  # (and rewritten)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "stale stamps", "deleted"])
+def test_damaged_summaries_are_read_from_the_runs(store: Path, damage: str) -> None:
+    _check(store)
+    db = _index_file().with_suffix(".sqlite")
+    assert db.is_file()
+    if damage == "garbage":
+        db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
+    elif damage == "stale stamps":
+        import sqlite3
+
+        with sqlite3.connect(db) as con:
+            con.execute("UPDATE summaries SET stamp = 'x', summary = '{\"header\": {}}'")
+        con.close()
+    else:
+        db.unlink()
+    _forget_process_state()
+    _check(store)
+    assert [r.run_name for r in runsite.Store(store).runs()] == ["r3", "r2", "r1"]
+
+
+def _age(store: Path) -> None:
+    """Make the store's folders look last changed a minute ago (a listing of them may be
+    kept: see Store._listing)."""
+    old = os.stat(store).st_mtime - 60
+    for d in [store, *[p for p in store.iterdir() if p.is_dir()]]:
+        os.utime(d, (old, old))
+
+
+def test_a_kept_listing_still_sees_runs_added_and_deleted(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _age(store)
+    _check(store)
+    calls: list[Path] = []
+    real = store_mod.Store._run_dirs
+    monkeypatch.setattr(
+        store_mod.Store, "_run_dirs", lambda self, d: calls.append(d) or real(self, d)
+    )
+    runsite.Store(store).search_runs("metrics.loss < 9")
+    runsite.Store(store).runs()
+    assert calls == []  # the listing was kept
+    _log(store, "a", "r5", loss=[0.01])  # a new folder: experiment a's mtime changes
+    runsite.Store(store).search_runs("metrics.loss < 9")
+    assert calls  # listed again
+    _check(store)
+    _age(store)
+    _check(store)
+    victim = runsite.Store(store).search_runs("attributes.run_name = 'r3'")[0].path
+    shutil.rmtree(victim)
+    _check(store)
+    assert "r3" not in [r.run_name for r in runsite.Store(store).search_runs("metrics.loss < 9")]
+    _age(store)
+    _check(store)
+    (store / "c").mkdir()  # a new experiment: the store folder's mtime changes
+    _log(store, "c", "r6", loss=[0.02])
+    _check(store)
+    assert "r6" in [r.run_name for r in runsite.Store(store).search_runs("metrics.loss < 9")]
+
+
+def test_a_listing_is_not_kept_for_folders_changed_just_now(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check(store)  # (the folders were written just now)
+    calls: list[Path] = []
+    real = store_mod.Store._run_dirs
+    monkeypatch.setattr(
+        store_mod.Store, "_run_dirs", lambda self, d: calls.append(d) or real(self, d)
+    )
+    runsite.Store(store).search_runs("metrics.loss < 9")
+    assert calls
+
+
+def test_the_index_file_is_not_rewritten_when_nothing_changed(store: Path) -> None:
+    _check(store)
+    victim = runsite.Store(store).search_runs("attributes.run_name = 'r2'")[0].path
+    shutil.rmtree(victim)
+    runsite.Store(store).search_runs("metrics.loss < 9")  # drops its row
+    before = _index_file().stat().st_mtime_ns
+    for _ in range(3):
+        runsite.Store(store).search_runs("metrics.loss < 9")
+        runsite.Store(store).runs()
+    assert _index_file().stat().st_mtime_ns == before
+    _check(store)

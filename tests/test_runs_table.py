@@ -24,7 +24,7 @@ import pytest
 
 import runsite
 from browser_support import static_server
-from runsite import fluent
+from conftest import module_env
 
 pytestmark = pytest.mark.browser
 
@@ -80,18 +80,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     from runsite.site import build
 
     base = tmp_path_factory.mktemp("runs-table")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RUNSITE_CACHE_DIR", str(base / "_cache"))
-        mp.delenv("RUNSITE_STORE", raising=False)
-        mp.delenv("RUNSITE_EXPERIMENT", raising=False)
-        mp.chdir(base)
-        try:
-            ids = _log_runs(base / "store")
-            build(base / "store", base / "site")
-        finally:
-            fluent._store = None
-            fluent._experiment = None
-            fluent._stack.clear()
+    with module_env(base):
+        ids = _log_runs(base / "store")
+        build(base / "store", base / "site")
     yield Site(base / "store", base / "site", ids)
 
 

@@ -23,8 +23,7 @@ import pytest
 
 import runsite
 from browser_support import Watched, static_server, watch
-from runsite import fluent
-from runsite import run as run_mod
+from conftest import module_env
 from runsite.site import build
 from runsite.site.data import push
 
@@ -70,19 +69,9 @@ def _make_store(base: Path) -> tuple[Path, str, str]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     base = tmp_path_factory.mktemp("search")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RUNSITE_CACHE_DIR", str(base / "_cache"))
-        mp.delenv("RUNSITE_STORE", raising=False)
-        mp.delenv("RUNSITE_EXPERIMENT", raising=False)
-        mp.chdir(base)
-        try:
-            store, run_id, xss_id = _make_store(base)
-            build(store, base / "site")
-        finally:
-            run_mod.end_open_runs("KILLED")
-            fluent._stack.clear()
-            fluent._store = None
-            fluent._experiment = None
+    with module_env(base):
+        store, run_id, xss_id = _make_store(base)
+        build(store, base / "site")
     root = base / "site"
     size = (root / "data" / "search.js").stat().st_size
     print(f"\n[search] data/search.js of the test site: {size} bytes")

@@ -20,9 +20,7 @@ import numpy as np
 import pytest
 
 import runsite
-from conftest import git
-from runsite import fluent
-from runsite import run as run_mod
+from conftest import git, module_env
 from runsite.site import build
 from runsite.site.writer import MANIFEST
 from site_helpers import (
@@ -149,20 +147,10 @@ def rich(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rich]:
     base = tmp_path_factory.mktemp("rich")
     repo = base / "repo"
     repo.mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RUNSITE_CACHE_DIR", str(base / "_cache"))
-        mp.delenv("RUNSITE_STORE", raising=False)
-        mp.delenv("RUNSITE_EXPERIMENT", raising=False)
+    with module_env(base, cwd=repo) as mp:
         mp.delenv("SOURCE_DATE_EPOCH", raising=False)
-        mp.chdir(repo)
-        try:
-            ids = _make_rich_store(repo)
-            result = build(repo / "runs", base / "site")
-        finally:
-            run_mod.end_open_runs("KILLED")
-            fluent._stack.clear()
-            fluent._store = None
-            fluent._experiment = None
+        ids = _make_rich_store(repo)
+        result = build(repo / "runs", base / "site")
         yield Rich(repo, repo / "runs", base / "site", result, ids)
 
 

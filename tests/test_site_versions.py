@@ -14,7 +14,17 @@ from evaluation_helpers import diabetes_rows, evaluated_store, train_versions, w
 from runsite.registry import Registry
 from runsite.registry.evaluate import evaluate_versions
 from runsite.site import build
-from site_helpers import charts, check_frame, facts, link_problems, loads, parse, section, text_of
+from site_helpers import (
+    charts,
+    check_frame,
+    data_file,
+    facts,
+    link_problems,
+    parse,
+    section,
+    table_column,
+    text_of,
+)
 
 pytest.importorskip("sklearn")
 
@@ -115,9 +125,9 @@ def test_links_from_registry_runs_datasets_and_runs_table(site: dict[str, Any]) 
     page = parse(out / "experiments" / f"{exp.experiment_id}.html")
     heads = [text_of(th) for th in page.select("#runs-table thead th")]
     assert "Versions" in heads
-    data_js = (out / "data" / "experiments" / f"{exp.experiment_id}.js").read_text()
-    payload = loads(data_js[data_js.index("push(") + 5 : data_js.rindex(")")])
-    by_id = dict(zip(payload["runs"]["id"], payload["runs"]["versions"], strict=True))
+    manifest = data_file(out / "data" / "experiments" / f"{exp.experiment_id}.js")
+    ids = table_column(out, manifest, "a-id")  # versions: row index → the versions
+    by_id = {ids[int(i)]: v for i, v in manifest["versions"].items()}
     assert by_id[site["strong"]] == [["diabetes v2", "models/diabetes/v2.html"]]
     assert link_problems(out) == []
 

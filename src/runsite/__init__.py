@@ -128,6 +128,7 @@ __all__ = [
     "register_model",
     "search_experiments",
     "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_experiment",
     "set_model_alias",
@@ -153,6 +154,7 @@ _REGISTRY_API = (
     "get_latest_versions",
     "list_models",
     "search_model_versions",
+    "search_registered_models",
 )
 
 
@@ -198,6 +200,7 @@ MLFLOW_SUBMODULES = (
     "client",
     "entities",
     "artifacts",
+    "data",
 )
 
 

@@ -236,7 +236,7 @@ def read_metrics(run_dir: Path, warnings: list[str]) -> pa.Table:
         warnings.append(f"{parquet} is not a regular file; not read")
     elif parquet.exists():
         try:
-            return pq.read_table(parquet).cast(METRIC_SCHEMA)
+            return pq.ParquetFile(parquet).read().cast(METRIC_SCHEMA)
         except (pa.ArrowInvalid, OSError) as exc:
             warnings.append(f"{parquet}: cannot be read ({exc}); trying metrics.jsonl")
     return read_metrics_jsonl(run_dir / record.METRICS_JSONL, warnings)
@@ -441,11 +441,41 @@ def concat_promoting(tables: list[pa.Table]) -> pa.Table:
 
 
 def read_parquet_table(path: Path) -> pa.Table:
-    """A whole Parquet file; raises ``OSError``/``ValueError`` when it cannot be read."""
+    """A whole Parquet file; raises ``OSError``/``ValueError`` when it cannot be read.
+    (``ParquetFile``, not ``read_table``: that one imports pyarrow.dataset, and pandas.)"""
+    return read_columns(open_parquet(path), None)
+
+
+def open_parquet(path: Path) -> Any:
+    """A Parquet file kept open to read columns from (``read_columns``)."""
     try:
-        return pq.read_table(path)
+        return pq.ParquetFile(path)
     except pa.ArrowException as exc:
         raise ValueError(str(exc)) from None
+
+
+def parquet_info(handle: Any) -> tuple[list[str], dict[str, str]]:
+    """Column names and key-value metadata of an open Parquet file."""
+    schema = handle.schema_arrow
+    meta = schema.metadata or {}
+    decoded = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in meta.items()}
+    return list(schema.names), decoded
+
+
+def read_columns(handle: Any, columns: list[str] | None) -> pa.Table:
+    """Some columns (None: all) of an open Parquet file, without its metadata."""
+    try:
+        return handle.read(columns=columns).replace_schema_metadata(None)
+    except pa.ArrowException as exc:
+        raise ValueError(str(exc)) from None
+
+
+def parquet_rows(path: Path) -> int | None:
+    """The row count in a Parquet file's footer; None when it cannot be read as Parquet."""
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (OSError, pa.ArrowException):
+        return None
 
 
 def schema_metadata(table: pa.Table) -> dict[str, str]:

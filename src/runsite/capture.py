@@ -20,7 +20,8 @@ from typing import Any
 log = logging.getLogger("runsite")
 
 
-def _user() -> str:
+def user_name() -> str:
+    """The login name of who runs this process (``unknown`` when there is none)."""
     try:
         return getpass.getuser()
     except Exception:
@@ -60,7 +61,7 @@ def entry_point() -> str | None:
 
 def environment() -> dict[str, Any]:
     env: dict[str, Any] = {
-        "user": _user(),
+        "user": user_name(),
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "command": list(sys.argv),

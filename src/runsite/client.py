@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from runsite import record, run, validate
-from runsite.entities import Experiment, ViewType
+from runsite.entities import Experiment, PagedList, ViewType, page
 from runsite.errors import InvalidInput, NotFound, RunStateError
 from runsite.registry import Registry
 from runsite.registry.manifest import ModelVersion, RegisteredModel
@@ -92,14 +92,18 @@ class MlflowClient:
     def search_experiments(
         self,
         view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int | None = None,
+        max_results: int | None = 1000,
         filter_string: str | None = None,
         order_by: Sequence[str] | None = None,
-    ) -> list[Experiment]:
+        page_token: str | None = None,
+    ) -> PagedList:
+        """Experiments, a page at a time (MLflow's ``PagedList``: ``.token`` is the next
+        page's ``page_token``, ``None`` on the last)."""
         if filter_string:
             raise InvalidInput("search_experiments(filter_string=...) is not supported")
-        exps = self._store.experiments()
-        return exps if max_results is None else exps[:max_results]
+        if view_type == ViewType.DELETED_ONLY:
+            return PagedList([], None)  # runsite experiments are never soft-deleted
+        return page(self._store.experiments(), max_results, page_token)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         return self._store.experiment(experiment_id)
@@ -133,15 +137,15 @@ class MlflowClient:
         max_results: int = 1000,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
-    ) -> list[RunRecord]:
-        """Runs of the given experiments (ids or names); an unknown id gives no runs."""
+    ) -> PagedList:
+        """Runs of the given experiments (ids or names), a page of ``max_results`` at a
+        time (``.token`` for the next, ``None`` on the last); an unknown id gives no runs."""
         ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
         known = [e for e in ids if self.get_experiment_by_name(str(e)) is not None]
-        if not known:
-            return []
-        if run_view_type == ViewType.DELETED_ONLY:
-            return []  # runsite runs are never soft-deleted
-        return self._store.search_runs(filter_string, order_by, known, max_results)
+        if not known or run_view_type == ViewType.DELETED_ONLY:  # never soft-deleted
+            return page([], max_results, page_token)
+        found = self._store.search_runs(filter_string, order_by, known, None)
+        return page(found, max_results, page_token)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         table = self._store.run(run_id).metric_history(key).to_pylist()
@@ -250,12 +254,18 @@ class MlflowClient:
     # ------------------------------------------------------------------ registry
 
     def search_registered_models(
-        self, filter_string: str | None = None, max_results: int | None = None, **_: Any
-    ) -> list[RegisteredModel]:
-        if filter_string:
-            raise InvalidInput("search_registered_models(filter_string=...) is not supported")
-        models = self._registry.list_models()
-        return models if max_results is None else models[:max_results]
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """Models matching MLflow's filter (``name = 'taxi'``, ``name LIKE 'taxi%'``,
+        ``tags.team = 'fraud'``), by name, a page at a time (``.token``)."""
+        from runsite.registry.query import search_models
+
+        found = search_models(self._registry.list_models(), filter_string, order_by)
+        return page(found, max_results, page_token)
 
     def create_registered_model(
         self, name: str, tags: Mapping[str, Any] | None = None, description: str | None = None
@@ -299,12 +309,14 @@ class MlflowClient:
     def search_model_versions(
         self,
         filter_string: str | None = None,
-        max_results: int | None = None,
+        max_results: int = 10000,
         order_by: Sequence[str] | None = None,
-        **_: Any,
-    ) -> list[MlflowModelVersion]:
-        found = self._registry.search_model_versions(filter_string, max_results, order_by)
-        return [_mlflow_version(v) for v in found]
+        page_token: str | None = None,
+    ) -> PagedList:
+        """Versions matching MLflow's filter (``name``, ``run_id``, ``version_number``,
+        ``tags.<key>``…), newest first, a page at a time (``.token``)."""
+        found = self._registry.search_model_versions(filter_string, None, order_by)
+        return page([_mlflow_version(v) for v in found], max_results, page_token)
 
     def transition_model_version_stage(
         self, name: str, version: int | str, stage: str, archive_existing_versions: bool = False

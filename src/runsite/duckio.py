@@ -24,9 +24,13 @@ class MetricFiles:
     files: list[str]
     extra: Any = None  # a pyarrow Table with run_id, key, step, timestamp, value
     columns: list[str] = field(default_factory=lambda: ["key", "step", "timestamp", "value"])
+    # Parquet files that already hold a run_id column (the consolidated metric cache)
+    parts: list[str] = field(default_factory=list)
 
 
 Source = Callable[[], Any]  # returns a pyarrow Table or MetricFiles
+# <store>/<experiment>/<run-id>/metrics.parquet: the run folder is named by its id
+_RUN_ID_OF_FILE = "regexp_extract(filename, '([^/\\\\]+)[/\\\\][^/\\\\]+$', 1)"
 
 
 def _duckdb() -> Any:
@@ -54,15 +58,14 @@ def _register(con: Any, name: str, source: Any) -> None:
         con.register(name, source)
         return
     parts = []
+    cols = ", ".join(f'"{c}"' for c in source.columns)
+    if source.parts:
+        con.register(f"_{name}_parts", con.read_parquet(source.parts))
+        parts.append(f'SELECT "run_id", {cols} FROM _{name}_parts')
     if source.files:
         files = con.read_parquet(source.files, filename=True)
         con.register(f"_{name}_files", files)
-        cols = ", ".join(f'"{c}"' for c in source.columns)
-        # <store>/<experiment>/<run-id>/metrics.parquet: the run folder is named by its id
-        parts.append(
-            "SELECT regexp_extract(filename, '([^/\\\\]+)[/\\\\][^/\\\\]+$', 1) AS run_id, "
-            f"{cols} FROM _{name}_files"
-        )
+        parts.append(f"SELECT {_RUN_ID_OF_FILE} AS run_id, {cols} FROM _{name}_files")
     if source.extra is not None:
         con.register(f"_{name}_open", source.extra)
         parts.append(f"SELECT * FROM _{name}_open")
@@ -133,3 +136,48 @@ def export_parquet(sources: Mapping[str, Source], out_dir: Path) -> dict[str, in
     except duckdb.Error as exc:
         raise _error(exc, sources) from None
     return counts
+
+
+def consolidate(
+    files: list[str], out: Path, drop_from: str | None = None, drop_ids: list[str] | None = None
+) -> int:
+    """Write one Parquet file (run_id, key, step, timestamp, value; zstd) holding the points
+    of run ``files`` (``metrics.parquet`` files, the run id taken from the folder) and, with
+    ``drop_from``, the rows of that earlier such file except runs ``drop_ids``.
+    Written through a temporary file; returns its row count."""
+    duckdb = _duckdb()
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    cols = '"key", "step", "timestamp", "value"'
+    try:
+        con = duckdb.connect(":memory:")
+        try:
+            selects = []
+            if drop_from is not None:
+                con.register("_dropped", _id_table(drop_ids or []))
+                con.register("_earlier", con.read_parquet([drop_from]))
+                selects.append(
+                    f'SELECT "run_id", {cols} FROM _earlier '
+                    'WHERE "run_id" NOT IN (SELECT "run_id" FROM _dropped)'
+                )
+            if files:
+                con.register("_files", con.read_parquet(files, filename=True))
+                selects.append(f"SELECT {_RUN_ID_OF_FILE} AS run_id, {cols} FROM _files")
+            con.sql(
+                "COPY (" + " UNION ALL ".join(selects) + f") TO {_literal(tmp)} "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+            row = con.sql(f"SELECT count(*) FROM read_parquet({_literal(tmp)})").fetchall()[0]
+        finally:
+            con.close()
+        os.replace(tmp, out)
+        return int(row[0])
+    except duckdb.Error as exc:
+        raise OSError(f"could not write {out}: {exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _id_table(ids: list[str]) -> Any:
+    from runsite import arrowio
+
+    return arrowio.columns_table({"run_id": ids}, {"run_id": "string"})

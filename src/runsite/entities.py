@@ -67,3 +67,41 @@ def run_info(run: Any) -> RunInfo:
         user_id=run.user,
         artifact_uri=run.artifacts_dir.resolve().as_uri(),
     )
+
+
+class PagedList(list):
+    """MLflow's ``PagedList``: one page of results and the ``token`` of the next page
+    (``None`` on the last page); pass it back as ``page_token=``."""
+
+    def __init__(self, items: Any, token: str | None) -> None:
+        super().__init__(items)
+        self.token = token
+
+
+def page(items: list[Any], max_results: int | None, page_token: str | None) -> PagedList:
+    """The page of ``items`` that ``page_token`` (MLflow's: base64 of ``{"offset": n}``)
+    starts, ``max_results`` long."""
+    import base64
+    import json
+
+    from runsite.errors import InvalidInput
+
+    if max_results is not None and (
+        isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1
+    ):
+        raise InvalidInput(f"max_results must be a positive integer, got {max_results!r}")
+    offset = 0
+    if page_token:
+        try:
+            offset = int(json.loads(base64.b64decode(page_token))["offset"])
+        except Exception:
+            raise InvalidInput(f"invalid page_token {page_token!r}") from None
+        if offset < 0:
+            raise InvalidInput(f"invalid page_token {page_token!r}")
+    if max_results is None:
+        return PagedList(items[offset:], None)
+    end = offset + max_results
+    token = None
+    if end < len(items):
+        token = base64.b64encode(json.dumps({"offset": end}).encode("utf-8")).decode("utf-8")
+    return PagedList(items[offset:end], token)

@@ -326,9 +326,20 @@ def log_table(data: Any, artifact_file: str) -> None:
 
 
 def log_input(
-    path: str | os.PathLike[str], name: str | None = None, context: str = "training"
+    path: str | os.PathLike[str] | Any,
+    name: str | None = None,
+    context: str | None = None,
+    tags: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return current_run().log_input(path, name, context)
+    """Record a data input of the active run: a file or folder (hashed), or an MLflow-style
+    dataset from ``runsite.data`` (``log_input(dataset, context="training", tags={...})``,
+    MLflow's call: its second positional argument is the context)."""
+    from runsite.data import as_dataset
+
+    dataset = as_dataset(path)
+    if dataset is not None:
+        return current_run().log_input(dataset, None, context or name, tags)
+    return current_run().log_input(path, name, context or "training", tags)
 
 
 def log_model(model: Any, name: str = "model", **kwargs: Any) -> Any:

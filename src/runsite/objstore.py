@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from runsite import validate
 from runsite.atomic import write_atomic
 from runsite.cache import cache_root
 from runsite.errors import InvalidInput, NotFound, RunsiteError, StoreFormatError
@@ -100,13 +101,7 @@ def check_url(url: str, what: str = "artifact store URL") -> str:
 def _parse_threshold(value: Any) -> int:
     if isinstance(value, str) and value.strip().lower() in ("all", "everything"):
         return 0
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*", str(value), re.IGNORECASE)
-    if not m:
-        raise InvalidInput(f"storage threshold {value!r}: use a size such as 10MB, 0 or 'all'")
-    unit = (m.group(2) or "B").upper()
-    return int(float(m.group(1)) * {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}[unit])
+    return validate.size_in_bytes(value, "storage threshold", "10MB, 0 or 'all'")
 
 
 def load_config(store_root: Path) -> StorageConfig | None:

@@ -464,12 +464,28 @@ class Run:
     # ------------------------------------------------------------------ data inputs
 
     def log_input(
-        self, path: str | os.PathLike[str], name: str | None = None, context: str = "training"
+        self,
+        path: str | os.PathLike[str] | Any,
+        name: str | None = None,
+        context: str | None = "training",
+        tags: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Record a data input: content hash (sha256) of a file or folder, its size and,
-        for CSV/Parquet files, schema and row count. Unchanged files are not re-hashed."""
+        for CSV/Parquet files, schema and row count. Unchanged files are not re-hashed.
+        ``path`` may also be a ``runsite.data`` dataset (MLflow's digest, source, schema,
+        profile; ``tags`` as in MLflow)."""
+        as_input = getattr(path, "_runsite_input", None)
+        if callable(as_input):  # a runsite.data dataset describes itself
+            if context is not None:
+                validate.check_key(context, "input context")
+            info = as_input(name, context, tags)
+            record_input(self, info)
+            return dict(info)
+        if tags:
+            raise InvalidInput("log_input(tags=...) is for runsite.data datasets, not paths")
         from runsite.inputs import describe_input
 
+        context = context or "training"
         validate.check_key(context, "input context")
         info = describe_input(Path(path), name, context)
         with self._lock:
@@ -629,7 +645,8 @@ def check_open(run: Run) -> None:
 def record_input(run: Run, info: Mapping[str, Any]) -> None:
     """Record an input ``run`` did not read from a path (autolog's in-memory training
     data, described by ``autologging.common.describe_data``)."""
-    validate.check_key(str(info.get("context")), "input context")
+    if info.get("context") is not None:
+        validate.check_key(str(info["context"]), "input context")
     with run._lock:
         run._check_open()
         run._event("input", **info)

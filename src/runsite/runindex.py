@@ -25,7 +25,7 @@ from runsite import attributes, record, search
 
 log = logging.getLogger("runsite")
 
-FILE_NAME = "runs-v4.parquet"  # v4: the columnar index (v3 was runs-v3.json)
+FILE_NAME = "runs-v4.parquet"  # v4: the columnar index (v3 was runs-v3.json); + .sqlite
 _FORMAT = "runsite-run-index-1"
 _OPEN_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.METRICS_PARQUET)
 # An ended run is immutable and its summary comes from run.json and the end event.
@@ -127,11 +127,22 @@ def filter_columns(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], set[str]
     return cols, bad
 
 
+_BASE = ["key", "stamp", "ended", "has_warnings"]
+
+
+class IndexFileError(OSError):
+    """The index file could not be read after it was opened (the rows it gave are gone:
+    answer this question without the index)."""
+
+
 class RunIndex:
-    """The index of one store, in memory and in its cache file ``path``."""
+    """The index of one store, in memory and in its cache files: ``path`` (Parquet: the
+    stamps and filter columns, read column by column as needed) and ``path`` with the
+    suffix ``.sqlite`` (the summaries, read one run at a time)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.db_path = path.with_suffix(".sqlite")
         self.keys: list[str] = []
         self.stamps: list[str] = []
         self.ended: list[bool] = []
@@ -140,12 +151,16 @@ class RunIndex:
         self.checked: dict[str, tuple[int, int] | None] = {}
         self.bad: set[str] = set()
         self.dirty = False
-        self._table: Any = None  # rows 0 … len(keys) - len(_pending) - 1
+        self._file: Any = None  # the open Parquet file rows 0 … n_file - 1 come from
+        self._names: set[str] = set()  # its columns
+        self._columns: dict[str, Any] = {}  # columns read from it so far
+        self._table: Any = None  # every column of rows 0 … len(keys) - len(_pending) - 1
         self._pending: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-        self._summaries: Any = None
+        self._unsaved: dict[str, tuple[str, str]] = {}  # key -> (stamp, summary JSON)
+        self._db: Any = None
         self._loaded = False
 
-    # ------------------------------------------------------------------ the file
+    # ------------------------------------------------------------------ the files
 
     def load(self) -> None:
         if self._loaded:
@@ -154,22 +169,42 @@ class RunIndex:
         from runsite import arrowio
 
         try:
-            table = arrowio.read_parquet_table(self.path)
-            meta = arrowio.schema_metadata(table)
-            if meta.get("format") != _FORMAT:
+            handle = arrowio.open_parquet(self.path)
+            names, meta = arrowio.parquet_info(handle)
+            if meta.get("format") != _FORMAT or not set(_BASE) <= set(names):
                 raise ValueError("not a run index of this version")
-            keys = arrowio.array_list(table.column("key"))
-            stamps = arrowio.array_list(table.column("stamp"))
-            ended = arrowio.array_list(table.column("ended"))
+            base = arrowio.read_columns(handle, _BASE)
+            keys = arrowio.array_list(base.column("key"))
+            stamps = arrowio.array_list(base.column("stamp"))
+            ended = arrowio.array_list(base.column("ended"))
             bad = set(json.loads(meta.get("bad", "[]")))
         except (OSError, ValueError, KeyError) as exc:
             if not isinstance(exc, FileNotFoundError):
                 log.debug("runsite: the run index %s is not used: %s", self.path, exc)
             return
-        table = arrowio.with_schema_metadata(table, None)
-        self._table, self.keys, self.stamps, self.ended, self.bad = table, keys, stamps, ended, bad
-        self._summaries = table.column("summary")
+        self._file, self._names = handle, set(names)
+        self._columns = {name: base.column(name) for name in _BASE}
+        self.keys, self.stamps, self.ended, self.bad = keys, stamps, ended, bad
         self.pos = {k: i for i, k in enumerate(keys)}
+
+    def _database(self) -> Any:
+        """The summaries database (None when it cannot be opened: then summaries come
+        from the runs' files)."""
+        if self._db is None:
+            import sqlite3
+
+            try:
+                self.db_path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.db_path, timeout=10)
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS summaries "
+                    "(key TEXT PRIMARY KEY, stamp TEXT NOT NULL, summary TEXT NOT NULL)"
+                )
+                self._db = db
+            except (OSError, sqlite3.Error) as exc:
+                log.debug("runsite: the run summaries %s are not used: %s", self.db_path, exc)
+                self._db = False
+        return self._db or None
 
     def save(self, live: set[str] | None = None) -> None:
         """Write the index when it changed: one row per run, the latest read; with
@@ -177,11 +212,28 @@ class RunIndex:
         gone are dropped too."""
         if not self.dirty and (live is None or len(live) == len(self.pos)):
             return
+        import sqlite3
+
         from runsite import arrowio
 
+        self.dirty = False
+        gone = [] if live is None else [k for k in self.pos if k not in live]
+        try:
+            db = self._database()
+            if db is not None:
+                with db:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)",
+                        [(k, st, text) for k, (st, text) in self._unsaved.items()],
+                    )
+                    db.executemany("DELETE FROM summaries WHERE key = ?", [(k,) for k in gone])
+                self._unsaved.clear()
+        except sqlite3.Error as exc:
+            log.debug("runsite: could not write the run summaries %s: %s", self.db_path, exc)
         try:
             table = self.table()
-            keep = sorted(p for k, p in self.pos.items() if live is None or k in live)
+            drop = set(gone)
+            keep = sorted(p for k, p in self.pos.items() if k not in drop)
             if len(keep) != len(self.keys):
                 table = table.take(arrowio.positions(keep))
             table = arrowio.with_schema_metadata(
@@ -191,7 +243,9 @@ class RunIndex:
             arrowio.write_parquet_fast(table, self.path)
         except OSError as exc:
             log.debug("runsite: could not write the run index %s: %s", self.path, exc)
-        self.dirty = False
+        for key in gone:  # (their rows stay in memory, unreachable)
+            del self.pos[key]
+            self.checked.pop(key, None)
 
     # ------------------------------------------------------------------ entries
 
@@ -209,12 +263,40 @@ class RunIndex:
             self.checked[key] = quick_stamp(run_dir)
         return p
 
-    def summary(self, p: int) -> dict[str, Any]:
+    def summary(self, p: int) -> dict[str, Any] | None:
+        """The summary of row ``p``; None when the summaries on disk do not hold it as
+        it was indexed (then read the run's files)."""
         n_table = len(self.keys) - len(self._pending)
         if p >= n_table:
             return self._pending[p - n_table][0]["summary"]
-        value: dict[str, Any] = json.loads(self._summaries[p].as_py())
-        return value
+        key = self.keys[p]
+        unsaved = self._unsaved.get(key)
+        text = None
+        if unsaved is not None and unsaved[0] == self.stamps[p]:
+            text = unsaved[1]
+        else:
+            import sqlite3
+
+            db = self._database()
+            try:
+                found = (
+                    db.execute(
+                        "SELECT stamp, summary FROM summaries WHERE key = ?", (key,)
+                    ).fetchone()
+                    if db is not None
+                    else None
+                )
+            except sqlite3.Error:
+                found = None
+            if found is not None and found[0] == self.stamps[p]:
+                text = found[1]
+        if text is None:
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
 
     def add(self, key: str, run_dir: str, summary: dict[str, Any], row: dict[str, Any]) -> int:
         """Record a summary just read from the run's files (``row``: its search row)."""
@@ -228,6 +310,7 @@ class RunIndex:
             "has_warnings": bool(summary.get("warnings")),
         }
         self._pending.append((entry, row if ended else None))
+        self._unsaved[key] = (stamp_now, json.dumps(summary, separators=(",", ":")))
         self.keys.append(key)
         self.stamps.append(stamp_now)
         self.ended.append(ended)
@@ -238,26 +321,51 @@ class RunIndex:
         self.dirty = True
         return self.pos[key]
 
-    def table(self) -> Any:
-        """Every row as an Arrow table (rows added since the last call appended)."""
-        if not self._pending:
-            if self._table is None:
+    def _column(self, name: str) -> Any:
+        """Column ``name`` of the rows in the table (None: no such column)."""
+        if not self._pending and self._table is None and self._file is not None:
+            if name not in self._names:
+                return None
+            if name not in self._columns:
                 from runsite import arrowio
 
-                self._table = arrowio.table_of(self._base_columns([]))
-                self._summaries = self._table.column("summary")
-            return self._table
+                try:
+                    read = arrowio.read_columns(self._file, [name])
+                except (OSError, ValueError):
+                    # (the file went bad under us: give up the columns, keep correctness)
+                    self.bad.add(name)
+                    return None
+                self._columns[name] = read.column(name)
+            return self._columns[name]
+        table = self.table()
+        return table.column(name) if name in table.column_names else None
+
+    def table(self) -> Any:
+        """Every row as an Arrow table (rows added since the last call appended)."""
         from runsite import arrowio
 
+        if self._table is None:
+            if self._file is not None:
+                try:
+                    self._table = arrowio.read_columns(self._file, None)
+                except (OSError, ValueError) as exc:
+                    self._file, self._columns = None, {}
+                    self._forget_file_rows()
+                    raise IndexFileError(f"the run index {self.path} is not used: {exc}") from None
+            self._file, self._columns = None, {}
+        if self._table is None:
+            self._table = arrowio.table_of(self._base_columns([]))
+        if not self._pending:
+            return self._table
         entries = [e for e, _ in self._pending]
         cols = self._base_columns(entries)
         ended_rows = [(i, r) for i, (_, r) in enumerate(self._pending) if r is not None]
         built, bad = filter_columns([r for _, r in ended_rows])
-        n_cols = 0 if self._table is None else self._table.num_columns
+        n_cols = self._table.num_columns
         for name, (type_name, values) in built.items():
             if name in self.bad:
                 continue
-            new_column = self._table is None or name not in self._table.column_names
+            new_column = name not in self._table.column_names
             if new_column and n_cols + len(cols) > MAX_COLUMNS:
                 bad.add(name)
                 continue
@@ -269,13 +377,18 @@ class RunIndex:
             except ValueError:
                 bad.add(name)
         self.bad |= bad
-        new = arrowio.table_of(cols)
-        tables = [new] if self._table is None else [self._table, new]
-        table = arrowio.concat_promoting(tables)
+        table = arrowio.concat_promoting([self._table, arrowio.table_of(cols)])
         self._table = table.drop_columns([c for c in table.column_names if c in self.bad])
-        self._summaries = self._table.column("summary")
         self._pending = []
         return self._table
+
+    def _forget_file_rows(self) -> None:
+        """Drop the rows read from an index file that can no longer be read."""
+        n_file = len(self.keys) - len(self._pending)
+        del self.keys[:n_file], self.stamps[:n_file], self.ended[:n_file]
+        self.pos = {k: i for i, k in enumerate(self.keys)}
+        self.checked.clear()
+        self.dirty = True
 
     @staticmethod
     def _base_columns(entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -286,25 +399,27 @@ class RunIndex:
             "stamp": arrowio.column_array([e["stamp"] for e in entries], "string"),
             "ended": arrowio.column_array([e["ended"] for e in entries], "bool"),
             "has_warnings": arrowio.column_array([e["has_warnings"] for e in entries], "bool"),
-            "summary": arrowio.column_array(
-                [json.dumps(e["summary"], separators=(",", ":")) for e in entries], "string"
-            ),
         }
+
+    def values(self, name: str, positions: list[int]) -> list[Any]:
+        """Column ``name`` at rows ``positions``, as Python values (None: no such column)."""
+        from runsite import arrowio
+
+        column = self._column(name)
+        if column is None:
+            return [None] * len(positions)
+        return arrowio.array_list(arrowio.take(column, arrowio.positions(positions)))
 
     def has_warnings(self, positions: list[int]) -> list[int]:
         """Those of ``positions`` whose run has warnings."""
-        from runsite import arrowio
-
-        flags = arrowio.array_list(self.table().column("has_warnings"))
-        return [p for p in positions if flags[p]]
+        flags = self.values("has_warnings", positions)
+        return [p for p, flag in zip(positions, flags, strict=True) if flag]
 
     def select(self, query: str, positions: list[int]) -> list[int] | None:
         """Which of the rows ``positions`` (ended runs) ``query`` keeps, evaluated over
         the columns; None when the filter needs the row evaluator."""
         from runsite import arrowio
 
-        table = self.table()
-        names = set(table.column_names)
         at = arrowio.positions(positions)
         n = len(positions)
 
@@ -312,10 +427,13 @@ class RunIndex:
             name = column_name(ident, as_number)
             if name is None or name in self.bad:
                 return None
-            if name not in names:  # no run has it: missing everywhere
+            values = self._column(name)
+            if name in self.bad:  # (it could not be read)
+                return None
+            if values is None:  # no run has it: missing everywhere
                 numeric = ident.numeric or as_number
                 return arrowio.null_array(n, "float64" if numeric else "string")
-            return arrowio.take(table.column(name), at)
+            return arrowio.take(values, at)
 
         found = search.evaluate_columns(query, column, n)
         return None if found is None else [positions[i] for i in found]

@@ -19,16 +19,22 @@ epoch, as in the store (``epoch_ms(start_time)`` gives a timestamp). Needs
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from runsite import arrowio, duckio, record, validate
+from runsite.cache import JsonCache, store_cache_dir
 from runsite.errors import InvalidInput
 from runsite.store import RunRecord, Store
 
-__all__ = ["VIEWS", "export_parquet", "query", "sources"]
+__all__ = ["VIEWS", "MetricCache", "export_parquet", "query", "sources"]
+
+log = logging.getLogger("runsite")
 
 # name -> (what one row is, column -> type). docs/storage.md documents each (a test checks).
 VIEWS: dict[str, tuple[str, dict[str, str]]] = {
@@ -220,16 +226,39 @@ class _Tables:
         return _build("latest_metrics", rows)
 
     def metrics(self) -> duckio.MetricFiles:
-        files: list[str] = []
+        """Closed runs' ``metrics.parquet`` files (through the consolidated cache, see
+        ``MetricCache``) and the points of every other run, read into memory."""
+        wanted: dict[str, tuple[str, str, str]] = {}  # key -> (run_id, stamp, file)
         open_points = []
-        for r in self.runs_():
+
+        def points(rec: RunRecord | None) -> None:
+            if rec is not None:
+                open_points.append(arrowio.with_run_id(rec.metrics_table(), rec.run_id))
+
+        scan = self.store.scan()
+        run_ids = scan.index.values("a:run_id", scan.positions)
+        for folder, key, run_id in zip(scan.folders, scan.keys, run_ids, strict=True):
+            parquet = os.path.join(folder, record.METRICS_PARQUET)
+            try:
+                st = os.stat(parquet)
+            except FileNotFoundError:
+                if os.path.isfile(os.path.join(folder, record.METRICS_JSONL)):
+                    points(self.store.record_at(folder))
+                continue
+            if run_id == key[key.rfind("/") + 1 :] and stat.S_ISREG(st.st_mode):
+                wanted[key] = (run_id, f"{st.st_size}:{st.st_mtime_ns}", parquet)
+            else:
+                points(self.store.record_at(folder))
+        for _, r in scan.others:
             parquet = os.path.join(r.path, record.METRICS_PARQUET)
             if r.run_id == r.path.name and os.path.isfile(parquet):
-                files.append(parquet)
+                wanted[Store.folder_key(str(r.path))] = (r.run_id, "open", parquet)
             elif r.metrics or os.path.isfile(os.path.join(r.path, record.METRICS_JSONL)):
-                open_points.append(arrowio.with_run_id(r.metrics_table(), r.run_id))
+                points(r)
+        scan.save()
+        parts, files = MetricCache(self.store).files(wanted)
         empty = arrowio.with_run_id(arrowio.empty_metrics(), "")
-        return duckio.MetricFiles(files, arrowio.concat(open_points, empty))
+        return duckio.MetricFiles(files, arrowio.concat(open_points, empty), parts=parts)
 
     def inputs(self) -> Any:
         rows = [
@@ -286,6 +315,132 @@ class _Tables:
                         )
                     )
         return _build("model_versions", rows)
+
+
+class MetricCache:
+    """The metric history of closed runs consolidated into a few Parquet files in the
+    store's cache folder (``metrics-v1/``: ``part-*.parquet`` with a run_id column, and
+    ``manifest.json``: run → run id, stamp of its ``metrics.parquet``, part), so DuckDB
+    scans one dataset instead of a file per run. Brought up to date before each use: a
+    part that holds a run that changed or is gone is rewritten without it, and runs not
+    in a part yet go into a new one. What cannot be written (a read-only cache) is read
+    from the runs' own files, so the answer never depends on the cache."""
+
+    DIR = "metrics-v1"
+    PART_RUNS = 5000  # runs per new part: a later rewrite of one part stays small
+    KEEP_ORPHANS_S = 600  # parts no manifest names yet may be another process's, mid-write
+
+    def __init__(self, store: Store) -> None:
+        self.dir = store_cache_dir(store.root) / self.DIR
+        self.manifest = JsonCache(self.dir / "manifest.json", "metric cache")
+
+    def files(self, wanted: dict[str, tuple[str, str, str]]) -> tuple[list[str], list[str]]:
+        """(parts, loose files) that together hold exactly the points of ``wanted``
+        (key → (run id, stamp, metrics.parquet)); stamp "open" is never consolidated."""
+        runs = self._runs()
+        sizes = self._sizes()
+        exists: dict[str, bool] = {}
+
+        def part_ok(part: str) -> bool:
+            # (the footer's row count as written: a part replaced or cut is not used)
+            if part not in exists:
+                rows = arrowio.parquet_rows(self.dir / part) if part in sizes else None
+                exists[part] = rows is not None and rows == sizes[part]
+            return exists[part]
+
+        def valid(key: str, entry: list[Any]) -> bool:
+            w = wanted.get(key)
+            return w is not None and [w[0], w[1]] == entry[:2] and part_ok(entry[2])
+
+        try:
+            self._update(runs, sizes, wanted, valid)
+        except OSError as exc:
+            log.debug("runsite: the metric cache %s is not updated: %s", self.dir, exc)
+        exists.clear()
+        bad_parts = {e[2] for k, e in runs.items() if not valid(k, e)}
+        parts = sorted({e[2] for e in runs.values()} - bad_parts)
+        covered = {k for k, e in runs.items() if e[2] not in bad_parts}
+        loose = [w[2] for k, w in wanted.items() if k not in covered]
+        return [str(self.dir / p) for p in parts], loose
+
+    def _runs(self) -> dict[str, list[Any]]:
+        data = self.manifest.data
+        runs, sizes = data.get("runs"), data.get("parts")
+        if (
+            not isinstance(runs, dict)
+            or not isinstance(sizes, dict)
+            or not all(
+                isinstance(e, list) and len(e) == 3 and all(isinstance(x, str) for x in e)
+                for e in runs.values()
+            )
+            or not all(isinstance(n, int) for n in sizes.values())
+        ):
+            runs, sizes = {}, {}
+        data.clear()
+        data["runs"], data["parts"] = runs, sizes
+        return runs
+
+    def _sizes(self) -> dict[str, int]:
+        sizes: dict[str, int] = self.manifest.data["parts"]
+        return sizes
+
+    def _update(
+        self,
+        runs: dict[str, list[Any]],
+        sizes: dict[str, int],
+        wanted: dict[str, tuple[str, str, str]],
+        valid: Callable[[str, list[Any]], bool],
+    ) -> None:
+        stale = [k for k, e in runs.items() if not valid(k, e)]
+        new = [k for k, w in wanted.items() if w[1] != "open" and (k not in runs or k in stale)]
+        if not stale and not new:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        by_part: dict[str, list[str]] = {}
+        for k in stale:
+            by_part.setdefault(runs[k][2], []).append(k)
+        for part, keys in by_part.items():
+            drop = set(keys)
+            remaining = [k for k, e in runs.items() if e[2] == part and k not in drop]
+            if remaining and os.path.isfile(self.dir / part):
+                name = self._part_name()
+                drop_ids = [runs[k][0] for k in keys]
+                sizes[name] = duckio.consolidate(
+                    [], self.dir / name, str(self.dir / part), drop_ids
+                )
+                for k in remaining:
+                    runs[k][2] = name
+            else:
+                new += [k for k in remaining if k in wanted and wanted[k][1] != "open"]
+            for k in keys:
+                del runs[k]
+            self.manifest.dirty = True
+        new = list(dict.fromkeys(new))
+        for i in range(0, len(new), self.PART_RUNS):
+            chunk = new[i : i + self.PART_RUNS]
+            name = self._part_name()
+            sizes[name] = duckio.consolidate([wanted[k][2] for k in chunk], self.dir / name)
+            for k in chunk:
+                runs[k] = [wanted[k][0], wanted[k][1], name]
+            self.manifest.dirty = True
+        used = {e[2] for e in runs.values()}
+        for name in list(sizes):
+            if name not in used:
+                del sizes[name]
+        self.manifest.save()
+        self._remove_orphans(used)
+
+    def _part_name(self) -> str:
+        return f"part-{time.time_ns():x}-{os.getpid()}.parquet"
+
+    def _remove_orphans(self, used: set[str]) -> None:
+        now = time.time()
+        for path in self.dir.glob("part-*.parquet"):
+            try:
+                if path.name not in used and now - path.stat().st_mtime > self.KEEP_ORPHANS_S:
+                    path.unlink()
+            except OSError:
+                pass
 
 
 def _store(store: str | os.PathLike[str] | Store | None) -> Store:

@@ -13,7 +13,9 @@ import gc
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +24,7 @@ from runsite import attributes, location, record, validate
 from runsite.cache import store_cache_dir
 from runsite.entities import Experiment, RunData, RunInfo, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
-from runsite.runindex import FILE_NAME, RunIndex, quick_stamp
+from runsite.runindex import FILE_NAME, IndexFileError, RunIndex, quick_stamp
 
 if TYPE_CHECKING:
     from runsite.arrowio import Table
@@ -38,6 +40,9 @@ _MEMO_MAX = 500_000
 # The run index of each cache file this process has used (runsite.runindex): rows are
 # validated by the stamps of the run's files before each use.
 _INDEXES: dict[str, RunIndex] = {}
+# The run folders of a store this process listed (Store._listing): (store, experiment
+# folders) -> (modification times, [(folder, key)], warnings of the listing).
+_LISTINGS: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, ...], list[Any], list[str]]] = {}
 
 
 _OPEN_STAMPED = (record.RUN_JSON, record.EVENTS, record.METRICS_JSONL, record.METRICS_PARQUET)
@@ -272,6 +277,25 @@ class RunRecord:
         }
 
 
+@dataclass
+class Scan:
+    """The runs of a store as ``Store.scan`` found them: ended runs as rows of the run
+    index (``positions``, with their ``folders`` and listing ``order``), every other run
+    (still open, or not indexable) as a record in ``others``."""
+
+    index: RunIndex
+    positions: list[int] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # Store.folder_key of each folder
+    order: list[int] = field(default_factory=list)
+    others: list[tuple[int, RunRecord]] = field(default_factory=list)
+    live: set[str] | None = None  # every run's key, after a scan of the whole store
+
+    def save(self) -> None:
+        """Write the index if the scan changed it."""
+        self.index.save(self.live)
+
+
 class Store:
     """A store on disk: ``Store("runs").runs("nyc-taxi")``.
 
@@ -310,9 +334,17 @@ class Store:
             self._index.save(live)
 
     @staticmethod
-    def _key(run_dir: str) -> str:
+    def folder_key(run_dir: str) -> str:
+        """``<experiment folder>/<run folder>``: how the caches name a run."""
         exp, _, name = run_dir.rpartition(os.sep)
         return exp[exp.rfind(os.sep) + 1 :] + "/" + name
+
+    _key = folder_key
+
+    def record_at(self, run_dir: str) -> RunRecord | None:
+        """The run in folder ``run_dir`` (one ``Store.scan`` listed), or None when it is
+        not a readable run (the reason is in ``warnings``)."""
+        return self._record(run_dir)
 
     def _record(self, run_dir: str) -> RunRecord | None:
         """The run in folder ``run_dir`` (a string path: this runs 100,000 times a search).
@@ -337,8 +369,9 @@ class Store:
             return None
         index = self._run_index()
         p = index.fresh(key, run_dir)
-        if p is not None:
-            rec = RunRecord(Path(run_dir), index.summary(p))
+        cached = index.summary(p) if p is not None else None
+        if cached is not None:
+            rec = RunRecord(Path(run_dir), cached)
         else:
             try:
                 summary = read_summary(Path(run_dir))
@@ -433,6 +466,38 @@ class Store:
                 self._warn(f"{path}: a symlink that leads outside its experiment; skipped")
                 continue
             out.append(path)
+        return out
+
+    def _listing(self, dirs: list[Path]) -> list[tuple[str, str]]:
+        """(folder, key) of every folder of the experiment folders ``dirs`` that may hold
+        a run, in order. Kept in this process while the modification times of the store
+        folder and of every experiment folder hold (adding, removing or renaming a run
+        folder changes its experiment folder's), and only for folders last changed more
+        than 2 s before they were listed: a change within the file system's timestamp
+        granularity of a listing could otherwise go unseen (git's "racy" rule)."""
+        every = self._experiment_dirs()
+        try:
+            stamps: tuple[int, ...] | None = tuple(
+                os.stat(d).st_mtime_ns for d in [self.root, *every]
+            )
+        except OSError:
+            stamps = None
+        cache_key = (os.path.abspath(self.root), tuple(map(str, dirs)))
+        hit = _LISTINGS.get(cache_key)
+        if stamps is not None and hit is not None and hit[0] == stamps:
+            for w in hit[2]:
+                self._warn(w)
+            return hit[1]
+        saved, self.warnings = self.warnings, []
+        try:
+            out = [(d, self.folder_key(d)) for exp in dirs for d in self._run_dirs(exp)]
+        finally:
+            listed, self.warnings = self.warnings, saved
+        for w in listed:
+            self._warn(w)
+        now = time.time_ns()
+        if stamps is not None and all(now - m > 2_000_000_000 for m in stamps):
+            _LISTINGS[cache_key] = (stamps, out, listed)
         return out
 
     def _not_a_run(self, path: str) -> None:
@@ -535,13 +600,12 @@ class Store:
         gc_was_enabled = gc.isenabled()
         gc.disable()  # tens of thousands of small dicts and no cycles: the GC only costs time
         try:
-            for exp_dir in dirs:
-                for run_dir in self._run_dirs(exp_dir):
-                    rec = self._record(run_dir)
-                    if rec is not None:
-                        out.append(rec)
-                        if live is not None:
-                            live.add(self._key(run_dir))
+            for run_dir, key in self._listing(dirs):
+                rec = self._record(run_dir)
+                if rec is not None:
+                    out.append(rec)
+                    if live is not None:
+                        live.add(key)
             self._save_cache(live)
         finally:
             if gc_was_enabled:
@@ -610,6 +674,48 @@ class Store:
         out = search.search(found, "", order_by=order_by, max_results=max_results)
         return [row["record"] for row in out]
 
+    def scan(self, experiment: str | Sequence[str] | None = None) -> Scan:
+        """Every run of the store (or of some experiments), checked against the run index
+        without building a record for an ended run the index holds (what a filter over
+        100,000 runs starts from); a run the index does not hold yet is read and added."""
+        if experiment is None:
+            dirs = self._experiment_dirs()
+        elif isinstance(experiment, str):
+            dirs = [self._experiment_dir(experiment)]
+        else:
+            dirs = [self._experiment_dir(e) for e in experiment]
+        index = self._run_index()
+        scan = Scan(index)
+        live: set[str] | None = set() if experiment is None else None
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            order = 0
+            for run_dir, key in self._listing(dirs):
+                order += 1
+                p = index.fresh(key, run_dir)
+                if p is None or not index.ended[p]:
+                    rec = self._record(run_dir)  # reads it (and indexes it) if needed
+                    if rec is None:
+                        continue
+                    p = index.fresh(key, run_dir) if rec._recorded_status else None
+                    if p is None or not index.ended[p]:
+                        scan.others.append((order, rec))
+                        if live is not None:
+                            live.add(key)
+                        continue
+                if live is not None:
+                    live.add(key)
+                scan.positions.append(p)
+                scan.folders.append(run_dir)
+                scan.keys.append(key)
+                scan.order.append(order)
+            scan.live = live
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        return scan
+
     def _search_columns(
         self, query: str, experiment: Sequence[str] | None
     ) -> list[dict[str, Any]] | None:
@@ -618,58 +724,28 @@ class Store:
         when the filter needs the row evaluator."""
         from runsite import search
 
-        if experiment is None:
-            dirs = self._experiment_dirs()
-        elif isinstance(experiment, str):
-            dirs = [self._experiment_dir(experiment)]
-        else:
-            dirs = [self._experiment_dir(e) for e in experiment]
-        index = self._run_index()
-        live: set[str] | None = set() if experiment is None else None
-        positions: list[int] = []
-        where: dict[int, tuple[int, str]] = {}  # index row -> (listing order, folder)
-        others: list[tuple[int, RunRecord]] = []
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
+        scan = self.scan(experiment)
+        index = scan.index
         try:
-            order = 0
-            for exp_dir in dirs:
-                for run_dir in self._run_dirs(exp_dir):
-                    order += 1
-                    key = self._key(run_dir)
-                    p = index.fresh(key, run_dir)
-                    if p is None or not index.ended[p]:
-                        rec = self._record(run_dir)  # reads it (and indexes it) if needed
-                        if rec is None:
-                            continue
-                        p = index.fresh(key, run_dir) if rec._recorded_status else None
-                        if p is None or not index.ended[p]:
-                            others.append((order, rec))
-                            if live is not None:
-                                live.add(key)
-                            continue
-                    if live is not None:
-                        live.add(key)
-                    positions.append(p)
-                    where[p] = (order, run_dir)
-            kept = index.select(query, positions)
-            if kept is None:
-                return None
-            found: list[tuple[int, RunRecord]] = []
-            for p in kept:
-                rec = self._record(where[p][1])
-                if rec is not None:
-                    found.append((where[p][0], rec))
-            kept_set = set(kept)
-            for p in index.has_warnings(positions):
-                if p not in kept_set:
-                    self._record(where[p][1])  # (its warnings, as a full read reports them)
-            match = search.compile_filter(query)
-            found += [(o, r) for o, r in others if match(r.to_row())]
-            self._save_cache(live)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
+            kept = index.select(query, scan.positions)
+        except IndexFileError as exc:  # (damaged under this process: it only costs time)
+            log.debug("runsite: %s", exc)
+            return None
+        if kept is None:
+            return None
+        at = {p: i for i, p in enumerate(scan.positions)}
+        found: list[tuple[int, RunRecord]] = []
+        for p in kept:
+            rec = self._record(scan.folders[at[p]])
+            if rec is not None:
+                found.append((scan.order[at[p]], rec))
+        kept_set = set(kept)
+        for p in index.has_warnings(scan.positions):
+            if p not in kept_set:
+                self._record(scan.folders[at[p]])  # (its warnings, as a full read reports)
+        match = search.compile_filter(query)
+        found += [(o, r) for o, r in scan.others if match(r.to_row())]
+        self._save_cache(scan.live)
         found.sort(key=lambda item: item[0])
         records = [r for _, r in found]
         records.sort(key=lambda r: (r.start_time, r.run_id), reverse=True)

@@ -114,6 +114,20 @@ def metric_step(key: str, step: Any) -> int:
         ) from None
 
 
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*", re.IGNORECASE)
+_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+
+
+def size_in_bytes(value: Any, what: str, examples: str = "10MB or 500KB") -> int:
+    """``10MB``, ``512 KB``, ``1.5GB`` or a number of bytes (``site.yaml``, ``storage.yaml``)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    m = _SIZE.fullmatch(str(value))
+    if not m:
+        raise InvalidInput(f"{what} {value!r}: use a size such as {examples}")
+    return int(float(m.group(1)) * _UNITS[(m.group(2) or "B").upper()])
+
+
 def check_name(name: object, what: str) -> str:
     """A display name (experiment, run, model): any printable text, bounded length."""
     if not isinstance(name, str):

@@ -38,6 +38,7 @@ __all__ = [
     "register_model",
     "resolve_model_uri",
     "search_model_versions",
+    "search_registered_models",
     "set_model_alias",
     "set_model_stage",
 ]
@@ -104,6 +105,20 @@ def search_model_versions(
 ) -> list[ModelVersion]:
     """Versions matching MLflow's model-version filter, e.g. ``"name = 'taxi'"``."""
     return Registry().search_model_versions(filter_string, max_results, order_by)
+
+
+def search_registered_models(
+    filter_string: str | None = None,
+    max_results: int | None = None,
+    order_by: Sequence[str] | None = None,
+) -> list[RegisteredModel]:
+    """Models matching MLflow's registered-model filter, e.g. ``"name LIKE 'taxi%'"``."""
+    from runsite.entities import page
+    from runsite.registry.query import search_models
+
+    return list(
+        page(search_models(Registry().list_models(), filter_string, order_by), max_results, None)
+    )
 
 
 def resolve_model_uri(uri: str, store: str | os.PathLike[str] | None = None) -> Path:

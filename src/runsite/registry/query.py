@@ -15,7 +15,7 @@ from typing import Any
 
 from runsite import search
 from runsite.errors import InvalidInput, QueryError
-from runsite.registry.manifest import ModelVersion
+from runsite.registry.manifest import ModelVersion, RegisteredModel
 
 _STRING_KEYS = ("name", "run_id", "source_path")
 _LIST_KEYS = ("name", "run_id")
@@ -40,16 +40,20 @@ def _like(pattern: str, fold: bool) -> Callable[[str], bool]:
     return lambda text: compiled.fullmatch(text) is not None
 
 
-def _clause(toks: list[Any], i: int, q: str) -> tuple[Test, int]:
+_VERSION_KEYS = (*_STRING_KEYS, "version_number")
+
+
+def _clause(
+    toks: list[Any], i: int, q: str, keys: Sequence[str] = _VERSION_KEYS
+) -> tuple[Test, int]:
     tok = toks[i]
     if tok.kind == "ident" and tok.value.kind == "tag":
         tag_key, key = tok.value.key, None
-    elif tok.kind == "word" and tok.text.lower() in (*_STRING_KEYS, "version_number"):
+    elif tok.kind == "word" and tok.text.lower() in keys:
         tag_key, key = None, tok.text.lower()
     else:
         raise QueryError(
-            "expected name, run_id, source_path, version_number or tags.<key>, got "
-            f"{tok.text or 'the end'!r}",
+            f"expected {', '.join(keys)} or tags.<key>, got {tok.text or 'the end'!r}",
             q,
             tok.pos,
         )
@@ -123,8 +127,9 @@ def _clause(toks: list[Any], i: int, q: str) -> tuple[Test, int]:
     return (lambda mv: check(_value(mv, attr))), i
 
 
-def compile_filter(filter_string: str | None) -> Test:
-    """A test for one ``ModelVersion``; raises ``QueryError`` naming the bad token."""
+def compile_filter(filter_string: str | None, keys: Sequence[str] = _VERSION_KEYS) -> Test:
+    """A test for one ``ModelVersion`` (or, with ``keys=("name",)``, one registered
+    model); raises ``QueryError`` naming the bad token."""
     q = filter_string or ""
     if not isinstance(q, str):
         raise InvalidInput(f"a filter must be a string, got {type(q).__name__}")
@@ -134,7 +139,7 @@ def compile_filter(filter_string: str | None) -> Test:
     tests: list[Test] = []
     i = 0
     while True:
-        test, i = _clause(toks, i, q)
+        test, i = _clause(toks, i, q, keys)
         tests.append(test)
         tok = toks[i]
         if tok.kind == "end":
@@ -184,3 +189,26 @@ def search_versions(
     for key, descending in reversed(clauses):
         kept.sort(key=lambda mv, k=key: _sort_value(mv, k), reverse=descending)  # type: ignore[misc]
     return kept if max_results is None else kept[:max_results]
+
+
+def search_models(
+    models: Iterable[RegisteredModel],
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
+) -> list[RegisteredModel]:
+    """MLflow's registered-model filter (``name`` and ``tags.<key>`` with ``=``, ``!=``,
+    ``LIKE``, ``ILIKE``, joined by ``AND``); by name unless ``order_by`` says otherwise
+    (``name`` only: the manifest keeps no model timestamps)."""
+    test = compile_filter(filter_string, ("name",))
+    kept = sorted((m for m in models if test(m)), key=lambda m: m.name)  # type: ignore[arg-type]
+    for clause in reversed(list(order_by or [])):
+        parts = clause.split()
+        key = parts[0].lower().removeprefix("attributes.") if parts else ""
+        if (
+            key != "name"
+            or len(parts) > 2
+            or (len(parts) == 2 and parts[1].upper() not in ("ASC", "DESC"))
+        ):
+            raise InvalidInput(f"order_by clause {clause!r}: write 'name ASC' or 'name DESC'")
+        kept.sort(key=lambda m: m.name, reverse=len(parts) == 2 and parts[1].upper() == "DESC")
+    return kept

@@ -206,7 +206,7 @@ def _add_chunks(
     size = data_files.CHUNK_ROWS
     if len(rows) <= size:
         return  # one chunk: inside the manifest (Renderer.experiment_outputs)
-    columns = data_files.table_columns(view.runs)
+    columns = renderer.table_columns(view)
     for chunk, first in enumerate(range(0, len(rows), size)):
         part = rows[first : first + size]
         key = hashlib.sha256(

@@ -8,11 +8,11 @@ are never copied. See docs/site.md.
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runsite import validate
 from runsite.errors import InvalidInput
 
 FILENAME = "site.yaml"
@@ -21,17 +21,6 @@ _KEYS = ("title", "theme", "exclude", "max_artifact_size", "github", "hide", "pu
 _EXCLUDE_KEYS = ("experiments", "runs", "params", "tags", "artifacts")
 # What a run recorded about where it ran, which ``hide:`` can leave off every page.
 HIDE_KEYS = ("command", "user", "host", "packages", "git_remote")
-
-
-def parse_size(value: Any) -> int:
-    """``10MB``, ``512 KB``, ``1.5GB`` or a number of bytes."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*", str(value), re.IGNORECASE)
-    if not m:
-        raise InvalidInput(f"max_artifact_size {value!r}: use a size such as 10MB or 500KB")
-    unit = (m.group(2) or "B").upper()
-    return int(float(m.group(1)) * {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}[unit])
 
 
 @dataclass
@@ -80,7 +69,9 @@ def load(store_root: Path, **overrides: Any) -> SiteConfig:
         if data.get("theme"):
             cfg.theme = str(data["theme"])
         if data.get("max_artifact_size") is not None:
-            cfg.max_artifact_bytes = parse_size(data["max_artifact_size"])
+            cfg.max_artifact_bytes = validate.size_in_bytes(
+                data["max_artifact_size"], "max_artifact_size"
+            )
         excl = data.get("exclude") or {}
         if not isinstance(excl, dict) or set(excl) - set(_EXCLUDE_KEYS):
             raise InvalidInput(

@@ -15,6 +15,7 @@ import json
 import re
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -163,9 +164,14 @@ def encode_values(values: list[Any], numeric: bool, dictionary: bool = True) -> 
     return {"enc": "dict", "values": distinct, "width": width, "codes": _b64(packed.tobytes())}
 
 
-def varies(values: list[Any]) -> bool:
-    """True when the values (missing included) are not all the same."""
-    return len({(type(v).__name__, v) for v in values}) > 1
+def varies(values: Iterable[Any]) -> bool:
+    """True when the values (missing included) are not all the same; stops at the first
+    that differs."""
+    it = iter(values)
+    for first in it:
+        key = (type(first).__name__, first)
+        return any((type(v).__name__, v) != key for v in it)
+    return False
 
 
 def chunk_payload(slug: str, column: TableColumn, chunk: int, values: list[Any]) -> dict[str, Any]:

@@ -95,6 +95,7 @@ class Renderer:
             kids.sort()
         self.versions_by_run: dict[str, list[Any]] = versions.versions_by_run(data.models)
         self.exp_by_slug = {e.slug: e for e in data.experiments}
+        self._columns: dict[str, tuple[list[RunRecord], list[data_files.TableColumn]]] = {}
         # What every page shows besides its own data (a run page's cache key adds its own).
         self.context_key = hashlib.sha256(
             json.dumps([data.title, data.github, built_at]).encode()
@@ -303,7 +304,7 @@ class Renderer:
     def experiment_outputs(self, view: ExperimentView) -> list[PageContext]:
         """The experiment's page and its runs table's manifest (the chunks: see
         ``experiment_chunks``)."""
-        columns = data_files.table_columns(view.runs)
+        columns = self.table_columns(view)
         varying = self.varying(view)
         prefix, suffix = self.run_path("\0").split("\0")  # the JS makes a run's link
         manifest = data_files.experiment_manifest(
@@ -353,20 +354,29 @@ class Renderer:
             for c in columns
         ]
 
-    @staticmethod
-    def varying(view: ExperimentView) -> list[str]:
-        """The params whose values differ between the experiment's runs."""
-        params = sorted({k for r in view.runs for k in r.params})
-        return [
-            k
-            for k in params
-            if len({validate.canonical_str(r.params.get(k)) for r in view.runs}) > 1
-        ]
+    def table_columns(self, view: ExperimentView) -> list[data_files.TableColumn]:
+        """The runs table's columns (data_files.table_columns), worked out once a build."""
+        memo = self._columns.get(view.slug)
+        if memo is None or memo[0] is not view.runs:
+            memo = self._columns[view.slug] = (view.runs, data_files.table_columns(view.runs))
+        return memo[1]
 
-    @staticmethod
-    def _varying_tags(view: ExperimentView) -> list[str]:
-        tags = sorted({k for r in view.runs for k in r.tags})
-        return [k for k in tags if data_files.varies([r.tags.get(k) for r in view.runs])]
+    def varying(self, view: ExperimentView) -> list[str]:
+        """The params whose values differ between the experiment's runs (missing counts
+        as the text 'None')."""
+        keys = [c.key for c in self.table_columns(view) if c.section == "params"]
+        runs = view.runs
+        out = []
+        for k in keys:
+            first = validate.canonical_str(runs[0].params.get(k))
+            # stops at the first run that differs: a swept param costs a few runs, not all
+            if any(validate.canonical_str(r.params.get(k)) != first for r in runs):
+                out.append(k)
+        return out
+
+    def _varying_tags(self, view: ExperimentView) -> list[str]:
+        keys = [c.key for c in self.table_columns(view) if c.section == "tags"]
+        return [k for k in keys if data_files.varies(r.tags.get(k) for r in view.runs)]
 
     def _run_versions(self, runs: list[RunRecord]) -> dict[str, list[tuple[str, str]]]:
         """Run id → ("name vN", page) of the versions each run became."""

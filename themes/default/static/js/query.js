@@ -8,6 +8,10 @@
  *   runsiteQuery.compile(query)        -> function (row) -> boolean, compiled once (cached)
  *   runsiteQuery.filter(rows, query)   -> the rows kept, in their order
  *   runsiteQuery.sort(rows, orderBy)   -> a sorted copy; orderBy: ["metrics.rmse DESC", ...]
+ *   runsiteQuery.compileColumns(query, resolve), sort(rows, orderBy, resolve)
+ *                                      -> the same over rows that are column indexes
+ *       (runs.js: 100,000 runs, no row objects); resolve(ident) -> {value(i), lift(fn)}
+ *   runsiteQuery.identifiers(query)    -> the {kind, key, agg} a filter names (what to load)
  *   runsiteQuery.search(rows, query, orderBy, maxResults)
  *   runsiteQuery.VOCABULARY            -> data/vocabulary.js: the run attributes (name, type,
  *       column in the data files), their aliases and the dataset fields

@@ -7,8 +7,11 @@
  * contains it > text only; at most PER_KIND results per kind, grouped by kind.
  *
  * CSP-safe: no eval, no inline handlers, no innerHTML (titles are untrusted: textContent).
- * No network: the index is a <script src> file, so it works from file:// too.
- * window.runsiteSearch.query(text) returns the grouped results (used by the tests).
+ * No network: the index is a <script src> file, so it works from file:// too. It is added
+ * to the page after the page has loaded (or at once when the box gets the focus): with
+ * 100,000 runs the index is tens of MB, and no page waits for it to show.
+ * window.runsiteSearch.query(text) returns the grouped results (used by the tests); it is
+ * defined once the index has loaded.
  */
 (function () {
   "use strict";
@@ -37,6 +40,27 @@
   }
 
   function str(v) { return v === null || v === undefined ? "" : String(v); }
+
+  var waiting = null;  /* callbacks while data/search.js loads; null when not loading */
+  var failed = false;
+
+  /** Load data/search.js once (a <script> element: fetch fails from file://), then call
+   * then(); at once when the index is here. */
+  function loadIndex(root, then) {
+    if (findEntries() || failed) { then(); return; }
+    if (waiting) { waiting.push(then); return; }
+    waiting = [then];
+    var script = document.createElement("script");
+    script.src = root + "data/search.js";
+    var done = function () {
+      var calls = waiting;
+      waiting = null;
+      calls.forEach(function (f) { f(); });
+    };
+    script.addEventListener("load", done);
+    script.addEventListener("error", function () { failed = true; done(); });
+    document.body.appendChild(script);
+  }
 
   function buildIndex() {
     if (index) return index;
@@ -221,7 +245,10 @@
       options = [];
       active = -1;
       input.removeAttribute("aria-activedescendant");
-      if (groups === null) {
+      if (groups === null && waiting) {
+        shownQuery = null;  /* drawn again once the index is here */
+        list.appendChild(el("div", "gs-empty", "Loading the search index\u2026"));
+      } else if (groups === null) {
         list.appendChild(el("div", "gs-empty", "The search index is not available (data/search.js)."));
       } else if (!groups.length) {
         list.appendChild(el("div", "gs-empty", "No results for \u201c" + raw.trim() + "\u201d"));
@@ -277,8 +304,10 @@
 
     input.addEventListener("input", schedule);
     input.addEventListener("focus", function () {
-      buildIndex();  /* precompute while the user types the first letter */
-      if (normalise(input.value)) render();
+      loadIndex(root, function () {
+        buildIndex();  /* precompute while the user types the first letter */
+        if (normalise(input.value)) { shownQuery = null; render(); }
+      });
     });
     input.addEventListener("keydown", function (e) {
       if (e.isComposing) return;
@@ -338,14 +367,19 @@
 
     /* restored from the back/forward cache: the list may still be open */
     window.addEventListener("pageshow", function () { close(); });
-  }
 
-  window.runsiteSearch = {
-    query: search,
-    href: href,
-    kinds: KINDS.slice(),
-    size: function () { var idx = buildIndex(); return idx ? idx.size : 0; }
-  };
+    var publish = function () {
+      window.runsiteSearch = {
+        query: search,
+        href: href,
+        kinds: KINDS.slice(),
+        size: function () { var idx = buildIndex(); return idx ? idx.size : 0; }
+      };
+    };
+    var later = function () { setTimeout(function () { loadIndex(root, publish); }, 0); };
+    if (document.readyState === "complete") later();
+    else window.addEventListener("load", later);
+  }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
