@@ -15,10 +15,13 @@ from runsite.atomic import write_atomic
 from runsite.errors import InvalidInput, StoreFormatError
 
 
-def dump(data: Any) -> str:
+def dump(data: Any, *, sort_keys: bool = False, ascii_only: bool = False) -> str:
+    """Block-style YAML; ``sort_keys`` and ``ascii_only`` (non-ASCII characters as
+    ``"\\xE9"`` escapes) give what PyYAML's ``yaml.dump`` writes, as MLflow's ``log_dict``."""
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    yaml.sort_base_mapping_type_on_output = sort_keys  # type: ignore[assignment]
+    yaml.allow_unicode = not ascii_only
     buf = io.StringIO()
     yaml.dump(data, buf)
     return buf.getvalue()
