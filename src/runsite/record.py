@@ -16,8 +16,9 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,31 @@ CHUNK_POINTS = 5_000
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
+# The clock every time runsite writes is read from (see set_clock). None: the system's.
+_clock: Callable[[], int] | None = None
+
+
+def set_clock(clock: Callable[[], int] | None) -> None:
+    """Take every time runsite writes from ``clock()`` (milliseconds since the epoch)
+    instead of the system clock: a run's start and end, its id, event and metric
+    timestamps, a model's ``created`` and a version's ``registered`` date. ``None``
+    restores the system clock.
+
+    For writing a store whose story spans weeks in seconds (``examples/train.py``
+    builds the demo so); a training script never needs it. A clock that goes back in
+    time makes run ids that do not sort by start."""
+    global _clock
+    _clock = clock
+
+
 def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    """Milliseconds since the epoch, from the clock set by :func:`set_clock`."""
+    return time.time_ns() // 1_000_000 if _clock is None else _clock()
+
+
+def now_iso() -> str:
+    """:func:`now_ms` as ISO 8601 UTC to the second (``2026-03-05T14:03:05Z``)."""
+    return datetime.fromtimestamp(now_ms() // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def dumps(obj: Any) -> str:

@@ -17,7 +17,6 @@ import os
 import shutil
 import sys
 import threading
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -275,7 +274,7 @@ class Run:
         if step is not None and step.__class__ is not int:
             step = validate.metric_step(key, step)
         if timestamp is None:
-            timestamp = time.time_ns() // 1_000_000
+            timestamp = record.now_ms()
         elif timestamp.__class__ is not int:
             timestamp = validate.metric_step(key, timestamp)
         buf = self._metrics
@@ -303,11 +302,7 @@ class Run:
             points.append((key, value))
         if step is not None and step.__class__ is not int:
             step = validate.metric_step("step", step)
-        ts = (
-            time.time_ns() // 1_000_000
-            if timestamp is None
-            else validate.metric_step("timestamp", timestamp)
-        )
+        ts = record.now_ms() if timestamp is None else validate.metric_step("timestamp", timestamp)
         buf = self._metrics
         next_step = self._next_step
         with buf.lock:

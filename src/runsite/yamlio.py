@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,25 @@ def check_shape(data: Any, source: object, max_depth: int = MAX_DEPTH) -> Any:
     return data
 
 
+# What can open a flow collection, once comments and quoted scalars are taken out.
+_FLOW_NOISE = re.compile(r"""'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|(?:^|(?<=\s))#[^\n]*""", re.M)
+_FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def check_flow_depth(text: str, source: object, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse ``[[[[…`` nested past ``max_depth`` before the parser sees it: ruamel parses
+    a 20,000-deep flow sequence for seconds before its recursion gives out. Brackets in
+    comments and quoted scalars do not count; a plain scalar's brackets may (a scalar
+    with dozens of unclosed ``[`` is refused too)."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return
+    depth = 0
+    for m in _FLOW_BRACKETS.finditer(_FLOW_NOISE.sub("", text)):
+        depth = depth + 1 if m.group() in "[{" else max(depth - 1, 0)
+        if depth > max_depth:
+            raise StoreFormatError(f"{source}: nested more than {max_depth} levels deep; refused")
+
+
 def load_safe(path: Path) -> Any:
     """Plain data from a YAML file; errors name the file, line and column."""
     try:
@@ -84,6 +104,7 @@ def loads(text: str, source: object) -> Any:
     """Plain data from YAML text, within the limits above; errors name ``source``."""
     if len(text) > MAX_BYTES:
         raise StoreFormatError(f"{source}: {len(text):,} characters; the limit is {MAX_BYTES:,}")
+    check_flow_depth(text, source)
     yaml = YAML(typ="safe", pure=True)
     try:
         return check_shape(yaml.load(text), source)
@@ -115,6 +136,7 @@ def roundtrip_loads(text: str, source: object) -> Any:
     limits above; errors name ``source``, the line and the column."""
     if len(text) > MAX_BYTES:
         raise StoreFormatError(f"{source}: {len(text):,} characters; the limit is {MAX_BYTES:,}")
+    check_flow_depth(text, source)
     try:
         return check_shape(_roundtrip().load(text), source)
     except RecursionError:

@@ -9,12 +9,11 @@ import platform
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runsite import hooks, validate
+from runsite import hooks, record, validate
 from runsite import run as run_mod
 from runsite.errors import InvalidInput, NotFound, RunsiteError
 from runsite.models import flavors
@@ -175,7 +174,7 @@ def save_model(
             manifest["signature"] = signature
         manifest["files"] = dict(out.files)
         manifest["size_bytes"] = out.size
-        manifest["created"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        manifest["created"] = record.now_iso()
         if run_id:
             manifest["run_id"] = run_id
         manifest_hash = write_manifest(folder, manifest)
