@@ -728,7 +728,7 @@ def summarize_points(points: Iterable[tuple[str, float, int, int]]) -> dict[str,
     """Per-key last / min / max / count / last_step.
 
     ``last`` is the value at the highest step; among points at that step, the largest
-    timestamp wins, as in MLflow (then the one logged later); ``min`` and ``max`` skip NaN
+    timestamp wins, then the largest value, as in MLflow; ``min`` and ``max`` skip NaN
     (NaN when every point is NaN).
     """
     acc: dict[str, list[Any]] = {}
@@ -736,7 +736,7 @@ def summarize_points(points: Iterable[tuple[str, float, int, int]]) -> dict[str,
         a = acc.get(key)
         if a is None:
             acc[key] = a = [value, step, math.inf, -math.inf, 0, ts]
-        elif step > a[1] or (step == a[1] and ts >= a[5]):
+        elif step > a[1] or (step == a[1] and (ts > a[5] or (ts == a[5] and value >= a[0]))):
             a[0], a[1], a[5] = value, step, ts
         if value == value:  # not NaN
             if value < a[2]:
