@@ -149,6 +149,7 @@ SEAMS: dict[str, set[str]] = {
     # read only to import an MLflow store (runsite[mlflow-import]); tests use it as the oracle
     "mlflow": {"runsite.mlflow_import"},
     "skops": {"runsite.models.flavors"},  # sklearn models MLflow 3 saved (imported ones)
+    "cloudpickle": {"runsite.models.pythonmodel"},  # a PythonModel, pickled as MLflow does
 }
 
 # (importer, imported) -> why. At most one entry, and only with a reason.

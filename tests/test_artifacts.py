@@ -119,7 +119,7 @@ def test_log_text_dict_table(store: Path, quiet_git: None) -> None:
     art = r.path / "artifacts"
     assert (art / "notes/t.txt").read_text("utf-8") == "héllo"
     assert json.loads((art / "cfg.json").read_text()) == {"b": 1, "a": [1, 2]}
-    assert (art / "cfg.yaml").read_text() == "b: 1\na:\n- 1\n- 2\n"
+    assert (art / "cfg.yaml").read_text() == "a:\n- 1\n- 2\nb: 1\n"  # sorted, as MLflow's
     assert json.loads((art / "t.json").read_text()) == {
         "columns": ["x", "y"],
         "data": [[1, "a"], [2, "b"]],

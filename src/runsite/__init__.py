@@ -307,11 +307,14 @@ def evaluate(
     )
 
 
-def infer_signature(model_input: Any, model_output: Any = None) -> dict[str, Any]:
-    """The signature (columns or tensor) of an example input and output."""
+def infer_signature(
+    model_input: Any, model_output: Any = None, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The signature (columns or tensor) of an example input and output, and of a
+    python_model's inference ``params`` (their values are the defaults)."""
     from runsite.models.signature import infer_signature as _infer
 
-    return _infer(model_input, model_output)
+    return _infer(model_input, model_output, params)
 
 
 def search_runs(

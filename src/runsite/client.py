@@ -13,12 +13,11 @@ import logging
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runsite import record, run, validate
-from runsite.entities import Experiment, PagedList, ViewType, page
+from runsite.entities import Experiment, FileInfo, Metric, PagedList, ViewType, page
 from runsite.errors import InvalidInput, NotFound, RunStateError
 from runsite.registry import Registry
 from runsite.registry.manifest import ModelVersion, RegisteredModel
@@ -27,25 +26,6 @@ from runsite.store import RunRecord, Store
 log = logging.getLogger("runsite")
 
 _warned_registry_write = False
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One metric point (MLflow's ``mlflow.entities.Metric``)."""
-
-    key: str
-    value: float
-    timestamp: int
-    step: int
-
-
-@dataclass(frozen=True)
-class FileInfo:
-    """One entry of ``list_artifacts`` (MLflow's ``FileInfo``)."""
-
-    path: str
-    is_dir: bool
-    file_size: int | None
 
 
 class MlflowModelVersion(ModelVersion):

@@ -17,6 +17,41 @@ class ViewType:
 
 
 @dataclass(frozen=True)
+class Metric:
+    """One metric point (MLflow's ``mlflow.entities.Metric``)."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One entry of ``list_artifacts`` (MLflow's ``FileInfo``)."""
+
+    path: str
+    is_dir: bool
+    file_size: int | None
+
+
+@dataclass(frozen=True)
+class Param:
+    """One param (MLflow's ``mlflow.entities.Param``), for ``log_batch``."""
+
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class RunTag:
+    """One tag (MLflow's ``mlflow.entities.RunTag``), for ``log_batch``."""
+
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
 class Experiment:
     """An experiment: ``experiment_id`` is the folder name (a slug of ``name``)."""
 

@@ -46,7 +46,7 @@ def encode_table(data: Any, artifact_file: str) -> bytes:
         # NaN and infinities become null, as MLflow writes them (a bare NaN is not JSON).
         data = [[_json_value(v) for v in r] for r in rows]
         payload = {"columns": names, "data": data}
-        return json.dumps(payload, ensure_ascii=False, default=str, allow_nan=False).encode("utf-8")
+        return json.dumps(payload, separators=(",", ":"), default=str, allow_nan=False).encode()
     if ext == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)

@@ -1,0 +1,284 @@
+"""The calls of docs/porting.md's "same" rows, written once against MLflow's API.
+
+``observe`` takes the modules to use, so the same lines run in a subprocess with real
+MLflow (``python porting_scenario.py WORKDIR`` prints the observations as JSON) and
+in-process with ``import runsite as mlflow``. Each key of the result is one thing a row
+claims; tests/test_porting_oracle.py compares them key by key. Ids, times and paths
+differ by design, so observations keep only what a script could rely on (a run's tags,
+a file's bytes, whether an id matches).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _raises(call: Any) -> str:
+    try:
+        call()
+    except Exception:  # MLflow raises MlflowException, runsite RunsiteError subclasses
+        return "raises"
+    return "ok"
+
+
+def _files(client: Any, run_id: str, path: str | None = None) -> list[list[Any]]:
+    out = []
+    for f in client.list_artifacts(run_id, path):
+        out.append([f.path, f.is_dir, f.file_size])
+        if f.is_dir:
+            out.extend(_files(client, run_id, f.path))
+    return out
+
+
+def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, work: Path) -> dict:
+    import numpy as np
+    from sklearn.linear_model import LinearRegression
+
+    os.chdir(work)
+    out: dict[str, Any] = {}
+    mlflow.set_tracking_uri(uri)
+    client = client_cls()
+
+    exp = mlflow.set_experiment("Эксперимент 1")
+    again = mlflow.set_experiment("Эксперимент 1")
+    out["set_experiment"] = {
+        "name": exp.name,
+        "type": type(exp).__name__,
+        "same_id_again": again.experiment_id == exp.experiment_id,
+        "by_name": mlflow.get_experiment_by_name("Эксперимент 1").experiment_id
+        == exp.experiment_id,
+    }
+    out["get_experiment_by_name_missing"] = mlflow.get_experiment_by_name("nope") is None
+
+    outside = mlflow.active_run()
+    (work / "a.txt").write_text("a")
+    (work / "tree" / "sub").mkdir(parents=True)
+    (work / "tree" / "b.txt").write_text("bb")
+    (work / "tree" / "sub" / "c.txt").write_text("ccc")
+    with mlflow.start_run(run_name="a", tags={"t": 1}, description="desc") as r:
+        rid = r.info.run_id
+        active = mlflow.active_run()
+        out["active_run"] = {
+            "outside": outside is None,
+            "inside": active.info.run_id == rid,
+            "has_data": hasattr(active, "data"),
+        }
+        out["start_run_while_active"] = _raises(mlflow.start_run)
+        with mlflow.start_run(run_name="child", nested=True) as child:
+            child_id = child.info.run_id
+        mlflow.log_params({"a": 0.5, "b": True, "c": None, "d": [1, 2], "e": 1e-5, "g": 3})
+        mlflow.log_param("f", "s")
+        relog_same = _raises(lambda: mlflow.log_param("a", 0.5))
+        relog_other = _raises(lambda: mlflow.log_param("a", 0.7))
+        mlflow.set_tag("k", 1)
+        mlflow.set_tags({"x": 2.5, "y": None})
+        mlflow.set_tag("gone", "v")
+        mlflow.delete_tag("gone")
+        out["delete_tag_missing"] = _raises(lambda: mlflow.delete_tag("missing"))
+        uri_root = mlflow.get_artifact_uri()
+        uri_sub = mlflow.get_artifact_uri("x/y")
+        mlflow.log_text("héllo\n", "t/x.txt")
+        mlflow.log_dict({"b": 1, "a": [1, 2], "c": {"z": None, "y": "é"}}, "d.json")
+        mlflow.log_dict({"b": 1, "a": [1, 2], "c": {"z": None, "y": "é"}}, "d.yaml")
+        mlflow.log_dict({"b": 1}, "d.yml")
+        mlflow.log_table(
+            {"c": [1.0, math.nan, math.inf], "s": ["a", "b", "c"], "i": [1, 2, 3]}, "tab.json"
+        )
+        mlflow.log_artifact(str(work / "a.txt"))
+        mlflow.log_artifact(str(work / "a.txt"), artifact_path="one/two")
+        mlflow.log_artifacts(str(work / "tree"))
+        mlflow.log_artifacts(str(work / "tree"), artifact_path="copied")
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [1, 0])
+        mlflow.log_figure(fig, "figs/line.png")
+        mlflow.log_figure(fig, "line.svg")
+        plt.close(fig)
+        for step, v in enumerate([3.0, 2.0, 1.5]):
+            mlflow.log_metric("loss", v, step=step)
+        mlflow.log_metrics({"acc": 0.5, "f1": 0.25}, step=4)
+        M = entities.Metric
+        # Several points at the highest step: MLflow's "latest" is the largest timestamp.
+        client.log_batch(rid, metrics=[M("tie", 1.0, 1000, 5), M("tie", 2.0, 3000, 5)])
+        client.log_batch(rid, metrics=[M("tie", 3.0, 2000, 5), M("tie", 0.5, 1000, 4)])
+        client.log_batch(rid, metrics=[M("eq", 2.0, 1000, 1), M("eq", 1.0, 1000, 1)])
+    out["start_run"] = {
+        "child_parent": client.get_run(child_id).data.tags.get("mlflow.parentRunId") == rid
+    }
+    out["relog_param"] = [relog_same, relog_other]
+    out["active_after"] = mlflow.active_run() is None
+    last = mlflow.last_active_run()
+    out["last_active_run"] = {
+        "id": last.info.run_id == rid,
+        "status": last.info.status,
+        "params": last.data.params,
+    }
+    run = mlflow.get_run(rid)
+    # where the script and its git checkout are: the same test file, seen from two cwd's
+    out["params"] = run.data.params
+    out["tags"] = {
+        k: v
+        for k, v in run.data.tags.items()
+        if k not in ("mlflow.user", "mlflow.source.name") and not k.startswith("mlflow.source.git")
+    }
+    out["metrics"] = run.data.metrics
+    out["get_run_info"] = {
+        "run_id": run.info.run_id == rid,
+        "run_name": run.info.run_name,
+        "status": run.info.status,
+        "lifecycle_stage": run.info.lifecycle_stage,
+        "start_time": type(run.info.start_time).__name__,
+        "ordered": run.info.start_time <= run.info.end_time,
+        "user_id": run.info.user_id == run.data.tags["mlflow.user"],
+        "artifact_uri": run.info.artifact_uri.endswith(f"{rid}/artifacts"),
+    }
+    out["get_artifact_uri"] = [uri_root.split(rid)[1], uri_sub.split(rid)[1]]
+    out["metric_history"] = [
+        [m.key, m.value, m.step, type(m.timestamp).__name__]
+        for m in client.get_metric_history(rid, "loss")
+    ]
+    out["artifacts"] = _files(client, rid)
+    out["artifacts_sub"] = _files(client, rid, "copied")
+    files = {}
+    for name in ("t/x.txt", "d.json", "d.yaml", "d.yml", "tab.json"):
+        local = mlflow.artifacts.download_artifacts(
+            run_id=rid, artifact_path=name, dst_path=str(work / "dl")
+        )
+        files[name] = Path(local).read_bytes().decode()
+    out["files"] = files
+    out["table"] = json.loads(files["tab.json"])
+
+    ended = []
+    for status in (None, "FAILED", "KILLED"):
+        started = mlflow.start_run()
+        mlflow.end_run() if status is None else mlflow.end_run(status=status)
+        ended.append(client.get_run(started.info.run_id).info.status)
+    out["end_run"] = ended
+
+    V = entities.ViewType
+    out["view_type"] = [int(V.ACTIVE_ONLY), int(V.DELETED_ONLY), int(V.ALL)]
+    out["submodules"] = {
+        n: hasattr(mlflow, n)
+        for n in ("sklearn", "xgboost", "pyfunc", "models", "tracking", "client", "entities")
+    } | {"artifacts": hasattr(mlflow, "artifacts")}
+
+    frame = facade.search_runs()
+    out["search_runs_frame"] = {
+        "type": type(frame).__name__,
+        "columns": sorted(c for c in frame.columns if not c.startswith("tags.mlflow.source")),
+        "names": [n for n in frame["tags.mlflow.runName"] if n in ("a", "child")],
+        "rows": len(frame),
+        "unknown": len(facade.search_runs(experiment_ids=["424242"])),
+    }
+
+    # models: scikit-learn, registered by name, loaded by every URI form
+    X = np.array([[0.0, 1.0], [1.0, 0.5], [2.0, 2.0], [3.0, 1.0]])
+    y = X @ np.array([1.5, -2.0]) + 0.25
+    with mlflow.start_run() as r:
+        mlflow.sklearn.log_model(
+            LinearRegression().fit(X, y),
+            name="model",
+            input_example=X[:2],
+            registered_model_name="skm",
+            pip_requirements=["scikit-learn"],  # MLflow would infer them in a subprocess
+        )
+        sk_id = r.info.run_id
+    native = mlflow.sklearn.load_model(f"runs:/{sk_id}/model")
+    loaded = {}
+    client.set_registered_model_alias("skm", "champion", 1)
+    for u in (
+        f"runs:/{sk_id}/model",
+        "models:/skm/1",
+        "models:/skm/latest",
+        "models:/skm@champion",
+    ):
+        loaded[u.replace(sk_id, "ID")] = np.round(
+            np.asarray(mlflow.pyfunc.load_model(u).predict(X)), 9
+        ).tolist()
+    mv = client.get_model_version("skm", 1)
+    out["sklearn_model"] = {
+        "native": type(native).__name__,
+        "coef": np.round(native.coef_, 9).tolist(),
+        "registered": [int(mv.version), mv.current_stage, mv.run_id == sk_id],
+    }
+    out["model_uris"] = loaded
+    out["get_model_version"] = {
+        "version": [type(mv.version).__name__, int(mv.version)],
+        "current_stage": mv.current_stage,
+        "run_id": mv.run_id == sk_id,
+        "aliases": list(mv.aliases),
+        "name": mv.name,
+    }
+    client.delete_registered_model_alias("skm", "champion")
+    out["delete_alias"] = {
+        "aliases": list(client.get_model_version("skm", 1).aliases),
+        "by_alias": _raises(lambda: client.get_model_version_by_alias("skm", "champion")),
+    }
+
+    from xgboost import XGBRegressor
+
+    with mlflow.start_run() as r:
+        mlflow.xgboost.log_model(
+            XGBRegressor(n_estimators=4, max_depth=2).fit(X, y),
+            name="xgb",
+            pip_requirements=["xgboost"],
+        )
+    xgb = mlflow.xgboost.load_model(f"runs:/{r.info.run_id}/xgb")
+    out["xgboost_model"] = {
+        "native": type(xgb).__name__,
+        "predict": np.round(xgb.predict(X).astype(float), 5).tolist(),
+        "pyfunc": np.round(
+            np.asarray(mlflow.pyfunc.load_model(f"runs:/{r.info.run_id}/xgb").predict(X), float),
+            5,
+        ).tolist(),
+    }
+
+    # A client's tracking_uri is its own: the process keeps its store.
+    before = mlflow.get_tracking_uri()
+    other = client_cls(tracking_uri=str(work / "other"))
+    out["client_tracking_uri"] = {
+        "active_kept": mlflow.get_tracking_uri() == before,
+        "other_sees_ours": other.get_experiment_by_name("Эксперимент 1") is not None,
+        "ours": client_cls().get_experiment_by_name("Эксперимент 1") is not None,
+    }
+
+    # system metrics: one sample a second, each logged at once
+    mlflow.set_system_metrics_sampling_interval(1)
+    mlflow.set_system_metrics_samples_before_logging(1)
+    with mlflow.start_run(log_system_metrics=True) as r:
+        time.sleep(2.6)
+    sm = client.get_run(r.info.run_id).data.metrics
+    out["system_metrics"] = {
+        "names": sorted(k for k in sm if not k.startswith("system/gpu")),
+        "steps": sorted(
+            {
+                m.step
+                for m in client.get_metric_history(
+                    r.info.run_id, "system/cpu_utilization_percentage"
+                )
+            }
+        )[:2],
+    }
+    return out
+
+
+if __name__ == "__main__":  # real MLflow, in a clean process
+    # for the second client's store only (a folder); the scenario's own store is sqlite
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    import mlflow
+    import mlflow.entities
+    from mlflow import MlflowClient
+
+    work = Path(sys.argv[1])
+    result = observe(mlflow, mlflow, MlflowClient, mlflow.entities, f"sqlite:///{work}/m.db", work)
+    print(json.dumps(result))
