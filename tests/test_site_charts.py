@@ -182,3 +182,13 @@ def test_evaluations_that_differ_scale_themselves() -> None:
 def test_compare_scatter_axes_use_short_numbers() -> None:
     enc = charts.compare_specs()["scatter"]["encoding"]
     assert enc["x"]["axis"]["format"] == enc["y"]["axis"]["format"] == charts.NUMBER_FORMAT
+
+
+def test_parallel_coordinates_draw_a_run_with_one_axis_as_a_dot() -> None:
+    """A run with a value on one axis only (a sweep's parent, a run of another
+    experiment) would be a line through one point: it is a dot instead."""
+    layers = charts.compare_specs()["parallel"]["layer"]
+    marks = _marks(charts.compare_specs()["parallel"])
+    assert marks == ["line", "point", "text"]
+    filters = [[t.get("filter") for t in layer.get("transform", [])] for layer in layers[:2]]
+    assert "datum.n > 1" in filters[0] and "datum.n === 1" in filters[1]

@@ -124,7 +124,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]
         demo = tmp / "demo-store"
         shutil.copytree(ROOT / "example_runs", demo)
         out = {"demo": tmp / "demo-site", "wide": tmp / "wide-site"}
-        build(demo, out["demo"])
+        build(demo, out["demo"], registry_history=demo / "registry-history.json")
         build(_wide_store(tmp), out["wide"])
         yield out
     finally:

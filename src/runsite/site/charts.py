@@ -555,16 +555,27 @@ def _compare_specs_json() -> str:
     x_axis = alt.X(
         "key:N", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelLimit=140, grid=True)
     )
-    lines = base.mark_line(strokeWidth=2, opacity=0.85, point=True).encode(
-        x=x_axis,
-        y=alt.Y("norm:Q", title=None, axis=None, scale=alt.Scale(domain=[0, 1])),
-        color=run_color,
-        detail="run:N",
-        tooltip=[
+    # a run with a value on one axis only is a dot: a line through one point says nothing
+    counted = base.transform_joinaggregate(n="count()", groupby=["run"])
+    run_encoding: dict[str, Any] = {
+        "x": x_axis,
+        "y": alt.Y("norm:Q", title=None, axis=None, scale=alt.Scale(domain=[0, 1])),
+        "color": run_color,
+        "tooltip": [
             alt.Tooltip("run:N", title="run"),
             alt.Tooltip("key:N", title="axis"),
             alt.Tooltip("value:Q", format=".6g"),
         ],
+    }
+    lines = (
+        counted.transform_filter("datum.n > 1")
+        .mark_line(strokeWidth=2, opacity=0.85, point=True)
+        .encode(detail="run:N", **run_encoding)
+    )
+    dots = (
+        counted.transform_filter("datum.n === 1")
+        .mark_point(filled=True, size=50, opacity=0.85)
+        .encode(**run_encoding)
     )
     ends = (
         base.transform_aggregate(lo="min(lo)", hi="max(hi)", groupby=["key"])
@@ -579,7 +590,7 @@ def _compare_specs_json() -> str:
         text=alt.Text("bound:Q", format=".4~g"),
     )
     specs["parallel"] = _fit(
-        alt.layer(lines, labels).properties(width="container", height=300).to_dict()
+        alt.layer(lines, dots, labels).properties(width="container", height=300).to_dict()
     )
 
     specs["scatter"] = _fit(

@@ -428,9 +428,21 @@
     const pSel = el("select", { id: "cmp-scatter-param", "aria-label": "param" }, params.map((p) => el("option", { value: p, text: p })));
     const mSel = el("select", { id: "cmp-scatter-metric", "aria-label": "metric" }, metrics.map((m) => el("option", { value: m, text: m })));
     const varying = numericParams(runs).filter((k) => new Set(runs.map((r) => (r.params || {})[k])).size > 1);
-    pSel.value = varying.length ? varying[0] : params[0];
-    const have = (m) => runs.filter((r) => r.metrics[m]).length;
-    mSel.value = metrics.reduce((best, m) => (have(m) > have(best) ? m : best), metrics[0]);
+    // the first pair (a varying param if any) that the most runs have both of: runs of
+    // several experiments may share no param with a metric
+    const both = (p, m) => runs.filter((r) => {
+      const pv = (r.params || {})[p];
+      return pv !== undefined && pv !== null && r.metrics && r.metrics[m] && finite(r.metrics[m].last);
+    }).length;
+    let pick = [varying.length ? varying[0] : params[0], metrics[0], -1];
+    for (const p of varying.length ? varying.concat(params) : params) {
+      for (const m of metrics) {
+        const n = both(p, m);
+        if (n > pick[2]) pick = [p, m, n];
+      }
+    }
+    pSel.value = pick[0];
+    mSel.value = pick[1];
     sec.querySelector(".cmp-head").appendChild(el("div", { className: "cmp-controls" }, [
       el("label", { for: "cmp-scatter-param", className: "muted small", text: "param" }), pSel,
       el("label", { for: "cmp-scatter-metric", className: "muted small", text: "metric (last)" }), mSel,
