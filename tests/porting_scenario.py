@@ -36,6 +36,14 @@ def _files(client: Any, run_id: str, path: str | None = None) -> list[list[Any]]
     return out
 
 
+def _source(dataset: Any) -> Any:
+    """A dataset's source; for the running code, the keys of its tags (where the script
+    and its checkout are differs between the two processes)."""
+    if dataset.source_type != "code":
+        return dataset.source
+    return sorted(k for k in json.loads(dataset.source)["tags"] if ".git." not in k)
+
+
 def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, work: Path) -> dict:
     import numpy as np
     from sklearn.linear_model import LinearRegression
@@ -268,6 +276,62 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
                 )
             }
         )[:2],
+    }
+
+    # data inputs: MLflow's run.inputs.dataset_inputs, log_input and log_inputs
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    train = mlflow.data.from_pandas(frame, source="data/train.csv", name="train", targets="a")
+    evals = mlflow.data.from_numpy(np.arange(6.0).reshape(3, 2), source="s3://b/e.npy", name="ev")
+    more = mlflow.data.from_pandas(frame[["b"]], name="more")
+    with mlflow.start_run() as r:
+        mlflow.log_input(train, context="training", tags={"k": "v"})
+        mlflow.log_inputs([evals, more], contexts=["eval", None], tags_list=[None, {"t": "1"}])
+    out["dataset_inputs"] = sorted(
+        [
+            i.dataset.name,
+            i.dataset.digest,
+            i.dataset.source_type,
+            _source(i.dataset),
+            i.dataset.schema,
+            i.dataset.profile,
+            sorted([t.key, t.value] for t in i.tags),
+        ]
+        for i in client.get_run(r.info.run_id).inputs.dataset_inputs
+    )
+
+    # experiments: MLflow's filter and order (created one after the other, each with a run)
+    for name in ("b-exp", "a-exp", "c-other"):
+        mlflow.set_experiment(name)
+        with mlflow.start_run():
+            time.sleep(0.002)
+
+    def names(**kw: Any) -> list[str]:
+        return [e.name for e in mlflow.search_experiments(**kw) if e.name != "Default"]
+
+    a_exp = mlflow.get_experiment_by_name("a-exp")
+    first = client.search_experiments(max_results=2, filter_string="name LIKE '%-%'")
+    second = client.search_experiments(
+        max_results=2, filter_string="name LIKE '%-%'", page_token=first.token
+    )
+    out["search_experiments"] = {
+        "default_order": names(),
+        "like": names(filter_string="name LIKE '%-exp'"),
+        "ilike_by_name": names(filter_string="name ILIKE '%EXP'", order_by=["name ASC"]),
+        "desc": names(order_by=["name DESC"]),
+        "eq": names(filter_string="name = 'a-exp'"),
+        "and": names(filter_string="attribute.name != 'a-exp' AND name LIKE '%exp%'"),
+        "quoted": names(filter_string="name = 'attributes.name'"),
+        "last_update": names(order_by=["last_update_time ASC"])[-2:],
+        "max_results": len(mlflow.search_experiments(max_results=2)),
+        "deleted": names(view_type=entities.ViewType.DELETED_ONLY),
+        "pages": [len(first), len(second), second.token is None],
+        "times": [
+            type(a_exp.creation_time).__name__,
+            a_exp.creation_time <= a_exp.last_update_time,
+        ],
+        "bad_filter": _raises(lambda: mlflow.search_experiments(filter_string="run_id = 'x'")),
     }
     return out
 

@@ -118,6 +118,7 @@ __all__ = [
     "log_dict",
     "log_figure",
     "log_input",
+    "log_inputs",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -379,21 +380,25 @@ def get_run(run_id: str) -> Any:
     return Store().run(run_id)
 
 
-def search_experiments() -> list[Experiment]:
-    """Every experiment of the current store (MLflow's ``mlflow.search_experiments``)."""
-    from runsite.store import Store
+def search_experiments(
+    view_type: int = 1,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+) -> list[Experiment]:
+    """Experiments of the current store (MLflow's ``mlflow.search_experiments``): MLflow's
+    filter (``name``, ``tags.<key>``; ``=``, ``!=``, ``LIKE``, ``ILIKE``; ``AND``) and
+    order (default: the newest first, ``creation_time`` being the first run's start)."""
+    from runsite.client import MlflowClient
 
-    return Store().experiments()
+    return list(MlflowClient().search_experiments(view_type, max_results, filter_string, order_by))
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:
     """The experiment called ``name``, or ``None`` (as in MLflow)."""
-    from runsite.store import Store
+    from runsite.client import MlflowClient
 
-    try:
-        return Store().experiment(name)
-    except NotFound:
-        return None
+    return MlflowClient().get_experiment_by_name(name)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
@@ -407,6 +412,32 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
 
         base = base / safe_relpath(artifact_path)
     return base.as_uri()
+
+
+def log_inputs(
+    datasets: list[Any] | None = None,
+    contexts: list[str | None] | None = None,
+    tags_list: list[dict[str, str] | None] | None = None,
+    models: list[Any] | None = None,
+) -> None:
+    """Several ``log_input`` calls at once (MLflow's ``mlflow.log_inputs``): the lists go
+    together, position by position; ``None`` entries mean no dataset, context or tags."""
+    if models:
+        raise InvalidInput("log_inputs(models=...): logged-model inputs are not supported")
+    datasets = list(datasets or [])
+    contexts = list(contexts) if contexts is not None else [None] * len(datasets)
+    tags_list = list(tags_list) if tags_list is not None else [None] * len(datasets)
+    if not len(datasets) == len(contexts) == len(tags_list):
+        raise InvalidInput(
+            f"log_inputs: datasets, contexts and tags_list differ in length "
+            f"({len(datasets)}, {len(contexts)}, {len(tags_list)})"
+        )
+    from runsite.fluent import current_run
+
+    run = current_run()
+    for ds, context, tags in zip(datasets, contexts, tags_list, strict=True):
+        if ds is not None:
+            run.log_input(ds, context=context, tags=tags)
 
 
 def log_batch(

@@ -9,8 +9,10 @@ process says so once in the log.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -56,6 +58,63 @@ def _registry_write() -> None:
         )
 
 
+_EXPERIMENT_ORDER = ("name", "experiment_id", "creation_time", "last_update_time")
+_ATTRIBUTE = re.compile(r"\battributes?\.(name)\b")
+_ATTRIBUTE_PREFIX = re.compile(r"^attributes?\.")
+
+
+def with_times(store: Store, exp: Experiment) -> Experiment:
+    """``creation_time`` / ``last_update_time`` (ms) derived from the experiment's runs:
+    the first start and the latest start or end (runsite keeps no experiment dates)."""
+    runs = store.runs(exp.experiment_id)
+    if not runs:
+        return exp
+    first = min(r.start_time for r in runs)
+    last = max(max(r.start_time, r.end_time or 0) for r in runs)
+    return dataclasses.replace(exp, creation_time=first, last_update_time=last)
+
+
+def _unquoted(text: str, sub: Any) -> str:
+    """Apply ``sub`` to the parts of a filter outside quoted strings."""
+    parts = re.split(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`[^`]*`)""", text)
+    return "".join(p if i % 2 else sub(p) for i, p in enumerate(parts))
+
+
+def search_experiments(
+    store: Store, filter_string: str | None = None, order_by: Sequence[str] | None = None
+) -> list[Experiment]:
+    """The experiments ``MlflowClient.search_experiments`` pages through."""
+    from runsite.registry.query import compile_filter
+
+    if filter_string is not None and not isinstance(filter_string, str):
+        raise InvalidInput(f"a filter must be a string, got {type(filter_string).__name__}")
+    text = _unquoted(filter_string or "", lambda p: _ATTRIBUTE.sub(r"\1", p))
+    test = compile_filter(text, ("name",))
+    found = [with_times(store, e) for e in store.experiments() if test(e)]  # type: ignore[arg-type]
+    clauses = []
+    for clause in order_by or ["creation_time DESC", "experiment_id ASC"]:
+        parts = str(clause).split()
+        key = _ATTRIBUTE_PREFIX.sub("", parts[0].lower()) if parts else ""
+        if (
+            key not in _EXPERIMENT_ORDER
+            or len(parts) > 2
+            or (len(parts) == 2 and parts[1].upper() not in ("ASC", "DESC"))
+        ):
+            raise InvalidInput(
+                f"order_by clause {clause!r}: one of {', '.join(_EXPERIMENT_ORDER)}, "
+                "then ASC or DESC"
+            )
+        clauses.append((key, len(parts) == 2 and parts[1].upper() == "DESC"))
+    for key, descending in reversed(clauses):
+        found.sort(key=lambda e, k=key: _order_value(e, k), reverse=descending)  # type: ignore[misc]
+    return found
+
+
+def _order_value(exp: Experiment, key: str) -> Any:
+    value = getattr(exp, key)
+    return -1 if value is None else value
+
+
 class MlflowClient:
     """MLflow's client over a store: ``MlflowClient(tracking_uri="runs")``."""
 
@@ -77,20 +136,22 @@ class MlflowClient:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        """Experiments, a page at a time (MLflow's ``PagedList``: ``.token`` is the next
-        page's ``page_token``, ``None`` on the last)."""
-        if filter_string:
-            raise InvalidInput("search_experiments(filter_string=...) is not supported")
+        """Experiments matching MLflow's experiment filter (``name`` / ``attributes.name``
+        and ``tags.<key>`` with ``=``, ``!=``, ``LIKE``, ``ILIKE``, joined by ``AND``),
+        ordered as MLflow does (default ``creation_time DESC, experiment_id ASC``; also
+        ``name``, ``last_update_time``), a page at a time (MLflow's ``PagedList``:
+        ``.token`` is the next page's ``page_token``, ``None`` on the last)."""
         if view_type == ViewType.DELETED_ONLY:
             return PagedList([], None)  # runsite experiments are never soft-deleted
-        return page(self._store.experiments(), max_results, page_token)
+        found = search_experiments(self._store, filter_string, order_by)
+        return page(found, max_results, page_token)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        return self._store.experiment(experiment_id)
+        return with_times(self._store, self._store.experiment(experiment_id))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         try:
-            return self._store.experiment(name)
+            return with_times(self._store, self._store.experiment(name))
         except NotFound:
             return None
 

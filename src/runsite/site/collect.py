@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from runsite import record, redact
-from runsite.entities import Experiment
+from runsite.entities import Experiment, RunInputs
 from runsite.errors import InvalidInput, RunsiteError
 from runsite.run import GIT_DIFF_ARTIFACT
 from runsite.site.config import SiteConfig
@@ -148,10 +148,10 @@ def _filtered(run: RunRecord, cfg: SiteConfig) -> RunRecord:
         if not cfg.excluded("artifacts", a.get("path"))
         and (cfg.publish_diff or a.get("path") != GIT_DIFF_ARTIFACT)
     ]
-    run.inputs = [
+    run.inputs = RunInputs(
         {**i, "path": redact.mask_text(i["path"])} if isinstance(i.get("path"), str) else i
         for i in run.inputs
-    ]
+    )
     header = _published_header(run._s["header"], cfg)
     run._s = {**run._s, "header": header}
     run.user = "" if "user" in cfg.hide else run.user
