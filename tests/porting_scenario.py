@@ -333,6 +333,57 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         ],
         "bad_filter": _raises(lambda: mlflow.search_experiments(filter_string="run_id = 'x'")),
     }
+
+    # create_experiment, get_experiment, experiment tags
+    made = mlflow.create_experiment("Made Here", tags={"team": "ops"})
+    mlflow.set_experiment("Made Here")
+    mlflow.set_experiment_tag("stage", 2)
+    mlflow.set_experiment_tags({"more": "x"})
+    client.set_experiment_tag(made, "by", "client")
+    got_exp = mlflow.get_experiment(made)
+    try:
+        mlflow.create_experiment("Made Here")
+        again = "ok"
+    except mlflow.MlflowException:  # MLflow's base exception, runsite's too
+        again = "raises MlflowException"
+    out["create_experiment"] = {
+        "id_type": type(made).__name__,
+        "name": got_exp.name,
+        "tags": {k: v for k, v in got_exp.tags.items() if not k.startswith("mlflow.")},
+        "again": again,
+        "by_name": mlflow.get_experiment_by_name("Made Here").experiment_id == made,
+    }
+
+    # a run made and logged through the client, outside the active run
+    cr = client.create_run(made, run_name="by-client", tags={"src": "client"})
+    crid = cr.info.run_id
+    client.log_param(crid, "p", 1)
+    client.log_metric(crid, "m", 2.0, step=3)
+    client.set_tag(crid, "gone", "x")
+    client.delete_tag(crid, "gone")
+    client.log_text(crid, "hi", "c/t.txt")
+    client.log_dict(crid, {"b": 1, "a": 2}, "c/d.json")
+    client.log_artifact(crid, str(work / "a.txt"), "c")
+    client.log_artifacts(crid, str(work / "tree"), "c/tree")
+    client.log_table(crid, {"a": [1, 2]}, "c/tab.json")
+    active_during = mlflow.active_run() is None
+    client.set_terminated(crid, "FAILED")
+    cr_run = client.get_run(crid)
+    out["client_run"] = {
+        "run_name": cr_run.info.run_name,
+        "status": cr_run.info.status,
+        "params": cr_run.data.params,
+        "metrics": cr_run.data.metrics,
+        "tags": {
+            k: v
+            for k, v in cr_run.data.tags.items()
+            if k not in ("mlflow.user", "mlflow.source.name", "mlflow.source.type")
+            and not k.startswith("mlflow.source.git")
+        },
+        "artifacts": _files(client, crid),
+        "not_active": active_during,
+        "in_experiment": cr_run.info.experiment_id == made,
+    }
     return out
 
 

@@ -36,6 +36,10 @@ PYFUNC = "tests/test_pyfunc_oracle.py::test_python_model_matches_mlflow"
 
 # start of the row's MLflow cell -> its checks ("scenario:<key>" or "tests/…::test")
 ORACLES: dict[str, list[str]] = {
+    "`mlflow.create_experiment(name, tags=": ["scenario:create_experiment"],
+    "`mlflow.get_experiment(id)`": ["scenario:create_experiment"],
+    "`except mlflow.MlflowException`": ["scenario:create_experiment"],
+    "`MlflowClient().create_run(": ["scenario:client_run"],
     "`mlflow.set_experiment(name)`": [
         "scenario:set_experiment",
         "scenario:get_experiment_by_name_missing",

@@ -70,6 +70,9 @@ from runsite.system_metrics import (
 )
 from runsite.version import __version__
 
+# MLflow's base exception (``except mlflow.MlflowException``): every runsite error.
+MlflowException = RunsiteError
+
 if TYPE_CHECKING:
     from runsite.client import MlflowClient
     from runsite.store import RunRecord, Store
@@ -78,6 +81,7 @@ __all__ = [
     "Experiment",
     "InvalidInput",
     "MlflowClient",
+    "MlflowException",
     "NotFound",
     "QueryError",
     "Run",
@@ -93,6 +97,7 @@ __all__ = [
     "active_run",
     "add_note",
     "autolog",
+    "create_experiment",
     "delete_model_alias",
     "delete_runs",
     "delete_tag",
@@ -101,6 +106,7 @@ __all__ = [
     "end_run",
     "evaluate",
     "get_artifact_uri",
+    "get_experiment",
     "get_experiment_by_name",
     "get_experiment_name",
     "get_latest_versions",
@@ -132,6 +138,8 @@ __all__ = [
     "search_registered_models",
     "search_runs",
     "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
     "set_model_alias",
     "set_model_stage",
     "set_store",
@@ -392,6 +400,38 @@ def search_experiments(
     from runsite.client import MlflowClient
 
     return list(MlflowClient().search_experiments(view_type, max_results, filter_string, order_by))
+
+
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
+) -> str:
+    """Create an experiment and return its id, the folder name (MLflow's
+    ``mlflow.create_experiment``; ``InvalidInput`` when it exists). ``set_experiment``
+    creates one when missing, too."""
+    from runsite.client import MlflowClient
+
+    return MlflowClient().create_experiment(name, artifact_location, tags)
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    """The experiment with this id (its folder name) or name; raises ``NotFound``."""
+    from runsite.client import MlflowClient
+
+    return MlflowClient().get_experiment(experiment_id)
+
+
+def set_experiment_tag(key: str, value: Any) -> None:
+    """Tag the active experiment (MLflow's ``mlflow.set_experiment_tag``): written to its
+    ``experiment.yaml``, which you commit with the runs."""
+    set_experiment_tags({key: value})
+
+
+def set_experiment_tags(tags: dict[str, Any]) -> None:
+    """Several ``set_experiment_tag`` at once."""
+    from runsite.client import set_experiment_tags as _set
+    from runsite.store import Store
+
+    _set(Store(), set_experiment(get_experiment_name()).experiment_id, tags)
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:

@@ -110,6 +110,40 @@ def search_experiments(
     return found
 
 
+def create_experiment(
+    store: Store,
+    name: str,
+    artifact_location: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+) -> str:
+    if artifact_location is not None:
+        raise InvalidInput("artifact_location is not supported: artifacts live in the run")
+    name = validate.check_name(name, "experiment name")
+    folder = store.root / validate.slugify(name)
+    if folder.is_dir():
+        existing = store.experiment(folder.name).name
+        raise InvalidInput(f"experiment {existing!r} already exists ({folder})")
+    folder.mkdir(parents=True)
+    if name != folder.name:
+        from runsite import yamlio
+
+        yamlio.edit_mapping(folder / record.EXPERIMENT_YAML, {"name": name})
+    if tags:
+        set_experiment_tags(store, folder.name, tags)
+    return folder.name
+
+
+def set_experiment_tags(store: Store, experiment_id: str, tags: Mapping[str, Any]) -> None:
+    """Merge ``tags`` into the ``tags`` mapping of the experiment's ``experiment.yaml``."""
+    from runsite import yamlio
+
+    exp = store.experiment(experiment_id)
+    merged = dict(exp.tags)
+    for key, value in tags.items():
+        merged[validate.check_key(key, "experiment tag key")] = str(value)
+    yamlio.edit_mapping(Path(exp.path) / record.EXPERIMENT_YAML, {"tags": merged})
+
+
 def _order_value(exp: Experiment, key: str) -> Any:
     value = getattr(exp, key)
     return -1 if value is None else value
@@ -155,15 +189,20 @@ class MlflowClient:
         except NotFound:
             return None
 
-    def create_experiment(self, name: str, artifact_location: str | None = None, **_: Any) -> str:
-        if artifact_location is not None:
-            raise InvalidInput("artifact_location is not supported: artifacts live in the run")
-        name = validate.check_name(name, "experiment name")
-        folder = self._store.root / validate.slugify(name)
-        if folder.is_dir():
-            raise InvalidInput(f"experiment {name!r} already exists ({folder})")
-        folder.mkdir(parents=True)
-        return folder.name
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Create an experiment (its folder, and ``experiment.yaml`` for a display name
+        that differs from the folder name or for ``tags``); returns its id, the folder
+        name. Raises ``InvalidInput`` when it exists, as MLflow does."""
+        return create_experiment(self._store, name, artifact_location, tags)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        """Set a tag in the experiment's ``experiment.yaml`` (commit it with the runs)."""
+        set_experiment_tags(self._store, experiment_id, {key: value})
 
     # ------------------------------------------------------------------ runs
 
@@ -258,6 +297,21 @@ class MlflowClient:
             "process (an ended run is immutable)"
         )
 
+    def create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        run_name: str | None = None,
+    ) -> run.Run:
+        """Start a run in the experiment, outside the fluent API's active run: log to
+        it with this client's ``log_*`` (or the returned ``Run``'s methods) and end it
+        with ``set_terminated``. ``start_time`` is refused (the run starts now)."""
+        if start_time is not None:
+            raise InvalidInput("create_run(start_time=...) is not supported: a run starts now")
+        exp = self._store.experiment(experiment_id)
+        return self._store.start_run(exp.name, run_name=run_name, tags=tags)
+
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
         return self._open_run(run_id).log_param(key, value)
 
@@ -288,6 +342,27 @@ class MlflowClient:
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
         self._open_run(run_id).set_tag(key, value)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self._open_run(run_id).delete_tag(key)
+
+    def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
+        self._open_run(run_id).log_artifact(local_path, artifact_path)
+
+    def log_artifacts(self, run_id: str, local_dir: str, artifact_path: str | None = None) -> None:
+        self._open_run(run_id).log_artifacts(local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        self._open_run(run_id).log_text(text, artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        self._open_run(run_id).log_dict(dictionary, artifact_file)
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        self._open_run(run_id).log_figure(figure, artifact_file)
+
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        self._open_run(run_id).log_table(data, artifact_file)
 
     def set_terminated(self, run_id: str, status: str = record.FINISHED) -> None:
         self._open_run(run_id).end(status)
