@@ -366,6 +366,9 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
     client.log_artifact(crid, str(work / "a.txt"), "c")
     client.log_artifacts(crid, str(work / "tree"), "c/tree")
     client.log_table(crid, {"a": [1, 2]}, "c/tab.json")
+    mlflow.log_metric("fluent", 1.0, 2, True, run_id=crid)  # MLflow's positional order
+    mlflow.log_metrics({"more": 0.5}, step=1, synchronous=True, run_id=crid)
+    mlflow.log_params({"q": 2}, synchronous=True, run_id=crid)
     active_during = mlflow.active_run() is None
     client.set_terminated(crid, "FAILED")
     cr_run = client.get_run(crid)
@@ -384,6 +387,27 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         "not_active": active_during,
         "in_experiment": cr_run.info.experiment_id == made,
     }
+
+    # save_model / load_model by path; get_parent_run; delete_run hides a run from search
+    model = LinearRegression().fit(X, y)
+    mlflow.sklearn.save_model(model, str(work / "saved"), pip_requirements=["scikit-learn"])
+    saved = mlflow.sklearn.load_model(str(work / "saved"))
+    out["save_model"] = {
+        "native": type(saved).__name__,
+        "predict": np.round(saved.predict(X), 9).tolist(),
+        "pyfunc": np.round(
+            np.asarray(mlflow.pyfunc.load_model(str(work / "saved")).predict(X)), 9
+        ).tolist(),
+        "exists_again": _raises(lambda: mlflow.sklearn.save_model(model, str(work / "saved"))),
+    }
+    out["get_parent_run"] = {
+        "child": mlflow.get_parent_run(child_id).info.run_id == rid,
+        "top": mlflow.get_parent_run(rid) is None,
+        "client": client.get_parent_run(child_id).info.run_id == rid,
+    }
+    before = len(facade.search_runs(experiment_ids=[made]))
+    mlflow.delete_run(crid)
+    out["delete_run"] = [before, len(facade.search_runs(experiment_ids=[made]))]
     return out
 
 

@@ -54,7 +54,11 @@ ORACLES: dict[str, list[str]] = {
     "`mlflow.active_run()`": ["scenario:active_run"],
     "`mlflow.last_active_run()`": ["scenario:last_active_run"],
     "`mlflow.log_param(k, v)`": ["scenario:params", "scenario:relog_param"],
-    "`mlflow.log_metric(k, v, step=…)`": ["scenario:metrics", "scenario:metric_history"],
+    "`mlflow.log_metric(k, v, step=…)`": [
+        "scenario:metrics",
+        "scenario:metric_history",
+        "scenario:client_run",
+    ],
     "`mlflow.set_tag(k, v)`": ["scenario:tags"],
     "MLflow's system tags": [SYSTEM_TAGS, "scenario:tags", "scenario:search_runs_frame"],
     "`mlflow.delete_tag(k)`": ["scenario:tags", "scenario:delete_tag_missing"],
@@ -92,6 +96,9 @@ ORACLES: dict[str, list[str]] = {
     "`mlflow.start_run(log_system_metrics=True)`": ["scenario:system_metrics"],
     "`mlflow.sklearn.log_model(m, name)`": ["scenario:sklearn_model", COURSE],
     "`mlflow.xgboost.log_model(m, name)`": ["scenario:xgboost_model"],
+    "`mlflow.sklearn.save_model(m, path)`": ["scenario:save_model", PYFUNC],
+    "`mlflow.get_parent_run(run_id)`": ["scenario:get_parent_run"],
+    "`mlflow runs delete --run-id ID`": ["scenario:delete_run"],
     "`mlflow.sklearn.load_model(uri)`": [
         "scenario:sklearn_model",
         "scenario:xgboost_model",

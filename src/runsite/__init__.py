@@ -99,6 +99,7 @@ __all__ = [
     "autolog",
     "create_experiment",
     "delete_model_alias",
+    "delete_run",
     "delete_runs",
     "delete_tag",
     "disable_system_metrics_logging",
@@ -111,6 +112,7 @@ __all__ = [
     "get_experiment_name",
     "get_latest_versions",
     "get_model_version",
+    "get_parent_run",
     "get_run",
     "get_store_path",
     "get_tracking_uri",
@@ -432,6 +434,24 @@ def set_experiment_tags(tags: dict[str, Any]) -> None:
     from runsite.store import Store
 
     _set(Store(), set_experiment(get_experiment_name()).experiment_id, tags)
+
+
+def delete_run(run_id: str) -> None:
+    """MLflow's ``mlflow.delete_run``: removes the run's folder (``delete_runs``; what was
+    committed stays in git history). Refuses a running run or one a registered version
+    comes from."""
+    from runsite.registry import delete_runs
+
+    delete_runs([run_id])
+
+
+def get_parent_run(run_id: str) -> Any:
+    """The parent of a nested run (a ``RunRecord``), or ``None`` for a top-level run."""
+    from runsite.store import Store
+
+    store = Store()
+    parent = store.run(run_id).parent_run_id
+    return store.run(parent) if parent else None
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:

@@ -227,6 +227,14 @@ class MlflowClient:
         found = self._store.search_runs(filter_string, order_by, known, None)
         return page(found, max_results, page_token)
 
+    def get_parent_run(self, run_id: str) -> RunRecord | None:
+        parent = self._store.run(run_id).parent_run_id
+        return self._store.run(parent) if parent else None
+
+    def delete_run(self, run_id: str) -> None:
+        """Remove the run's folder (see ``runsite.delete_run``)."""
+        self._registry.delete_runs([run_id])
+
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         table = self._store.run(run_id).metric_history(key).to_pylist()
         return [Metric(r["key"], r["value"], r["timestamp"], r["step"]) for r in table]
