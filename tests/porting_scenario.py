@@ -178,7 +178,7 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
     out["submodules"] = {
         n: hasattr(mlflow, n)
         for n in ("sklearn", "xgboost", "pyfunc", "models", "tracking", "client", "entities")
-    } | {"artifacts": hasattr(mlflow, "artifacts")}
+    } | {n: hasattr(mlflow, n) for n in ("artifacts", "data", "exceptions")}
 
     frame = facade.search_runs()
     out["search_runs_frame"] = {
@@ -344,8 +344,8 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
     try:
         mlflow.create_experiment("Made Here")
         again = "ok"
-    except mlflow.MlflowException:  # MLflow's base exception, runsite's too
-        again = "raises MlflowException"
+    except mlflow.MlflowException as exc:  # MLflow's base exception, runsite's too
+        again = f"raises MlflowException {isinstance(exc, mlflow.exceptions.MlflowException)}"
     out["create_experiment"] = {
         "id_type": type(made).__name__,
         "name": got_exp.name,

@@ -99,6 +99,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.sql",  # the store as SQL views (runs, metrics, registry versions)
             "runsite.artifacts",  # mlflow.artifacts.download_artifacts
             "runsite.data",  # mlflow.data: from_pandas / from_numpy datasets for log_input
+            "runsite.exceptions",  # mlflow.exceptions.MlflowException
             "runsite.mlflow_import",  # runsite import mlflow (reads a store with MLflow)
         ],
     ),

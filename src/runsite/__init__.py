@@ -212,6 +212,7 @@ MLFLOW_SUBMODULES = (
     "entities",
     "artifacts",
     "data",
+    "exceptions",
 )
 
 
