@@ -98,6 +98,8 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         mlflow.log_table(
             {"c": [1.0, math.nan, math.inf], "s": ["a", "b", "c"], "i": [1, 2, 3]}, "tab.json"
         )
+        mlflow.log_table({"a": [1, 2]}, "grow.json")
+        mlflow.log_table({"a": [3], "b": ["x"]}, "grow.json")  # appended, as MLflow does
         mlflow.log_artifact(str(work / "a.txt"))
         mlflow.log_artifact(str(work / "a.txt"), artifact_path="one/two")
         mlflow.log_artifacts(str(work / "tree"))
@@ -158,7 +160,7 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
     out["artifacts"] = _files(client, rid)
     out["artifacts_sub"] = _files(client, rid, "copied")
     files = {}
-    for name in ("t/x.txt", "d.json", "d.yaml", "d.yml", "tab.json"):
+    for name in ("t/x.txt", "d.json", "d.yaml", "d.yml", "tab.json", "grow.json"):
         local = mlflow.artifacts.download_artifacts(
             run_id=rid, artifact_path=name, dst_path=str(work / "dl")
         )
