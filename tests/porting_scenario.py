@@ -15,6 +15,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,14 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         mlflow.log_figure(fig, "figs/line.png")
         mlflow.log_figure(fig, "line.svg")
         plt.close(fig)
+        rgb = (np.arange(4 * 5 * 3).reshape(4, 5, 3) % 256).astype("uint8")
+        mlflow.log_image(rgb, "img/rgb.png")
+        mlflow.log_image(np.linspace(0.0, 1.0, 12).reshape(3, 4), "img/grey.png")
+        with warnings.catch_warnings(record=True) as caught:  # rescaled, with a warning
+            warnings.simplefilter("always")
+            mlflow.log_image(np.linspace(-1.0, 3.0, 6).reshape(2, 3), "img/rescaled.png")
+        mlflow.log_image(np.array([[True, False]]), "img/mask.png")
+        bad_image = _raises(lambda: mlflow.log_image(np.full((2, 2), 300), "img/bad.png"))
         for step, v in enumerate([3.0, 2.0, 1.5]):
             mlflow.log_metric("loss", v, step=step)
         mlflow.log_metrics({"acc": 0.5, "f1": 0.25}, step=4)
@@ -167,6 +176,16 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         files[name] = Path(local).read_bytes().decode()
     out["files"] = files
     out["table"] = json.loads(files["tab.json"])
+    from PIL import Image
+
+    images = {}
+    for name in ("rgb", "grey", "rescaled", "mask"):
+        local = mlflow.artifacts.download_artifacts(
+            run_id=rid, artifact_path=f"img/{name}.png", dst_path=str(work / "dl")
+        )
+        with Image.open(local) as im:
+            images[name] = [im.mode, list(im.size), np.asarray(im).tolist()]
+    out["log_image"] = {"images": images, "bad": bad_image, "warned": len(caught) == 1}
 
     ended = []
     for status in (None, "FAILED", "KILLED"):

@@ -54,6 +54,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.cache",
             "runsite.hashing",
             "runsite.tables",
+            "runsite.images",  # log_image: arrays and PIL images as image files
             "runsite.yamlio",  # ruamel
             "runsite.arrowio",  # pyarrow
             "runsite.gitio",  # GitPython
@@ -151,6 +152,7 @@ SEAMS: dict[str, set[str]] = {
     "mlflow": {"runsite.mlflow_import"},
     "skops": {"runsite.models.flavors"},  # sklearn models MLflow 3 saved (imported ones)
     "cloudpickle": {"runsite.models.pythonmodel"},  # a PythonModel, pickled as MLflow does
+    "PIL": {"runsite.images"},  # log_image (Pillow)
 }
 
 # (importer, imported) -> why. At most one entry, and only with a reason.

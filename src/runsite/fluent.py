@@ -348,6 +348,21 @@ def log_figure(figure: Any, artifact_file: str) -> None:
     current_run().log_figure(figure, artifact_file)
 
 
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+) -> None:
+    if artifact_file is None or key is not None or step is not None or timestamp is not None:
+        raise InvalidInput(
+            "log_image: pass artifact_file=; MLflow's image series (key=, step=) are not supported"
+        )
+    current_run().log_image(image, artifact_file)
+
+
 def log_table(data: Any, artifact_file: str) -> None:
     current_run().log_table(data, artifact_file)
 

@@ -429,6 +429,13 @@ class Run:
             )
         self._write_artifact_bytes(artifact_file, buf.getvalue())
 
+    def log_image(self, image: Any, artifact_file: str) -> None:
+        """Save a numpy array (converted as MLflow converts it) or a PIL image as an
+        image file, in the format of the extension."""
+        from runsite.images import encode_image
+
+        self._write_artifact_bytes(artifact_file, encode_image(image, artifact_file))
+
     def log_table(self, data: Any, artifact_file: str) -> None:
         """Save a table (a dict of equal-length columns, or a pandas DataFrame).
 
