@@ -426,9 +426,25 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         "top": mlflow.get_parent_run(rid) is None,
         "client": client.get_parent_run(child_id).info.run_id == rid,
     }
+    names_by_id = {}
+    for i, rows in enumerate(([1.5, 2.5], [3.5])):
+        with mlflow.start_run(run_name=f"t{i}") as t:
+            mlflow.log_table({"x": rows, "label": [f"r{i}"] * len(rows)}, "preds.json")
+            mlflow.log_table({"x": [0.0]}, "other.json")
+        names_by_id[t.info.run_id] = f"t{i}"
+    loaded = mlflow.load_table("preds.json", extra_columns=["run_id", "status"])
+    loaded["run_id"] = loaded["run_id"].map(names_by_id)
+    one = mlflow.load_table("preds.json", run_ids=[t.info.run_id])
+    out["load_table"] = {
+        "columns": list(loaded.columns),
+        "dtypes": [str(d) for d in loaded.dtypes],
+        "rows": loaded.to_dict(orient="records"),
+        "one": one.to_dict(orient="records"),
+        "missing": _raises(lambda: mlflow.load_table("nope.json")),
+    }
     before = len(facade.search_runs(experiment_ids=[made]))
     mlflow.delete_run(crid)
-    out["delete_run"] = [before, len(facade.search_runs(experiment_ids=[made]))]
+    out["delete_run"] = [before, len(facade.search_runs(experiment_ids=[made])) - before]
     return out
 
 

@@ -66,6 +66,7 @@ ORACLES: dict[str, list[str]] = {
     "`mlflow.log_dict(d, file)`": ["scenario:files"],
     "`mlflow.log_artifact(path, artifact_path)`": ["scenario:artifacts"],
     "`mlflow.log_figure(fig, file)`": ["scenario:artifacts"],
+    "`mlflow.load_table(artifact_file": ["scenario:load_table"],
     "`mlflow.log_image(image, artifact_file)`": ["scenario:log_image", "scenario:artifacts"],
     "`mlflow.log_table(data, file)`": ["scenario:files", "scenario:table", "scenario:tags"],
     "`mlflow.log_input(dataset": [DATASETS, "scenario:dataset_inputs"],

@@ -121,6 +121,7 @@ __all__ = [
     "last_active_run",
     "list_models",
     "load_model",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_batch",
@@ -437,6 +438,19 @@ def set_experiment_tags(tags: dict[str, Any]) -> None:
     from runsite.store import Store
 
     _set(Store(), set_experiment(get_experiment_name()).experiment_id, tags)
+
+
+def load_table(
+    artifact_file: str,
+    run_ids: list[str] | None = None,
+    extra_columns: list[str] | None = None,
+) -> Any:
+    """MLflow's ``mlflow.load_table``: the table ``artifact_file`` of the active
+    experiment's runs that logged it, as one pandas DataFrame (``MlflowClient.load_table``)."""
+    from runsite.client import MlflowClient
+
+    exp = set_experiment(get_experiment_name()).experiment_id
+    return MlflowClient().load_table(exp, artifact_file, run_ids, extra_columns)
 
 
 def delete_run(run_id: str) -> None:

@@ -235,6 +235,56 @@ class MlflowClient:
         """Remove the run's folder (see ``runsite.delete_run``)."""
         self._registry.delete_runs([run_id])
 
+    def load_table(
+        self,
+        experiment_id: str,
+        artifact_file: str,
+        run_ids: Sequence[str] | None = None,
+        extra_columns: Sequence[str] | None = None,
+    ) -> Any:
+        """MLflow's ``load_table``: the table ``artifact_file`` of every run of the
+        experiment that logged it with ``log_table`` (or of ``run_ids``), as one
+        DataFrame, newest run first; ``extra_columns`` (``run_id``, ``status``,
+        ``tags.x`` … any column of ``search_runs``' frame) are added to each row."""
+        import json
+
+        from runsite.frames import runs_frame, tables_frame
+        from runsite.run import LOGGED_ARTIFACTS
+        from runsite.tables import decode_table
+
+        entry = {"path": artifact_file, "type": "table"}
+
+        def lists_it(r: RunRecord) -> bool:
+            try:
+                return entry in json.loads(r.tags.get(LOGGED_ARTIFACTS, "[]"))
+            except ValueError:
+                return False
+
+        runs = [r for r in self._store.search_runs("", None, [experiment_id], None) if lists_it(r)]
+        if run_ids:
+            wanted = set(run_ids)
+            runs = [r for r in runs if r.run_id in wanted]
+            if len(runs) != len(wanted):
+                log.warning("runsite: not every run given has the table %s; skipped", artifact_file)
+        if not runs:
+            raise NotFound(
+                f"no run of experiment {experiment_id!r} has the table {artifact_file!r}"
+            )
+        parts = []
+        for r in runs:
+            path = r.artifacts_dir / validate.safe_relpath(artifact_file)
+            if not path.is_file() or path.is_symlink():
+                raise NotFound(f"run {r.run_id} has no artifact {artifact_file!r}")
+            extra: dict[str, Any] = {}
+            if extra_columns:
+                row = runs_frame([r]).iloc[0]
+                for column in extra_columns:
+                    if column not in row:
+                        raise InvalidInput(f"load_table: run {r.run_id} has no column {column!r}")
+                    extra[column] = row[column]
+            parts.append((decode_table(path.read_bytes(), artifact_file), extra))
+        return tables_frame(parts)
+
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         table = self._store.run(run_id).metric_history(key).to_pylist()
         return [Metric(r["key"], r["value"], r["timestamp"], r["step"]) for r in table]
