@@ -15,6 +15,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,8 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         mlflow.log_table(
             {"c": [1.0, math.nan, math.inf], "s": ["a", "b", "c"], "i": [1, 2, 3]}, "tab.json"
         )
+        mlflow.log_table({"a": [1, 2]}, "grow.json")
+        mlflow.log_table({"a": [3], "b": ["x"]}, "grow.json")  # appended, as MLflow does
         mlflow.log_artifact(str(work / "a.txt"))
         mlflow.log_artifact(str(work / "a.txt"), artifact_path="one/two")
         mlflow.log_artifacts(str(work / "tree"))
@@ -112,6 +115,14 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         mlflow.log_figure(fig, "figs/line.png")
         mlflow.log_figure(fig, "line.svg")
         plt.close(fig)
+        rgb = (np.arange(4 * 5 * 3).reshape(4, 5, 3) % 256).astype("uint8")
+        mlflow.log_image(rgb, "img/rgb.png")
+        mlflow.log_image(np.linspace(0.0, 1.0, 12).reshape(3, 4), "img/grey.png")
+        with warnings.catch_warnings(record=True) as caught:  # rescaled, with a warning
+            warnings.simplefilter("always")
+            mlflow.log_image(np.linspace(-1.0, 3.0, 6).reshape(2, 3), "img/rescaled.png")
+        mlflow.log_image(np.array([[True, False]]), "img/mask.png")
+        bad_image = _raises(lambda: mlflow.log_image(np.full((2, 2), 300), "img/bad.png"))
         for step, v in enumerate([3.0, 2.0, 1.5]):
             mlflow.log_metric("loss", v, step=step)
         mlflow.log_metrics({"acc": 0.5, "f1": 0.25}, step=4)
@@ -158,13 +169,23 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
     out["artifacts"] = _files(client, rid)
     out["artifacts_sub"] = _files(client, rid, "copied")
     files = {}
-    for name in ("t/x.txt", "d.json", "d.yaml", "d.yml", "tab.json"):
+    for name in ("t/x.txt", "d.json", "d.yaml", "d.yml", "tab.json", "grow.json"):
         local = mlflow.artifacts.download_artifacts(
             run_id=rid, artifact_path=name, dst_path=str(work / "dl")
         )
         files[name] = Path(local).read_bytes().decode()
     out["files"] = files
     out["table"] = json.loads(files["tab.json"])
+    from PIL import Image
+
+    images = {}
+    for name in ("rgb", "grey", "rescaled", "mask"):
+        local = mlflow.artifacts.download_artifacts(
+            run_id=rid, artifact_path=f"img/{name}.png", dst_path=str(work / "dl")
+        )
+        with Image.open(local) as im:
+            images[name] = [im.mode, list(im.size), np.asarray(im).tolist()]
+    out["log_image"] = {"images": images, "bad": bad_image, "warned": len(caught) == 1}
 
     ended = []
     for status in (None, "FAILED", "KILLED"):
@@ -178,7 +199,7 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
     out["submodules"] = {
         n: hasattr(mlflow, n)
         for n in ("sklearn", "xgboost", "pyfunc", "models", "tracking", "client", "entities")
-    } | {"artifacts": hasattr(mlflow, "artifacts")}
+    } | {n: hasattr(mlflow, n) for n in ("artifacts", "data", "exceptions")}
 
     frame = facade.search_runs()
     out["search_runs_frame"] = {
@@ -333,6 +354,97 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         ],
         "bad_filter": _raises(lambda: mlflow.search_experiments(filter_string="run_id = 'x'")),
     }
+
+    # create_experiment, get_experiment, experiment tags
+    made = mlflow.create_experiment("Made Here", tags={"team": "ops"})
+    mlflow.set_experiment("Made Here")
+    mlflow.set_experiment_tag("stage", 2)
+    mlflow.set_experiment_tags({"more": "x"})
+    client.set_experiment_tag(made, "by", "client")
+    got_exp = mlflow.get_experiment(made)
+    try:
+        mlflow.create_experiment("Made Here")
+        again = "ok"
+    except mlflow.MlflowException as exc:  # MLflow's base exception, runsite's too
+        again = f"raises MlflowException {isinstance(exc, mlflow.exceptions.MlflowException)}"
+    out["create_experiment"] = {
+        "id_type": type(made).__name__,
+        "name": got_exp.name,
+        "tags": {k: v for k, v in got_exp.tags.items() if not k.startswith("mlflow.")},
+        "again": again,
+        "by_name": mlflow.get_experiment_by_name("Made Here").experiment_id == made,
+    }
+
+    # a run made and logged through the client, outside the active run
+    cr = client.create_run(made, run_name="by-client", tags={"src": "client"})
+    crid = cr.info.run_id
+    client.log_param(crid, "p", 1)
+    client.log_metric(crid, "m", 2.0, step=3)
+    client.set_tag(crid, "gone", "x")
+    client.delete_tag(crid, "gone")
+    client.log_text(crid, "hi", "c/t.txt")
+    client.log_dict(crid, {"b": 1, "a": 2}, "c/d.json")
+    client.log_artifact(crid, str(work / "a.txt"), "c")
+    client.log_artifacts(crid, str(work / "tree"), "c/tree")
+    client.log_table(crid, {"a": [1, 2]}, "c/tab.json")
+    mlflow.log_metric("fluent", 1.0, 2, True, run_id=crid)  # MLflow's positional order
+    mlflow.log_metrics({"more": 0.5}, step=1, synchronous=True, run_id=crid)
+    mlflow.log_params({"q": 2}, synchronous=True, run_id=crid)
+    active_during = mlflow.active_run() is None
+    client.set_terminated(crid, "FAILED")
+    cr_run = client.get_run(crid)
+    out["client_run"] = {
+        "run_name": cr_run.info.run_name,
+        "status": cr_run.info.status,
+        "params": cr_run.data.params,
+        "metrics": cr_run.data.metrics,
+        "tags": {
+            k: v
+            for k, v in cr_run.data.tags.items()
+            if k not in ("mlflow.user", "mlflow.source.name", "mlflow.source.type")
+            and not k.startswith("mlflow.source.git")
+        },
+        "artifacts": _files(client, crid),
+        "not_active": active_during,
+        "in_experiment": cr_run.info.experiment_id == made,
+    }
+
+    # save_model / load_model by path; get_parent_run; delete_run hides a run from search
+    model = LinearRegression().fit(X, y)
+    mlflow.sklearn.save_model(model, str(work / "saved"), pip_requirements=["scikit-learn"])
+    saved = mlflow.sklearn.load_model(str(work / "saved"))
+    out["save_model"] = {
+        "native": type(saved).__name__,
+        "predict": np.round(saved.predict(X), 9).tolist(),
+        "pyfunc": np.round(
+            np.asarray(mlflow.pyfunc.load_model(str(work / "saved")).predict(X)), 9
+        ).tolist(),
+        "exists_again": _raises(lambda: mlflow.sklearn.save_model(model, str(work / "saved"))),
+    }
+    out["get_parent_run"] = {
+        "child": mlflow.get_parent_run(child_id).info.run_id == rid,
+        "top": mlflow.get_parent_run(rid) is None,
+        "client": client.get_parent_run(child_id).info.run_id == rid,
+    }
+    names_by_id = {}
+    for i, rows in enumerate(([1.5, 2.5], [3.5])):
+        with mlflow.start_run(run_name=f"t{i}") as t:
+            mlflow.log_table({"x": rows, "label": [f"r{i}"] * len(rows)}, "preds.json")
+            mlflow.log_table({"x": [0.0]}, "other.json")
+        names_by_id[t.info.run_id] = f"t{i}"
+    loaded = mlflow.load_table("preds.json", extra_columns=["run_id", "status"])
+    loaded["run_id"] = loaded["run_id"].map(names_by_id)
+    one = mlflow.load_table("preds.json", run_ids=[t.info.run_id])
+    out["load_table"] = {
+        "columns": list(loaded.columns),
+        "dtypes": [str(d) for d in loaded.dtypes],
+        "rows": loaded.to_dict(orient="records"),
+        "one": one.to_dict(orient="records"),
+        "missing": _raises(lambda: mlflow.load_table("nope.json")),
+    }
+    before = len(facade.search_runs(experiment_ids=[made]))
+    mlflow.delete_run(crid)
+    out["delete_run"] = [before, len(facade.search_runs(experiment_ids=[made])) - before]
     return out
 
 

@@ -228,7 +228,7 @@ def test_a_client_uri_leaves_the_active_store_alone(store: Path, tmp_path: Path)
     assert runsite.get_store_path() == store  # as in MLflow: the client's URI is its own
 
 
-def test_search_experiments_tags_errors_and_log_inputs(store: Path) -> None:
+def test_experiments_client_runs_and_log_inputs(store: Path) -> None:
     import pandas as pd
 
     from runsite.errors import InvalidInput, QueryError
@@ -249,6 +249,16 @@ def test_search_experiments_tags_errors_and_log_inputs(store: Path) -> None:
         with pytest.raises(InvalidInput, match="models="):
             runsite.log_inputs([ds], models=[object()])
         runsite.log_inputs([ds, None], contexts=["train", None])
+    c = runsite.MlflowClient()
+    with pytest.raises(InvalidInput, match="start_time"):
+        c.create_run("a", start_time=1)
+    made = c.create_run("a")
+    c.set_terminated(made.run_id)
+    with pytest.raises(runsite.RunStateError, match="immutable"):
+        c.log_text(made.run_id, "late", "x.txt")
+    with pytest.raises(runsite.MlflowException, match="'b' already exists"):
+        runsite.create_experiment("b")
+    assert not (store / "a" / "experiment.yaml").exists()  # a plain name needs no file
     (got,) = runsite.get_run(r.run_id).inputs.dataset_inputs
     assert got.dataset.name == "d" and [(t.key, t.value) for t in got.tags] == [
         ("mlflow.data.context", "train")

@@ -36,6 +36,10 @@ PYFUNC = "tests/test_pyfunc_oracle.py::test_python_model_matches_mlflow"
 
 # start of the row's MLflow cell -> its checks ("scenario:<key>" or "tests/…::test")
 ORACLES: dict[str, list[str]] = {
+    "`mlflow.create_experiment(name, tags=": ["scenario:create_experiment"],
+    "`mlflow.get_experiment(id)`": ["scenario:create_experiment"],
+    "`except mlflow.MlflowException`": ["scenario:create_experiment"],
+    "`MlflowClient().create_run(": ["scenario:client_run"],
     "`mlflow.set_experiment(name)`": [
         "scenario:set_experiment",
         "scenario:get_experiment_by_name_missing",
@@ -50,7 +54,11 @@ ORACLES: dict[str, list[str]] = {
     "`mlflow.active_run()`": ["scenario:active_run"],
     "`mlflow.last_active_run()`": ["scenario:last_active_run"],
     "`mlflow.log_param(k, v)`": ["scenario:params", "scenario:relog_param"],
-    "`mlflow.log_metric(k, v, step=…)`": ["scenario:metrics", "scenario:metric_history"],
+    "`mlflow.log_metric(k, v, step=…)`": [
+        "scenario:metrics",
+        "scenario:metric_history",
+        "scenario:client_run",
+    ],
     "`mlflow.set_tag(k, v)`": ["scenario:tags"],
     "MLflow's system tags": [SYSTEM_TAGS, "scenario:tags", "scenario:search_runs_frame"],
     "`mlflow.delete_tag(k)`": ["scenario:tags", "scenario:delete_tag_missing"],
@@ -58,6 +66,8 @@ ORACLES: dict[str, list[str]] = {
     "`mlflow.log_dict(d, file)`": ["scenario:files"],
     "`mlflow.log_artifact(path, artifact_path)`": ["scenario:artifacts"],
     "`mlflow.log_figure(fig, file)`": ["scenario:artifacts"],
+    "`mlflow.load_table(artifact_file": ["scenario:load_table"],
+    "`mlflow.log_image(image, artifact_file)`": ["scenario:log_image", "scenario:artifacts"],
     "`mlflow.log_table(data, file)`": ["scenario:files", "scenario:table", "scenario:tags"],
     "`mlflow.log_input(dataset": [DATASETS, "scenario:dataset_inputs"],
     "`mlflow.log_inputs(datasets": ["scenario:dataset_inputs"],
@@ -88,6 +98,9 @@ ORACLES: dict[str, list[str]] = {
     "`mlflow.start_run(log_system_metrics=True)`": ["scenario:system_metrics"],
     "`mlflow.sklearn.log_model(m, name)`": ["scenario:sklearn_model", COURSE],
     "`mlflow.xgboost.log_model(m, name)`": ["scenario:xgboost_model"],
+    "`mlflow.sklearn.save_model(m, path)`": ["scenario:save_model", PYFUNC],
+    "`mlflow.get_parent_run(run_id)`": ["scenario:get_parent_run"],
+    "`mlflow runs delete --run-id ID`": ["scenario:delete_run"],
     "`mlflow.sklearn.load_model(uri)`": [
         "scenario:sklearn_model",
         "scenario:xgboost_model",

@@ -66,6 +66,31 @@ def log_model(
     )
 
 
+def save_model(
+    path: str | os.PathLike[str],
+    python_model: Any = None,
+    artifacts: Mapping[str, Any] | None = None,
+    signature: dict[str, Any] | None = None,
+    input_example: Any = None,
+    pip_requirements: Sequence[str] | str | None = None,
+) -> None:
+    """A custom model as a folder at ``path``, outside any run (MLflow's
+    ``mlflow.pyfunc.save_model``); ``load_model(path)`` loads it."""
+    from runsite import _flavor_api
+
+    if python_model is None:
+        raise InvalidInput("runsite.pyfunc.save_model needs python_model=")
+    _flavor_api.save_model(
+        "python_model",
+        python_model,
+        path,
+        artifacts=artifacts,
+        signature=signature,
+        input_example=input_example,
+        requirements=pip_requirements,
+    )
+
+
 def load_model(model_uri: str | os.PathLike[str], store: Any = None, trust: bool = False) -> Model:
     """Load any logged model as a ``Model`` with ``.predict()`` applying its preprocessor
     (a python_model's ``load_context`` is called first); ``trust=True`` loads a pickle
@@ -139,6 +164,7 @@ __all__ = [
     "PythonModelContext",
     "load_model",
     "log_model",
+    "save_model",
     "scoring_app",
     "spark_udf",
 ]
