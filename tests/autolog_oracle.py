@@ -108,7 +108,32 @@ def describe(mlflow: Any, client: Any, run_id: str) -> dict[str, Any]:
             if k in ("estimator_name", "estimator_class", "mlflow.autologging")
         },
         "artifacts": sorted(a.path for a in client.list_artifacts(run_id)),
+        "html": estimator_html(client, run_id),
     }
+
+
+def estimator_html(client: Any, run_id: str) -> str | None:
+    """The scikit-learn repr inside the run's estimator.html (each tracker wraps it in a
+    page of its own), its element ids (a process-wide counter) and object addresses
+    normalized and a search's timings (the ``cv_results_`` and ``refit_time_`` rows)
+    left out."""
+    import re
+    import tempfile
+
+    if "estimator.html" not in {a.path for a in client.list_artifacts(run_id)}:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        text = Path(client.download_artifacts(run_id, "estimator.html", tmp)).read_text("utf-8")
+    body = text.split("<body>", 1)[1].rsplit("</body>", 1)[0].strip()
+    body = re.sub(r"(sk-[a-z]+-id-)\d+", r"\1N", body)
+    # addresses in reprs ("<...Tree object at 0x7f...>", cut to "tree...x7f...&gt;")
+    body = re.sub(r"x[0-9a-f]{8,}", "x…", body)
+    name = r"(?:cv_results_|refit_time_)"
+    row = (
+        rf"<tr[^>]*>(?:(?!</tr>).)*?(?:--doc-link-{name};|<td class=\"param\">\s*{name}\s*</td>)"
+        r"(?:(?!</tr>).)*</tr>"
+    )
+    return re.sub(row, "", body, flags=re.S)
 
 
 def main() -> None:

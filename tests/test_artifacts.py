@@ -119,7 +119,7 @@ def test_log_text_dict_table(store: Path, quiet_git: None) -> None:
     art = r.path / "artifacts"
     assert (art / "notes/t.txt").read_text("utf-8") == "héllo"
     assert json.loads((art / "cfg.json").read_text()) == {"b": 1, "a": [1, 2]}
-    assert (art / "cfg.yaml").read_text() == "b: 1\na:\n- 1\n- 2\n"
+    assert (art / "cfg.yaml").read_text() == "a:\n- 1\n- 2\nb: 1\n"  # sorted, as MLflow's
     assert json.loads((art / "t.json").read_text()) == {
         "columns": ["x", "y"],
         "data": [[1, "a"], [2, "b"]],
@@ -224,3 +224,26 @@ def test_broken_csv_still_logs_the_hash(store: Path, tmp_path: Path, quiet_git: 
     with runsite.start_run():
         info = runsite.log_input(bad)
     assert info["hash"].startswith("sha256:") and "rows" not in info
+
+
+def test_log_table_appends_as_mlflow_does(store: Path, quiet_git: None) -> None:
+    import pyarrow.parquet as pq
+
+    with runsite.start_run() as r:
+        for ext in ("json", "csv", "parquet"):
+            runsite.log_table({"a": [1, 2]}, f"t.{ext}")
+            runsite.log_table({"b": ["x"], "a": [3]}, f"t.{ext}")
+        runsite.log_text("not a table", "n.json")
+        with pytest.raises(runsite.InvalidInput, match="not a table to append to"):
+            runsite.log_table({"a": [1]}, "n.json")
+    art = r.path / "artifacts"
+    assert json.loads((art / "t.json").read_text()) == {
+        "columns": ["a", "b"],
+        "data": [[1, None], [2, None], [3, "x"]],
+    }
+    assert (art / "t.csv").read_text().splitlines() == ["a,b", "1,", "2,", "3,x"]
+    assert pq.read_table(art / "t.parquet").to_pydict() == {"a": [1, 2, 3], "b": [None, None, "x"]}
+    assert json.loads(r.data.tags["mlflow.loggedArtifacts"]) == [
+        {"path": "t.json", "type": "table"},
+        {"path": "t.parquet", "type": "table"},
+    ]

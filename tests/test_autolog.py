@@ -187,6 +187,59 @@ def test_logging_failures_are_warnings_and_silent_hides_them() -> None:
     assert first.params["fit_intercept"] == "True"
 
 
+def _normalized_ids(html: str) -> str:
+    # scikit-learn numbers the elements of every HTML repr from a process-wide counter
+    import re
+
+    return re.sub(r"(sk-[a-z]+-id-)\d+", r"\1N", html)
+
+
+def test_estimator_html_is_scikit_learns() -> None:
+    """estimator.html from the view that lists attributes without evaluating them is
+    byte for byte scikit-learn's ``estimator_html_repr`` (MLflow's artifact): a forest
+    (fitted properties), a pipeline, a search, an SVC whose ``predict_proba`` is
+    unavailable, an unfitted estimator."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.svm import SVC
+    from sklearn.utils import estimator_html_repr
+
+    from runsite.autologging.sklearn import estimator_html
+
+    x, y = load_iris(return_X_y=True)
+    fitted = [
+        RandomForestClassifier(n_estimators=3, random_state=0).fit(x, y),
+        Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())]).fit(x, y),
+        GridSearchCV(SVC(), {"C": [0.1, 1.0]}, cv=2).fit(x, y),
+        SVC(probability=False).fit(x, y),
+        LinearRegression(),
+    ]
+    for est in fitted:
+        ours = estimator_html(est)
+        assert "Fitted attributes" in ours or est is fitted[-1]
+        assert _normalized_ids(ours) == _normalized_ids(estimator_html_repr(est)), est
+
+
+def test_signature_and_score_from_the_training_predictions() -> None:
+    """The model's signature output and ``training_score`` come from the prediction the
+    training metrics made; they are what ``predict`` of the first rows and ``score``
+    give (string labels here)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from runsite.models.manifest import read_manifest
+    from runsite.models.signature import infer_signature
+
+    x, y = load_iris(return_X_y=True)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    runsite.sklearn.autolog()
+    model = RandomForestClassifier(n_estimators=3, random_state=0).fit(x, labels)
+    (run,) = _runs()
+    manifest = read_manifest(run.artifacts_dir / "model")
+    assert manifest["signature"] == infer_signature(x[:5], model.predict(x[:5]))
+    assert manifest["signature"]["outputs"]["dtype"] == "<U10"  # the labels' own dtype
+    assert run.data.metrics["training_score"] == model.score(x, labels)
+    assert "Fitted attributes" in (run.artifacts_dir / "estimator.html").read_text()
+
+
 def test_xgboost_rounds_and_model() -> None:
     xgb = pytest.importorskip("xgboost")
     x, y = load_diabetes(return_X_y=True)

@@ -1,7 +1,7 @@
 """Autolog against real MLflow: the same fits (tests/autolog_oracle.py) under
 ``mlflow.autolog()`` and ``runsite.autolog()`` give runs with the same param names and
-values, the same metric names and (except timings) values, the same per-round XGBoost
-histories and the same nesting of a search's child runs."""
+values, the same metric names and (except timings) values, the same estimator.html, the
+same per-round XGBoost histories and the same nesting of a search's child runs."""
 
 from __future__ import annotations
 
@@ -73,6 +73,7 @@ def _same_run(theirs: dict[str, Any], ours: dict[str, Any]) -> None:
         if key.endswith("_time"):  # fit/score timings of a search's candidates
             continue
         assert ours["metrics"][key] == pytest.approx(value, rel=1e-9, abs=1e-12), (label, key)
+    assert ours["html"] == theirs["html"], label  # scikit-learn's estimator_html_repr
     assert sorted(ours["histories"]) == sorted(theirs["histories"]), label
     for key, points in theirs["histories"].items():
         assert [s for s, _ in ours["histories"][key]] == [s for s, _ in points], (label, key)

@@ -103,3 +103,40 @@ def test_environment_fields(store: Path, quiet_git: None) -> None:
     assert h["command"] == sys.argv
     assert h["user"] and h["host"] and isinstance(h["pid"], int)
     assert h["runsite_version"] == runsite.__version__
+
+
+def test_installed_packages_are_kept_per_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The package list is computed once per environment: a new process (the in-process
+    copy dropped) reads it from the cache folder; installing into a ``sys.path`` folder
+    (its modification time changes) or a corrupt cache file computes it again."""
+    import os
+
+    from runsite import capture
+
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+    calls: list[int] = []
+
+    def compute() -> dict[str, str]:
+        calls.append(1)
+        return {"demo": str(len(calls))}
+
+    def fresh_process() -> dict[str, str]:
+        capture._installed.clear()
+        return capture.installed("test-kind", compute)
+
+    assert fresh_process() == {"demo": "1"}
+    assert fresh_process() == {"demo": "1"} and len(calls) == 1  # read back, not computed
+    (site / "demo-2.0.dist-info").mkdir()  # a package installed
+    os.utime(site, ns=(0, os.stat(site).st_mtime_ns + 1_000_000))
+    assert fresh_process() == {"demo": "2"}
+    (cached,) = (Path(os.environ["RUNSITE_CACHE_DIR"]) / "environments").iterdir()
+    cached.write_text("{not json")
+    assert fresh_process() == {"demo": "3"}
+    # the real list: what reading every distribution's metadata gives
+    capture._installed.clear()
+    assert capture.packages() == capture._read_packages()
+    assert "pyarrow" in {k.lower() for k in capture.packages()}

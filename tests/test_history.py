@@ -649,3 +649,55 @@ def test_long_history_is_fast(tmp_path: Path) -> None:
     assert (ts[0].kind, ts[0].version, ts[0].pr, ts[0].reason) == ("stage", 100, 100, "pr 100")
     assert ts[0].merge_commit is not None and ts[0].commit != ts[0].merge_commit
     assert (ts[-1].kind, ts[-1].version, ts[-1].pr) == ("registered", 1, None)
+
+
+# ---------------------------------------------------------------------- recorded history
+
+
+def test_recorded_history_round_trips_and_must_end_in_the_manifest(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """What `models history --json` saved is read back as the same transitions; a file
+    whose replay contradicts the manifest, or that is not such a list, is refused with
+    the entry and field named."""
+    import json
+
+    from runsite.registry.history import load_recorded
+
+    repo.commit(manifest(model("taxi", {1: None})), "register")
+    repo.commit(manifest(model("taxi", {1: "staging"})), "stage\n\nReason: looks good")
+    final = manifest(model("taxi", {1: "production", 2: None}, {"champion": 1}))
+    repo.commit(final, "promote v1, register v2\n\nReason: beat the baseline", who="bob")
+    recorded = repo.history()
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps([t.to_dict() for t in recorded]))
+    assert load_recorded(path, parse(final)) == recorded
+
+    # the history of another registry state: refused, naming the difference
+    other = manifest(model("taxi", {1: "archived", 2: None}, {"champion": 1}))
+    with pytest.raises(InvalidInput, match=r"does not end in registry.yaml's current stages"):
+        load_recorded(path, parse(other))
+    with pytest.raises(InvalidInput, match=r"taxi v1 is archived in registry.yaml, production"):
+        load_recorded(path, parse(other))
+
+    def refused(doc: Any, message: str) -> None:
+        path.write_text(json.dumps(doc))
+        with pytest.raises(InvalidInput, match=message):
+            load_recorded(path, parse(final))
+
+    entries = [t.to_dict() for t in recorded]
+    refused({"transitions": entries}, "expected the list `runsite models history --json`")
+    refused([*entries[:1], {**entries[1], "version": "2"}], r"entry 2: 'version' must be int")
+    refused([{**entries[0], "actor": "x"}, *entries[1:]], r"entry 1: unknown field\(s\) actor")
+    refused([{**entries[0], "kind": "moved"}, *entries[1:]], r"kind 'moved' is not one of")
+    refused([{**entries[0], "date": "yesterday"}, *entries[1:]], r"date 'yesterday' is not")
+    # a stage change whose "from" disagrees with what came before it
+    staged = next(i for i, t in enumerate(recorded) if t.to_stage == "staging")
+    bad = [dict(e) for e in entries]
+    bad[staged]["from_stage"] = "production"
+    refused(bad, r"taxi v1 stage .*says it was production, the history before it says none")
+    path.write_text("[1,")
+    with pytest.raises(InvalidInput, match="is not JSON"):
+        load_recorded(path, parse(final))
+    with pytest.raises(InvalidInput, match="no such file"):
+        load_recorded(tmp_path / "missing.json", parse(final))

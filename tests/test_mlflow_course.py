@@ -57,7 +57,10 @@ def _with_runsite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
 def test_course_script_same_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from runsite import client
+
     caplog.set_level(logging.WARNING, logger="runsite")
+    monkeypatch.setattr(client, "_warned_registry_write", False)  # once per process
     ours = _with_runsite(tmp_path, monkeypatch)
     assert any("registry.yaml" in r.getMessage() for r in caplog.records)  # said once
     theirs = _with_mlflow(tmp_path, monkeypatch)

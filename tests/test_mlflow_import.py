@@ -30,6 +30,8 @@ from mlflow import MlflowClient
 from sklearn.linear_model import Ridge
 
 uri, out = sys.argv[1], sys.argv[2]
+import sklearn
+REQS = [f"scikit-learn=={sklearn.__version__}", "cloudpickle"]
 mlflow.set_tracking_uri(uri)
 exp = mlflow.set_experiment("NYC taxi")
 mlflow.set_experiment_tag("mlflow.note.content", "Trip durations.")
@@ -49,15 +51,16 @@ with mlflow.start_run(run_name="sweep", description="the sweep") as parent:
             mlflow.log_param("alpha", alpha)
             m = Ridge(alpha=alpha).fit(X, y)
             mlflow.log_metric("rmse", float(np.sqrt(((m.predict(X) - y) ** 2).mean())))
+            # requirements given: MLflow's inference runs a 5 s subprocess per model
             mlflow.sklearn.log_model(m, name="model", input_example=X[:2],
-                                     registered_model_name="taxi")
+                                     registered_model_name="taxi", pip_requirements=REQS)
             mlflow.log_text("hello", "notes/readme.txt")
             ids[f"ridge-{alpha}"] = child.info.run_id
     # an MLflow 2 style model: a model folder inside the run's artifacts, pickled
     with mlflow.start_run(run_name="legacy", nested=True) as legacy:
         import tempfile, os
         d = os.path.join(tempfile.mkdtemp(), "m")
-        mlflow.sklearn.save_model(Ridge(alpha=3.0).fit(X, y), d,
+        mlflow.sklearn.save_model(Ridge(alpha=3.0).fit(X, y), d, pip_requirements=REQS,
                                   serialization_format="cloudpickle")
         mlflow.log_artifacts(d, "legacy_model")
         ids["legacy"] = legacy.info.run_id

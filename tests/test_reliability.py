@@ -12,7 +12,9 @@ Every test here runs real child processes (``sys.executable`` on a script writte
 * How a run ends: SIGTERM, exceptions, KeyboardInterrupt, atexit.
 
 ``RUNSITE_KILL_TRIALS`` sets the number of SIGKILL trials (default 30; the compaction
-trials are a fifth of that, at least 2).
+trials are a fifth of that, at least 2; the tight-loop trials a third, at least 4: each
+keeps a child logging flat out for 1-3 s and reads back ~1,000,000 points, and ten of them
+already cross every phase of the writer).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from runsite.store import RunRecord, Store
 
 KILL_TRIALS = int(os.environ.get("RUNSITE_KILL_TRIALS", "30"))
 END_KILL_TRIALS = max(2, KILL_TRIALS // 5)
+TIGHT_KILL_TRIALS = max(4, KILL_TRIALS // 3)
 # How long a point may sit in memory before a SIGKILL loses it (FLUSH_INTERVAL is 0.25 s).
 LOSS_WINDOW = 1.0
 SEED = 20240611
@@ -359,7 +362,7 @@ def test_sigkill_in_a_tight_logging_loop_loses_only_the_flush_window(tmp_path: P
     script = write_script(tmp_path / "scripts", "tight.py", TIGHT_CHILD)
     env = child_env(tmp_path)
     worst_ms, old_points, points = 0, 0, 0
-    for trial in range(KILL_TRIALS):
+    for trial in range(TIGHT_KILL_TRIALS):
         store, side_path = tmp_path / f"tight{trial}", tmp_path / f"tight{trial}.txt"
         proc = spawn(script, [str(store), str(side_path)], env, tmp_path)
         try:
@@ -387,7 +390,7 @@ def test_sigkill_in_a_tight_logging_loop_loses_only_the_flush_window(tmp_path: P
         for p in store.rglob("metrics.*"):
             p.unlink()
     print(
-        f"tight-loop SIGKILL trials: {KILL_TRIALS}, {points:,} points on disk, "
+        f"tight-loop SIGKILL trials: {TIGHT_KILL_TRIALS}, {points:,} points on disk, "
         f"{old_points:,} logged > {LOSS_WINDOW} s before a kill (all kept), "
         f"oldest lost point returned {worst_ms} ms before its kill"
     )

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -337,3 +338,43 @@ def test_ending_a_run_object_ends_it_as_the_active_run(store: Path, quiet_git: N
     with runsite.Store(store).start_run(experiment="lib", log_git=False):
         pass
     assert runsite.last_active_run() is r2  # the object API leaves global state alone
+
+
+def test_set_clock_stamps_everything_a_run_and_the_registry_write(
+    store: Path, quiet_git: None
+) -> None:
+    """record.set_clock (how examples/train.py spreads the demo over weeks): the run's
+    start, id, events, metric points, end, its model's `created` and the version's
+    `registered` date all come from the clock; None gives the system clock back."""
+    from runsite.registry import Registry
+    from site_store import log_small_model
+
+    now = [1_790_000_000_000]  # 2026-09-21T14:13:20Z
+
+    def clock() -> int:
+        now[0] += 1_000
+        return now[0]
+
+    record.set_clock(clock)
+    try:
+        runsite.set_experiment("clocked")
+        with runsite.start_run(run_name="r") as run:
+            runsite.log_param("p", 1)
+            runsite.log_metric("m", 1.0)
+            log_small_model(0.1)
+        version = runsite.register_model(f"runs:/{run.info.run_id}/model", "clocked")
+    finally:
+        record.set_clock(None)
+    rec = only_run(store)
+    start = rec.start_time
+    assert 1_790_000_000_000 < start < rec.end_time < now[0] + 1 <= 1_790_000_100_000
+    assert rec.run_id < runsite.ids.new_run_id(start + 1)  # the id is made of the start
+    events = [json.loads(x) for x in (rec.path / record.EVENTS).read_text().splitlines()]
+    assert all(start <= e["t"] <= now[0] for e in events)
+    (stamp,) = rec.metric_history("m").column("timestamp").to_pylist()
+    assert start <= stamp <= now[0]
+    model_yaml = (rec.path / "artifacts" / "model" / "model.yaml").read_text()
+    assert "created: '2026-09-21T14:13:" in model_yaml
+    (mv,) = Registry(store).get_model("clocked").versions
+    assert mv.version == version.version and mv.registered.startswith("2026-09-21T14:13:")
+    assert abs(record.now_ms() - time.time() * 1000) < 60_000  # the system's clock again

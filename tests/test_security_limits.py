@@ -1,4 +1,5 @@
-"""Attack 7 of issue 15 (docs/security.md, "Limits instead of crashes"): hostile filters.
+"""Attack 7 of issue 15 (docs/security.md, "Limits instead of crashes"): hostile filters, and
+flow YAML nested past the depth limit (refused before ruamel parses it for seconds).
 
 A filter may come from a shared link's URL (the site's filter box) or from CI scripts:
 deep nesting must be a clear QueryError (never a RecursionError), and LIKE must match in
@@ -23,7 +24,8 @@ import pytest
 from click.testing import CliRunner
 
 import runsite
-from runsite.errors import QueryError
+from runsite import yamlio
+from runsite.errors import QueryError, StoreFormatError
 from runsite.search import MAX_DEPTH, _like, filter_rows, parse
 
 # Patterns a backtracking matcher takes exponential (or high-polynomial) time on, against
@@ -165,3 +167,29 @@ def test_hostile_like_finishes_in_the_browser(tmp_path: Path) -> None:
     for line in body:
         op, _pattern, kept = line.split("|")
         assert kept == ("1" if op == "NOT LIKE" else "0"), line
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "models: " + "[" * 65 + "]" * 65,
+        "a: {b: " + "{c: " * 70 + "1" + "}" * 71,
+        "a: [" + "[x, " * 80,  # unclosed: refused before the parser is tried
+    ],
+)
+def test_deep_flow_yaml_is_refused_before_parsing(text: str) -> None:
+    for load in (yamlio.loads, yamlio.roundtrip_loads):
+        with pytest.raises(StoreFormatError, match="nested more than 64 levels deep"):
+            load(text, "registry.yaml")
+
+
+def test_brackets_in_comments_and_quotes_do_not_count_as_nesting() -> None:
+    text = (
+        "# " + "[" * 100 + "\n"
+        "a: '" + "[" * 100 + "'\n"
+        'b: "' + "{" * 100 + '\\" [[["\n'
+        "c: [1, [2, [3]]]  # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n"
+    )
+    data = yamlio.loads(text, "x")
+    assert data["a"] == "[" * 100 and data["c"] == [1, [2, [3]]]
+    assert yamlio.roundtrip_loads(text, "x")["b"].startswith("{" * 100)

@@ -144,3 +144,51 @@ def test_compare_bars_spec_reads_the_compare_columns() -> None:
     bars = charts.compare_specs()["bars"]
     assert bars["encoding"]["x"]["field"] == "y" and bars["encoding"]["y"]["field"] == "run"
     assert bars["encoding"]["color"]["legend"] is None
+
+
+def _row(value: float, version: str = "1") -> dict[str, Any]:
+    return {
+        "label": "2026-03-01",
+        "data": "eval.csv",
+        "time": 1_772_323_200_000,
+        "version": version,
+        "value": value,
+        "drift": "stable",
+        "drifted": "",
+        "url": "#",
+    }
+
+
+def test_a_single_evaluation_gets_a_padded_axis_with_short_numbers() -> None:
+    chart = charts.evaluation_chart("rmse", [_row(54.336)])
+    for layer in chart["spec"]["layer"]:
+        y = layer["encoding"]["y"]
+        assert y["axis"]["format"] == charts.NUMBER_FORMAT == ".4~g"
+        lo, hi = y["scale"]["domain"]
+        assert lo < 54.336 < hi and hi - lo == pytest.approx(54.336 * 0.1)
+    # the same value twice is one value too; zero gets ±1
+    same = charts.evaluation_chart("rmse", [_row(0.0), _row(0.0, "2")], by_version=True)
+    assert same["spec"]["layer"][0]["encoding"]["y"]["scale"]["domain"] == [-1.0, 1.0]
+
+
+def test_evaluations_that_differ_scale_themselves() -> None:
+    chart = charts.evaluation_chart("rmse", [_row(54.3), _row(51.0), _row(float("nan"))])
+    for layer in chart["spec"]["layer"]:
+        assert "domain" not in layer["encoding"]["y"]["scale"]
+    assert charts.padded_domain([]) is None
+    assert charts.padded_domain([float("nan"), 3.0]) == pytest.approx([2.85, 3.15])
+
+
+def test_compare_scatter_axes_use_short_numbers() -> None:
+    enc = charts.compare_specs()["scatter"]["encoding"]
+    assert enc["x"]["axis"]["format"] == enc["y"]["axis"]["format"] == charts.NUMBER_FORMAT
+
+
+def test_parallel_coordinates_draw_a_run_with_one_axis_as_a_dot() -> None:
+    """A run with a value on one axis only (a sweep's parent, a run of another
+    experiment) would be a line through one point: it is a dot instead."""
+    layers = charts.compare_specs()["parallel"]["layer"]
+    marks = _marks(charts.compare_specs()["parallel"])
+    assert marks == ["line", "point", "text"]
+    filters = [[t.get("filter") for t in layer.get("transform", [])] for layer in layers[:2]]
+    assert "datum.n > 1" in filters[0] and "datum.n === 1" in filters[1]

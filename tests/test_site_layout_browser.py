@@ -6,6 +6,7 @@ artifacts), so a new page kind is checked the day it is built. Two sites: the de
 each page, at 1400 px and 390 px:
 
 - nothing is wider than the viewport (wide tables scroll inside their own box);
+- no table cell's number, date or duration wraps onto a second line;
 - no chart is drawn past its card, and no line is drawn through a single point;
 - every metric is reachable: on a run page each metric is a row of the metrics table and
   each metric with steps is in a chart; on an experiment page each metric has a chart
@@ -56,6 +57,26 @@ OVERFLOWING = """() => {
   return {scrollWidth: document.documentElement.scrollWidth, width: W, offenders: out.slice(0, 8)};
 }"""
 
+# Table cells holding a number, a date or a duration ("54.336", "2026-11-27 22:29 UTC",
+# "3 min 07 s", "1.2e+06") whose text is laid out on more than one line.
+WRAPPED_NUMBERS = r"""() => {
+  const unit = /^(UTC|ms|s|min|h|d|B|KB|MB|GB|%)$/;
+  const number = /^[-+\u2212]?[0-9][0-9.,:\u2009-]*(e[+-]?[0-9]+)?%?$/;
+  const out = [];
+  for (const cell of document.querySelectorAll('td, th')) {
+    const text = cell.textContent.trim();
+    const words = text.split(/\s+/);
+    if (!text || !words.every((w) => number.test(w) || unit.test(w))) continue;
+    if (!words.some((w) => number.test(w)) || cell.getClientRects().length === 0) continue;
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0)
+      .map((r) => Math.round(r.top)));
+    if (tops.size > 1) out.push(`${cell.tagName.toLowerCase()} "${text}" on ${tops.size} lines`);
+  }
+  return out.slice(0, 8);
+}"""
+
 # Per rendered chart: its drawing against its card, and its line marks' point counts.
 CHART_SHAPES = """() => [...document.querySelectorAll('figure.rs-chart')].map((fig) => {
   const svg = fig.querySelector('svg');
@@ -103,7 +124,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]
         demo = tmp / "demo-store"
         shutil.copytree(ROOT / "example_runs", demo)
         out = {"demo": tmp / "demo-site", "wide": tmp / "wide-site"}
-        build(demo, out["demo"])
+        build(demo, out["demo"], registry_history=demo / "registry-history.json")
         build(_wide_store(tmp), out["wide"])
         yield out
     finally:
@@ -167,6 +188,7 @@ def _check_page(browser: Any, base: str, rel: str, width: int, site: Path) -> li
         got = page.evaluate(OVERFLOWING)
         if got["scrollWidth"] > got["width"]:
             problems.append(f"page is {got['scrollWidth']} px wide: {got['offenders']}")
+        problems += [f"wrapped: {w}" for w in page.evaluate(WRAPPED_NUMBERS)]
         for c in page.evaluate(CHART_SHAPES):
             if c["error"]:
                 problems.append(f"chart {c['id']}: {c['error']}")

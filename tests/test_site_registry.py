@@ -85,6 +85,37 @@ def test_registry_timeline_from_git_and_without_git(repo: Path, tmp_path: Path) 
         stages = [text_of(b) for b in doc.select("table.versions .badge")]
         assert stages == ["production"]
 
+    # ... unless the owner hands the build the history saved where it was made
+    from click.testing import CliRunner
+
+    from runsite.cli import main
+
+    saved = CliRunner().invoke(main, ["models", "history", "--json", "--store", str(store)])
+    assert saved.exit_code == 0, saved.output
+    history_file = tmp_path / "registry-history.json"
+    history_file.write_text(saved.stdout)
+    site3 = tmp_path / "site3"
+    args = ["build", str(outside / "runs"), "--out", str(site3), "--strict"]
+    built = CliRunner().invoke(main, [*args, "--registry-history", str(history_file)])
+    assert built.exit_code == 0, built.output
+    for rel in ("registry.html", "models/taxi.html", "models/taxi/v1.html"):
+        doc = parse(site3 / rel)
+        items = doc.select("ol.timeline > li")
+        assert [text_of(i.select_one(".who")).split(" ·")[0] for i in items] == [
+            "by Alice",
+            "by Bob",
+        ], rel
+        assert text_of(items[0].select_one(".why")) == "best rmse so far"
+        label = text_of(doc.select_one(".history-source"))
+        assert label.startswith("Recorded history: read from registry-history.json"), rel
+    # a history that does not end in this manifest's stages is not shown as its history
+    tampered = saved.stdout.replace('"to_stage": "production"', '"to_stage": "staging"')
+    history_file.write_text(tampered)
+    refused = CliRunner().invoke(main, [*args, "--registry-history", str(history_file)])
+    assert refused.exit_code == 1
+    assert "does not end in registry.yaml's current stages" in refused.output
+    assert "taxi v1 is production in registry.yaml, staging in the history" in refused.output
+
 
 def test_registry_does_not_name_excluded_runs(store: Path, tmp_path: Path) -> None:
     runsite.set_experiment("public")

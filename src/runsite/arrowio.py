@@ -117,17 +117,17 @@ def read_metrics_jsonl(path: Path, warnings: list[str]) -> pa.Table:
 
 
 def sort_metrics(table: pa.Table) -> pa.Table:
-    """Order by key, step, then timestamp (so the last point of a step is MLflow's
-    "latest"); points equal in all three keep the order they were logged in."""
+    """Order by key, step, timestamp, then value (so the last point of a key is MLflow's
+    "latest": the largest step, timestamp and value, in that order)."""
     if table.num_rows == 0:
         return table
-    keys = [("key", "ascending"), ("step", "ascending"), ("timestamp", "ascending")]
+    keys = [(k, "ascending") for k in ("key", "step", "timestamp", "value")]
     return table.take(pc.sort_indices(table, sort_keys=keys))
 
 
 def summarize(table: pa.Table, presorted: bool = False) -> dict[str, dict[str, Any]]:
-    """Per key: last (highest step, then largest timestamp), min, max (NaN skipped), count,
-    last_step.
+    """Per key: last (highest step, then largest timestamp, then largest value), min, max
+    (NaN skipped), count, last_step.
 
     Plain compute kernels over the key runs of the sorted table (no ``group_by``: its
     Acero engine cannot start while the interpreter shuts down, where the exit hook
@@ -327,6 +327,11 @@ def parquet_bytes(columns: dict[str, list[Any]]) -> bytes:
     out = io.BytesIO()
     pq.write_table(pa.table(columns), out)
     return out.getvalue()
+
+
+def parquet_columns(data: bytes) -> dict[str, list[Any]]:
+    """The columns of a Parquet file's bytes (a table ``log_table`` appends to)."""
+    return pq.read_table(io.BytesIO(data)).to_pydict()
 
 
 # ---------------------------------------------------------------------- the store as tables

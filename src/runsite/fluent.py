@@ -262,34 +262,61 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 # ---------------------------------------------------------------------- logging
 
 
-def log_param(key: str, value: Any) -> Any:
+def _target(run_id: str | None) -> Run:
+    """The active run, or the open run ``run_id`` (MLflow's ``run_id=`` argument)."""
+    if run_id is None:
+        # The hot path: avoid current_run()'s lock when a run is active.
+        return _stack[-1] if _stack else current_run()
+    for r in run.open_runs():
+        if r.run_id == run_id:
+            return r
+    raise RunStateError(
+        f"run {run_id} is not open in this process: runsite logs only into runs open here "
+        "(an ended run is immutable)"
+    )
+
+
+# ``synchronous`` (MLflow's async logging switch) is accepted and changes nothing: there is
+# no server to wait for (params and tags are written at once, metric points buffered and
+# appended within 0.25 s, as api.md says).
+
+
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     return current_run().log_param(key, value)
 
 
-def log_params(params: Mapping[str, Any]) -> None:
-    current_run().log_params(params)
+def log_params(
+    params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> None:
+    _target(run_id).log_params(params)
 
 
 def log_metric(
-    key: str, value: float, step: int | None = None, timestamp: int | None = None
+    key: str,
+    value: float,
+    step: int | None = None,
+    synchronous: bool | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
 ) -> None:
-    # The hot path: avoid current_run()'s lock when a run is active.
-    r = _stack[-1] if _stack else current_run()
-    r.log_metric(key, value, step, timestamp)
+    _target(run_id).log_metric(key, value, step, timestamp)
 
 
 def log_metrics(
-    metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None
+    metrics: Mapping[str, float],
+    step: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    timestamp: int | None = None,
 ) -> None:
-    r = _stack[-1] if _stack else current_run()
-    r.log_metrics(metrics, step, timestamp)
+    _target(run_id).log_metrics(metrics, step, timestamp)
 
 
-def set_tag(key: str, value: Any) -> None:
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
     current_run().set_tag(key, value)
 
 
-def set_tags(tags: Mapping[str, Any]) -> None:
+def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
     current_run().set_tags(tags)
 
 
@@ -319,6 +346,21 @@ def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None =
 
 def log_figure(figure: Any, artifact_file: str) -> None:
     current_run().log_figure(figure, artifact_file)
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+) -> None:
+    if artifact_file is None or key is not None or step is not None or timestamp is not None:
+        raise InvalidInput(
+            "log_image: pass artifact_file=; MLflow's image series (key=, step=) are not supported"
+        )
+    current_run().log_image(image, artifact_file)
 
 
 def log_table(data: Any, artifact_file: str) -> None:

@@ -1,18 +1,103 @@
-"""``runsite.pyfunc``: the generic model interface (MLflow's ``mlflow.pyfunc``)."""
+"""``runsite.pyfunc``: the generic model interface (MLflow's ``mlflow.pyfunc``), with
+MLflow's custom models (``PythonModel``, ``log_model(python_model=..., artifacts=...)``)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from runsite.errors import InvalidInput
 from runsite.models.api import Model
+from runsite.models.pythonmodel import PythonModel, PythonModelContext
 
 
-def load_model(model_uri: str | os.PathLike[str], store: Any = None) -> Model:
-    """Load any logged model as a ``Model`` with ``.predict()`` applying its preprocessor."""
+def log_model(
+    name: str | None = None,
+    python_model: Any = None,
+    artifacts: Mapping[str, Any] | None = None,
+    signature: dict[str, Any] | None = None,
+    input_example: Any = None,
+    registered_model_name: str | None = None,
+    pip_requirements: Sequence[str] | str | None = None,
+    *,
+    artifact_path: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Log a custom model into the active run (MLflow's ``mlflow.pyfunc.log_model``)::
+
+        runsite.pyfunc.log_model(name="model", python_model=AddN(2),
+                                 artifacts={"table": "data/table.csv"})
+        runsite.pyfunc.load_model("runs:/<run-id>/model").predict(df)
+
+    ``python_model`` is a ``PythonModel`` (``load_context(context)``,
+    ``predict(context, model_input, params=None)``); ``artifacts`` maps names to local
+    files or folders, copied into the model and given back as ``context.artifacts``.
+    The object is pickled (cloudpickle when installed, as MLflow does) and scanned when
+    loaded: a class from an importable module loads as is, one defined in ``__main__``
+    needs ``trust=True`` (docs/security.md). ``artifact_path=`` is MLflow 2's ``name``."""
+    from runsite import _flavor_api
+
+    if python_model is None:
+        raise InvalidInput(
+            "runsite.pyfunc.log_model needs python_model= (a runsite.pyfunc.PythonModel); "
+            "loader_module= and models-from-code paths are not supported"
+        )
+    unsupported = sorted(k for k in kwargs if kwargs[k] is not None)
+    if unsupported:
+        raise InvalidInput(f"runsite.pyfunc.log_model: {', '.join(unsupported)} not supported")
+    if isinstance(python_model, str | os.PathLike):
+        raise InvalidInput(
+            "python_model as a file path (MLflow's models from code) is not supported; "
+            "pass the PythonModel object"
+        )
+    model_name = artifact_path or name
+    if not model_name:
+        raise InvalidInput("runsite.pyfunc.log_model needs name= (or artifact_path=)")
+    return _flavor_api.log_model(
+        "python_model",
+        python_model,
+        model_name,
+        artifacts=artifacts,
+        signature=signature,
+        input_example=input_example,
+        registered_model_name=registered_model_name,
+        pip_requirements=pip_requirements,
+    )
+
+
+def save_model(
+    path: str | os.PathLike[str],
+    python_model: Any = None,
+    artifacts: Mapping[str, Any] | None = None,
+    signature: dict[str, Any] | None = None,
+    input_example: Any = None,
+    pip_requirements: Sequence[str] | str | None = None,
+) -> None:
+    """A custom model as a folder at ``path``, outside any run (MLflow's
+    ``mlflow.pyfunc.save_model``); ``load_model(path)`` loads it."""
+    from runsite import _flavor_api
+
+    if python_model is None:
+        raise InvalidInput("runsite.pyfunc.save_model needs python_model=")
+    _flavor_api.save_model(
+        "python_model",
+        python_model,
+        path,
+        artifacts=artifacts,
+        signature=signature,
+        input_example=input_example,
+        requirements=pip_requirements,
+    )
+
+
+def load_model(model_uri: str | os.PathLike[str], store: Any = None, trust: bool = False) -> Model:
+    """Load any logged model as a ``Model`` with ``.predict()`` applying its preprocessor
+    (a python_model's ``load_context`` is called first); ``trust=True`` loads a pickle
+    the scan refuses (docs/security.md)."""
     from runsite.models.api import load_model as _load
 
-    return _load(model_uri, store)
+    return _load(model_uri, store, trust=trust)
 
 
 def scoring_app(
@@ -73,4 +158,13 @@ def spark_udf(
     return _spark.udf(spark, folder, expected, root, result_type)
 
 
-__all__ = ["Model", "load_model", "scoring_app", "spark_udf"]
+__all__ = [
+    "Model",
+    "PythonModel",
+    "PythonModelContext",
+    "load_model",
+    "log_model",
+    "save_model",
+    "scoring_app",
+    "spark_udf",
+]

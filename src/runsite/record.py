@@ -16,8 +16,9 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,31 @@ CHUNK_POINTS = 5_000
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
+# The clock every time runsite writes is read from (see set_clock). None: the system's.
+_clock: Callable[[], int] | None = None
+
+
+def set_clock(clock: Callable[[], int] | None) -> None:
+    """Take every time runsite writes from ``clock()`` (milliseconds since the epoch)
+    instead of the system clock: a run's start and end, its id, event and metric
+    timestamps, a model's ``created`` and a version's ``registered`` date. ``None``
+    restores the system clock.
+
+    For writing a store whose story spans weeks in seconds (``examples/train.py``
+    builds the demo so); a training script never needs it. A clock that goes back in
+    time makes run ids that do not sort by start."""
+    global _clock
+    _clock = clock
+
+
 def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    """Milliseconds since the epoch, from the clock set by :func:`set_clock`."""
+    return time.time_ns() // 1_000_000 if _clock is None else _clock()
+
+
+def now_iso() -> str:
+    """:func:`now_ms` as ISO 8601 UTC to the second (``2026-03-05T14:03:05Z``)."""
+    return datetime.fromtimestamp(now_ms() // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def dumps(obj: Any) -> str:
@@ -704,7 +728,7 @@ def summarize_points(points: Iterable[tuple[str, float, int, int]]) -> dict[str,
     """Per-key last / min / max / count / last_step.
 
     ``last`` is the value at the highest step; among points at that step, the largest
-    timestamp wins, as in MLflow (then the one logged later); ``min`` and ``max`` skip NaN
+    timestamp wins, then the largest value, as in MLflow; ``min`` and ``max`` skip NaN
     (NaN when every point is NaN).
     """
     acc: dict[str, list[Any]] = {}
@@ -712,7 +736,7 @@ def summarize_points(points: Iterable[tuple[str, float, int, int]]) -> dict[str,
         a = acc.get(key)
         if a is None:
             acc[key] = a = [value, step, math.inf, -math.inf, 0, ts]
-        elif step > a[1] or (step == a[1] and ts >= a[5]):
+        elif step > a[1] or (step == a[1] and (ts > a[5] or (ts == a[5] and value >= a[0]))):
             a[0], a[1], a[5] = value, step, ts
         if value == value:  # not NaN
             if value < a[2]:

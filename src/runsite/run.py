@@ -17,7 +17,6 @@ import os
 import shutil
 import sys
 import threading
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -36,6 +35,7 @@ _open_runs: set[Run] = set()
 _open_lock = threading.Lock()
 
 GIT_DIFF_ARTIFACT = "git-diff.patch"
+LOGGED_ARTIFACTS = "mlflow.loggedArtifacts"  # MLflow's tag listing a run's tables
 # How long end() waits for a run's uploads to object storage (seconds).
 _UPLOAD_WAIT = float(os.environ.get("RUNSITE_UPLOAD_WAIT", "3600"))
 
@@ -274,7 +274,7 @@ class Run:
         if step is not None and step.__class__ is not int:
             step = validate.metric_step(key, step)
         if timestamp is None:
-            timestamp = time.time_ns() // 1_000_000
+            timestamp = record.now_ms()
         elif timestamp.__class__ is not int:
             timestamp = validate.metric_step(key, timestamp)
         buf = self._metrics
@@ -302,11 +302,7 @@ class Run:
             points.append((key, value))
         if step is not None and step.__class__ is not int:
             step = validate.metric_step("step", step)
-        ts = (
-            time.time_ns() // 1_000_000
-            if timestamp is None
-            else validate.metric_step("timestamp", timestamp)
-        )
+        ts = record.now_ms() if timestamp is None else validate.metric_step("timestamp", timestamp)
         buf = self._metrics
         next_step = self._next_step
         with buf.lock:
@@ -400,17 +396,20 @@ class Run:
         self._write_artifact_bytes(artifact_file, text.encode("utf-8"))
 
     def log_dict(self, dictionary: Any, artifact_file: str) -> None:
-        """Save a dict as JSON, or as YAML when ``artifact_file`` ends in .yaml/.yml."""
+        """Save a dict as JSON, or as YAML when ``artifact_file`` ends in .yaml/.yml; the
+        bytes MLflow writes (JSON indented by 2, YAML with sorted keys, both ASCII)."""
+        where = f"log_dict: the content of {artifact_file!r}"
+        # Checked before dumping: the ASCII escapes would hide a lone surrogate.
+        _check_strings(dictionary, where)
         if artifact_file.lower().endswith((".yaml", ".yml")):
             from runsite import yamlio
 
-            text = yamlio.dump(dictionary)
+            text = yamlio.dump(dictionary, sort_keys=True, ascii_only=True)
         else:
             try:
-                text = json.dumps(dictionary, indent=2, ensure_ascii=False, default=str)
+                text = json.dumps(dictionary, indent=2, default=str)
             except (TypeError, ValueError) as exc:
                 raise InvalidInput(f"log_dict: cannot serialise to JSON: {exc}") from None
-        validate.check_unicode(text, f"log_dict: the content of {artifact_file!r}")
         self._write_artifact_bytes(artifact_file, text.encode("utf-8"))
 
     def log_figure(self, figure: Any, artifact_file: str) -> None:
@@ -430,14 +429,30 @@ class Run:
             )
         self._write_artifact_bytes(artifact_file, buf.getvalue())
 
+    def log_image(self, image: Any, artifact_file: str) -> None:
+        """Save a numpy array (converted as MLflow converts it) or a PIL image as an
+        image file, in the format of the extension."""
+        from runsite.images import encode_image
+
+        self._write_artifact_bytes(artifact_file, encode_image(image, artifact_file))
+
     def log_table(self, data: Any, artifact_file: str) -> None:
         """Save a table (a dict of equal-length columns, or a pandas DataFrame).
 
         ``.json`` writes MLflow's ``{"columns": [...], "data": [[...]]}``; ``.csv`` and
-        ``.parquet`` write those formats."""
+        ``.parquet`` write those formats. Logging to a file already logged appends the
+        rows (columns united, missing cells null), as MLflow does."""
         from runsite.tables import encode_table
 
-        self._write_artifact_bytes(artifact_file, encode_table(data, artifact_file))
+        dest = self.artifacts_dir / validate.safe_relpath(artifact_file)
+        existing = dest.read_bytes() if dest.is_file() and not dest.is_symlink() else None
+        self._write_artifact_bytes(artifact_file, encode_table(data, artifact_file, existing))
+        if artifact_file.endswith((".json", ".parquet")):  # MLflow lists its tables in a tag
+            with self._lock:
+                listed = json.loads(self._tags.get(LOGGED_ARTIFACTS, "[]"))
+            entry = {"path": artifact_file, "type": "table"}
+            if entry not in listed:
+                self.set_tag(LOGGED_ARTIFACTS, json.dumps([*listed, entry]))
 
     def _record_model(self, rel: str, manifest: dict[str, Any], digest: str) -> None:
         """Events for a model folder just written: its files, then the model itself."""
@@ -698,3 +713,16 @@ def _end_at_exit() -> None:
     else:
         status = record.FINISHED
     end_open_runs(status)
+
+
+def _check_strings(obj: Any, where: str, depth: int = 0) -> None:
+    """Every string (key or value) in nested dicts and lists is valid Unicode."""
+    if isinstance(obj, str):
+        validate.check_unicode(obj, where)
+    elif depth < 100 and isinstance(obj, Mapping):
+        for k, v in obj.items():
+            _check_strings(k, where, depth + 1)
+            _check_strings(v, where, depth + 1)
+    elif depth < 100 and isinstance(obj, (list, tuple, set)):
+        for v in obj:
+            _check_strings(v, where, depth + 1)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from runsite import attributes, location, record, validate
 from runsite.cache import store_cache_dir
-from runsite.entities import Experiment, RunData, RunInfo, run_info
+from runsite.entities import Experiment, RunData, RunInfo, RunInputs, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
 from runsite.runindex import FILE_NAME, IndexFileError, RunIndex, quick_stamp
 
@@ -135,7 +135,7 @@ class RunRecord:
         self.git: dict[str, Any] | None = h.get("git")
         self.params: dict[str, Any] = dict(summary["params"])
         self.tags: dict[str, str] = dict(summary["tags"])
-        self.inputs: list[dict[str, Any]] = list(summary["inputs"])
+        self.inputs: RunInputs = RunInputs(summary["inputs"])
         self.artifacts: list[dict[str, Any]] = list(summary["artifacts"])
         self.notes: list[dict[str, Any]] = list(summary["notes"])
         # A FAILED run's exception: {"exc_type", "message", "traceback"}, or None.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,13 @@ from runsite.atomic import write_atomic
 from runsite.errors import InvalidInput, StoreFormatError
 
 
-def dump(data: Any) -> str:
+def dump(data: Any, *, sort_keys: bool = False, ascii_only: bool = False) -> str:
+    """Block-style YAML; ``sort_keys`` and ``ascii_only`` (non-ASCII characters as
+    ``"\\xE9"`` escapes) give what PyYAML's ``yaml.dump`` writes, as MLflow's ``log_dict``."""
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    yaml.sort_base_mapping_type_on_output = sort_keys  # type: ignore[assignment]
+    yaml.allow_unicode = not ascii_only
     buf = io.StringIO()
     yaml.dump(data, buf)
     return buf.getvalue()
@@ -54,6 +58,25 @@ def check_shape(data: Any, source: object, max_depth: int = MAX_DEPTH) -> Any:
     return data
 
 
+# What can open a flow collection, once comments and quoted scalars are taken out.
+_FLOW_NOISE = re.compile(r"""'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|(?:^|(?<=\s))#[^\n]*""", re.M)
+_FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def check_flow_depth(text: str, source: object, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse ``[[[[…`` nested past ``max_depth`` before the parser sees it: ruamel parses
+    a 20,000-deep flow sequence for seconds before its recursion gives out. Brackets in
+    comments and quoted scalars do not count; a plain scalar's brackets may (a scalar
+    with dozens of unclosed ``[`` is refused too)."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return
+    depth = 0
+    for m in _FLOW_BRACKETS.finditer(_FLOW_NOISE.sub("", text)):
+        depth = depth + 1 if m.group() in "[{" else max(depth - 1, 0)
+        if depth > max_depth:
+            raise StoreFormatError(f"{source}: nested more than {max_depth} levels deep; refused")
+
+
 def load_safe(path: Path) -> Any:
     """Plain data from a YAML file; errors name the file, line and column."""
     try:
@@ -81,6 +104,7 @@ def loads(text: str, source: object) -> Any:
     """Plain data from YAML text, within the limits above; errors name ``source``."""
     if len(text) > MAX_BYTES:
         raise StoreFormatError(f"{source}: {len(text):,} characters; the limit is {MAX_BYTES:,}")
+    check_flow_depth(text, source)
     yaml = YAML(typ="safe", pure=True)
     try:
         return check_shape(yaml.load(text), source)
@@ -112,6 +136,7 @@ def roundtrip_loads(text: str, source: object) -> Any:
     limits above; errors name ``source``, the line and the column."""
     if len(text) > MAX_BYTES:
         raise StoreFormatError(f"{source}: {len(text):,} characters; the limit is {MAX_BYTES:,}")
+    check_flow_depth(text, source)
     try:
         return check_shape(_roundtrip().load(text), source)
     except RecursionError:

@@ -115,10 +115,12 @@ def log_fitted_model(
     name: str,
     flavor: str,
     predict: Callable[[Any], Any] | None = None,
+    output: Any = None,
 ) -> None:
     """Log ``model`` as ``name``; signature from a few training rows and what
-    ``predict`` (default: the model's ``predict`` or ``transform``) makes of them (and
-    the rows themselves as the input example with ``log_input_examples``)."""
+    ``predict`` (default: the model's ``predict`` or ``transform``) makes of them, or
+    ``output`` when that is already known (and the rows themselves as the input example
+    with ``log_input_examples``)."""
     cfg = s.config
     example = signature = None
     if x is not None and (cfg.log_input_examples or cfg.log_model_signatures):
@@ -127,8 +129,10 @@ def log_fitted_model(
             if cfg.log_model_signatures:
                 from runsite.models.signature import infer_signature
 
-                predict = predict or getattr(model, "predict", None) or model.transform
-                signature = infer_signature(example, predict(head(x)))
+                if output is None:
+                    predict = predict or getattr(model, "predict", None) or model.transform
+                    output = predict(head(x))
+                signature = infer_signature(example, output)
         except Exception as exc:
             warn(cfg, "could not infer the model signature", exc)
     s.run.log_model(

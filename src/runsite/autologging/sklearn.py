@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from runsite.autologging import core
-from runsite.autologging.common import FitCall, log_fitted_model, method_wrapper, str_params
+from runsite.autologging.common import FitCall, head, log_fitted_model, method_wrapper, str_params
 
 FLAVOR = "sklearn"
 _METHODS = ("fit", "fit_transform", "fit_predict")
@@ -144,14 +145,28 @@ def _before(s: core.Session, call: FitCall) -> None:
 def _after(s: core.Session, call: FitCall) -> None:
     cfg, run, est = s.config, s.run, call.est
     x, y, weight = call.x, call.y, call.weight
-    if cfg.log_models:
-        core.safely(cfg, "could not log the model", log_fitted_model, s, est, x, "model", FLAVOR)
     if x is not None and y is not None:
         metrics = core.safely(
             cfg, "could not compute training metrics", training_metrics, s, est, x, y, weight
         )
         if metrics:
             run.log_metrics(metrics)
+    if cfg.log_models:
+        # the signature's output from the training predictions the metrics made (the
+        # same dtype and columns as ``predict`` of the first rows, without the call)
+        pred = s.extra.pop("train_pred", None)
+        output = None if pred is None else head(pred)
+        core.safely(
+            cfg,
+            "could not log the model",
+            log_fitted_model,
+            s,
+            est,
+            x,
+            "model",
+            FLAVOR,
+            output=output,
+        )
     core.safely(cfg, "could not log estimator.html", _log_html, run, est)
     if is_search(est):
         _after_search(s, est, x)
@@ -211,8 +226,15 @@ def training_metrics(
         put("r2_score", skm.r2_score, multioutput="uniform_average", **common)
         if prefix + "mean_squared_error" in out:
             out[prefix + "root_mean_squared_error"] = math.sqrt(out[prefix + "mean_squared_error"])
+    if pred is not None and prefix == "training_":
+        s.extra["train_pred"] = pred
     if hasattr(est, "score"):
-        put("score", lambda: _score(est, x, y, weight, pred))
+        same = _mixin_score(est) if pred is not None else None
+        if same is not None and prefix + same in out:
+            # ``score`` is that metric of ``predict(x)``, called the same way
+            out[prefix + "score"] = out[prefix + same]
+        else:
+            put("score", lambda: _score(est, x, y, weight, pred))
     return out
 
 
@@ -232,17 +254,29 @@ def _predictions(est: Any, x: Any) -> tuple[Any, Any]:
     return est.predict(x), None
 
 
-def _score(est: Any, x: Any, y: Any, weight: Any, pred: Any) -> float:
-    """``est.score(x, y[, weight])``; where ``score`` is scikit-learn's classifier or
-    regressor mixin's, from the prediction already made (it is ``accuracy_score`` or
-    ``r2_score`` of ``predict(x)``)."""
-    from sklearn import metrics as skm
+def _mixin_score(est: Any) -> str | None:
+    """The metric ``est.score`` is, where it is scikit-learn's classifier or regressor
+    mixin's: ``accuracy_score`` or ``r2_score`` of ``predict(x)`` with the sample weight
+    (and those functions' defaults, as the training metrics call them)."""
     from sklearn.base import ClassifierMixin, RegressorMixin
 
     method = type(est).score
-    if pred is not None and method is ClassifierMixin.score:
+    if method is ClassifierMixin.score:
+        return "accuracy_score"
+    if method is RegressorMixin.score:
+        return "r2_score"
+    return None
+
+
+def _score(est: Any, x: Any, y: Any, weight: Any, pred: Any) -> float:
+    """``est.score(x, y[, weight])``, from the prediction already made where ``score`` is
+    scikit-learn's mixin's."""
+    from sklearn import metrics as skm
+
+    same = _mixin_score(est) if pred is not None else None
+    if same == "accuracy_score":
         return float(skm.accuracy_score(y, pred, sample_weight=weight))
-    if pred is not None and method is RegressorMixin.score:
+    if same == "r2_score":
         return float(skm.r2_score(y, pred, sample_weight=weight))
     if "sample_weight" in inspect.signature(est.score).parameters:
         return float(est.score(x, y, weight))
@@ -250,13 +284,69 @@ def _score(est: Any, x: Any, y: Any, weight: Any, pred: Any) -> float:
 
 
 def _log_html(run: Any, est: Any) -> None:
-    from sklearn.utils import estimator_html_repr
-
     doc = (
         '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="UTF-8"/></head>\n'
-        f"<body>\n{estimator_html_repr(est)}\n</body>\n</html>\n"
+        f"<body>\n{estimator_html(est)}\n</body>\n</html>\n"
     )
     run.log_text(doc, "estimator.html")
+
+
+def estimator_html(est: Any) -> str:
+    """scikit-learn's ``estimator_html_repr(est)`` (what MLflow logs), each fitted
+    property computed once instead of twice.
+
+    Its fitted-attributes table calls ``inspect.getmembers(est)``, which lists names with
+    ``dir(est)`` and then ``getattr``s each; ``BaseEstimator.__dir__`` keeps only the
+    names ``hasattr`` accepts, so every property is computed twice (a forest's
+    ``estimators_samples_`` regenerates every tree's bootstrap sample each time). The
+    HTML is made from a view of ``est``: the same ``__dict__`` as an instance of a
+    subclass (same name, module and docstring) whose ``__dir__`` is ``object``'s, unfiltered.
+    ``getmembers`` skips a name whose ``getattr`` raises ``AttributeError`` as
+    ``__dir__`` dropped it, so the HTML is the same (tests/test_autolog.py compares)."""
+    from sklearn.utils import estimator_html_repr
+
+    view = _html_view(est)
+    if view is not est:
+        try:
+            return str(estimator_html_repr(view))
+        except Exception:  # the library's own call says what is wrong, if anything
+            pass
+    return str(estimator_html_repr(est))
+
+
+def _html_view(est: Any) -> Any:
+    from sklearn.base import BaseEstimator
+
+    cls = type(est)
+    if getattr(cls, "__dir__", None) is not BaseEstimator.__dir__:
+        return est
+    try:
+        view: Any = object.__new__(_view_class(cls))
+        view.__dict__ = est.__dict__
+    except Exception:  # __slots__, a metaclass that refuses: the estimator as it is
+        return est
+    return view
+
+
+_VIEW_CLASSES: dict[type, type] = {}
+
+
+def _view_class(cls: type) -> type:
+    if cls in _VIEW_CLASSES:
+        return _VIEW_CLASSES[cls]
+    namespace = {
+        "__dir__": _unfiltered_dir,
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+    }
+    view_cls: type = type(cls)(cls.__name__, (cls,), namespace)
+    _VIEW_CLASSES[cls] = view_cls
+    return view_cls
+
+
+def _unfiltered_dir(self: Any) -> Iterable[str]:
+    return object.__dir__(self)
 
 
 def _after_search(s: core.Session, est: Any, x: Any) -> None:

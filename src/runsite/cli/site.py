@@ -15,10 +15,10 @@ def _progress(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _build(store: str, out: str, theme: str | None, title: str | None, clean: bool) -> list[str]:
+def _build(store: str, out: str, clean: bool, **options: Any) -> list[str]:
     from runsite.site import build
 
-    result = build(store, out, theme=theme, title=title, clean=clean, progress=_progress)
+    result = build(store, out, clean=clean, progress=_progress, **options)
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(result.summary())
@@ -26,7 +26,7 @@ def _build(store: str, out: str, theme: str | None, title: str | None, clean: bo
 
 
 def site_options(f: Any) -> Any:
-    """STORE, --out, --theme and --title: shared by build and serve."""
+    """STORE, --out, --theme, --title and --registry-history: shared by build and serve."""
     for option in reversed(
         [
             click.argument(
@@ -48,6 +48,13 @@ def site_options(f: Any) -> Any:
                 help="A theme folder or built-in theme name; falls back to the default theme.",
             ),
             click.option("--title", help="Site title (default: site.yaml's, else 'runsite')."),
+            click.option(
+                "--registry-history",
+                type=click.Path(dir_okay=False),
+                help="Show this stage history (saved by `runsite models history --json`) "
+                "instead of reading git history of registry.yaml: for a store built away from "
+                "its repository, like the demo's.",
+            ),
         ]
     ):
         f = option(f)
@@ -59,10 +66,18 @@ def site_options(f: Any) -> Any:
 @click.option("--strict", is_flag=True, help="Fail (exit 1) at the end if there were warnings.")
 @click.option("--clean", is_flag=True, help="Delete the output folder first.")
 def build_cmd(
-    store: str, out: str, theme: str | None, title: str | None, strict: bool, clean: bool
+    store: str,
+    out: str,
+    theme: str | None,
+    title: str | None,
+    registry_history: str | None,
+    strict: bool,
+    clean: bool,
 ) -> None:
     """Build the static site of STORE (default: runs) into --out."""
-    warnings = _build(store, out, theme, title, clean)
+    warnings = _build(
+        store, out, clean, theme=theme, title=title, registry_history=registry_history
+    )
     if strict and warnings:
         click.echo(f"Error: --strict: {len(warnings)} warnings", err=True)
         raise SystemExit(1)
@@ -77,16 +92,24 @@ def build_cmd(
     type=click.IntRange(0, 65535),
     help="Port on 127.0.0.1 (0: any free port).",
 )
-def serve_cmd(store: str, out: str, theme: str | None, title: str | None, port: int) -> None:
+def serve_cmd(
+    store: str,
+    out: str,
+    theme: str | None,
+    title: str | None,
+    registry_history: str | None,
+    port: int,
+) -> None:
     """Build, serve on localhost and rebuild whenever the store changes (Ctrl-C stops).
     `runsite ui` is the same (MLflow's name)."""
     from runsite.site.serve import serve
 
-    _build(store, out, theme, title, False)
+    options = {"theme": theme, "title": title, "registry_history": registry_history}
+    _build(store, out, False, **options)
 
     def rebuild() -> None:
         try:
-            _build(store, out, theme, title, False)
+            _build(store, out, False, **options)
         except Exception as exc:  # keep serving the last good site
             click.echo(f"rebuild failed: {exc}", err=True)
 

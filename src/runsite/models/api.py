@@ -7,14 +7,13 @@ import logging
 import os
 import platform
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runsite import hooks, validate
+from runsite import hooks, record, validate
 from runsite import run as run_mod
 from runsite.errors import InvalidInput, NotFound, RunsiteError
 from runsite.models import flavors
@@ -104,13 +103,16 @@ def save_model(
     run_id: str | None = None,
     name: str | None = None,
     serialization_format: str | None = None,
+    artifacts: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Write a model folder (it must not exist). Returns its manifest and its hash.
 
     ``serialization_format`` (MLflow's name): ``"pickle"`` (default) or ``"skops"``,
     which saves a scikit-learn model and any preprocessor in skops' format: no pickle in
     the folder, and loading builds only scikit-learn, numpy and scipy types (no trust
-    needed). XGBoost models are UBJSON either way."""
+    needed). XGBoost models are UBJSON either way. ``artifacts`` (name → local file or
+    folder) go into the folder of a ``python_model`` and reach it as
+    ``context.artifacts``."""
     serialization = flavors.check_serialization(serialization_format)
     fl = flavors.get(flavor) if flavor else flavors.detect(model)
     if flavor and not fl.matches(model):
@@ -124,6 +126,15 @@ def save_model(
     try:
         out = ModelWriter(folder)
         conf = fl.save(model, out, serialization)
+        if artifacts:
+            if fl.name != "python_model":
+                raise InvalidInput(
+                    f"artifacts= is for python_model (a runsite.pyfunc.PythonModel); a "
+                    f"{flavors.qualname(model)} is saved with the {fl.name} flavor"
+                )
+            from runsite.models import pythonmodel
+
+            conf["artifacts"] = pythonmodel.write_artifacts(artifacts, out)
         manifest: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "name": name or folder.name,
@@ -163,7 +174,7 @@ def save_model(
             manifest["signature"] = signature
         manifest["files"] = dict(out.files)
         manifest["size_bytes"] = out.size
-        manifest["created"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        manifest["created"] = record.now_iso()
         if run_id:
             manifest["run_id"] = run_id
         manifest_hash = write_manifest(folder, manifest)
@@ -177,6 +188,8 @@ def _infer(
     fl: flavors.Flavor, model: Any, pre: Any, manifest: dict[str, Any], example: Any
 ) -> dict[str, Any]:
     signature = sig.infer_signature(example)
+    if fl.name == "python_model":  # its predict needs load_context first: inputs only
+        return signature
     try:
         out = _predict(fl, model, pre, manifest, example)
         signature["outputs"] = sig.describe(out)
@@ -247,11 +260,26 @@ class Model:
         reader = ModelReader(self.path, self.metadata["files"])
         return sig.example_from_json(json.loads(reader.read_bytes(name)))
 
-    def predict(self, data: Any) -> Any:
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Predict on a DataFrame, a list of dicts (or one dict) or an array. A logged
         signature is enforced first (``runsite.models.signature.enforce_signature``):
-        missing columns or types that cannot be converted safely are an error."""
+        missing columns or types that cannot be converted safely are an error.
+        ``params`` reach a ``python_model``'s ``predict`` as MLflow passes them (checked
+        against the signature's params, defaults filled in); other models take none
+        (given ones are ignored with a warning, as in MLflow)."""
+        from runsite.models import pythonmodel
+
+        params = pythonmodel.enforce_params(params, self.signature)
+        if self.flavor.name == "python_model":
+            prepared = _prepare(self.preprocessor, self.metadata, data)
+            return pythonmodel.predict(self.native, prepared, params)
         return _predict(self.flavor, self.native, self.preprocessor, self.metadata, data)
+
+    def unwrap_python_model(self) -> Any:
+        """The ``PythonModel`` object of a python_model (MLflow's name; ``.native``)."""
+        if self.flavor.name != "python_model":
+            raise InvalidInput(f"{self!r} is not a python_model")
+        return self.native
 
     @property
     def has_predict_proba(self) -> bool:
@@ -430,7 +458,13 @@ def log_model(
     signature: dict[str, Any] | None = None,
     requirements: Sequence[str] | str | None = None,
     serialization_format: str | None = None,
+    pip_requirements: Sequence[str] | str | None = None,
+    artifacts: Mapping[str, Any] | None = None,
 ) -> ModelInfo:
+    if pip_requirements is not None:  # MLflow's name for it
+        if requirements is not None:
+            raise InvalidInput("log_model: give requirements= or pip_requirements=, not both")
+        requirements = pip_requirements
     rel = validate.safe_relpath(name, "model name")
     if not rel:
         raise InvalidInput("a model needs a name")
@@ -452,6 +486,7 @@ def log_model(
         run_id=run.run_id,
         name=rel,
         serialization_format=serialization_format,
+        artifacts=artifacts,
     )
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, dest)

@@ -320,7 +320,8 @@ def allowed(qualified: str, flavor: str, own_package: str | None = None) -> bool
         if qualified.startswith(DENIED_PREFIXES):
             return False
         return _resolved_ok(module, attr, packages)
-    return flavor == "python" and top == own_package and not attr.startswith("__")
+    python = flavor in ("python", "python_model")
+    return python and top == own_package and not attr.startswith("__")
 
 
 def scan(data: bytes, flavor: str, own_class: str | None = None) -> ScanResult:

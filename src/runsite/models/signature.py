@@ -74,11 +74,18 @@ def describe(data: Any) -> dict[str, Any]:
     )
 
 
-def infer_signature(model_input: Any, model_output: Any = None) -> dict[str, Any]:
-    """MLflow's ``infer_signature``: the schema of an example input (and output)."""
+def infer_signature(
+    model_input: Any, model_output: Any = None, params: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """MLflow's ``infer_signature``: the schema of an example input (and output), and of
+    the inference ``params`` a ``python_model`` takes (their values are the defaults)."""
     sig: dict[str, Any] = {"inputs": describe(model_input)}
     if model_output is not None:
         sig["outputs"] = describe(model_output)
+    if params:
+        from runsite.models.pythonmodel import params_schema
+
+        sig["params"] = params_schema(params)
     return sig
 
 

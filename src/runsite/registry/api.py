@@ -10,7 +10,6 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -282,7 +281,7 @@ class Registry:
                 f"run {rec.run_id} is {rec.status}: register a model once its run has ended"
             )
         digest = model_hash(rec.artifacts_dir / artifact)
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = record.now_iso()
         tag_map = {validate.check_key(k, "tag key"): str(v) for k, v in (tags or {}).items()}
 
         def apply(m: Manifest) -> Change:

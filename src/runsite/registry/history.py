@@ -30,6 +30,7 @@ This module never imports ``git``: the git-facing primitives are in ``runsite.gi
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from dataclasses import asdict, dataclass, field
@@ -461,3 +462,146 @@ def _branch_commits(
             c.changes = docs.diff(old, new)
             last_good = new
     return out
+
+
+# ---------------------------------------------------------------------- recorded history
+
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "model": (str,),
+    "version": (int,),
+    "kind": (str,),
+    "from_stage": (str, type(None)),
+    "to_stage": (str, type(None)),
+    "alias": (str, type(None)),
+    "from_version": (int, type(None)),
+    "to_version": (int, type(None)),
+    "author": (str,),
+    "email": (str,),
+    "date": (str,),
+    "commit": (str,),
+    "merge_commit": (str, type(None)),
+    "reason": (str,),
+    "pr": (int, type(None)),
+    "subject": (str,),
+}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def load_recorded(path: Path, manifest_doc: Any) -> list[Transition]:
+    """A stage history recorded earlier by ``runsite models history --json`` (newest
+    first), read from ``path`` for a build whose store is not in the git repository it
+    was made in (the demo store: ``runsite build --registry-history FILE``).
+
+    Raises ``InvalidInput`` naming the entry and field when the file is not that list,
+    and when replaying it oldest first does not end in the stages and aliases of
+    ``manifest_doc`` (the parsed ``registry.yaml`` the site shows): a history that
+    contradicts the manifest is not shown as its history."""
+    where = str(path)
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput(f"registry history {where}: no such file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput(f"registry history {where} is not JSON: {exc}") from None
+    if not isinstance(doc, list):
+        raise InvalidInput(
+            f"registry history {where}: expected the list `runsite models history --json` "
+            f"prints, got {type(doc).__name__}"
+        )
+    out: list[Transition] = []
+    for i, entry in enumerate(doc):
+        at = f"registry history {where}, entry {i + 1}"
+        if not isinstance(entry, dict):
+            raise InvalidInput(f"{at}: expected an object, got {type(entry).__name__}")
+        unknown = sorted(set(entry) - set(_FIELDS))
+        if unknown:
+            raise InvalidInput(f"{at}: unknown field(s) {', '.join(unknown)}")
+        for key in ("model", "version", "kind"):
+            if key not in entry:
+                raise InvalidInput(f"{at}: {key!r} is missing")
+        for key, value in entry.items():
+            types = _FIELDS[key]
+            if isinstance(value, bool) or not isinstance(value, types):
+                want = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+                raise InvalidInput(f"{at}: {key!r} must be {want}, got {value!r}")
+        if entry["kind"] not in KINDS:
+            raise InvalidInput(f"{at}: kind {entry['kind']!r} is not one of {', '.join(KINDS)}")
+        if entry.get("date") and not _DATE.match(entry["date"]):
+            raise InvalidInput(f"{at}: date {entry['date']!r} is not YYYY-MM-DDTHH:MM:SSZ")
+        out.append(Transition(**entry))
+    _replay(out, _state(manifest_doc), where)
+    return out
+
+
+def _replay(transitions: list[Transition], current: _State, where: str) -> None:
+    """Apply ``transitions`` (newest first, as recorded) oldest first from an empty
+    registry; the result must be ``current``."""
+    # one commit's changes are listed together, in diff order: replay commit by commit
+    groups: list[list[Transition]] = []
+    for t in transitions:
+        if groups and (groups[-1][0].commit, groups[-1][0].merge_commit) == (
+            t.commit,
+            t.merge_commit,
+        ):
+            groups[-1].append(t)
+        else:
+            groups.append([t])
+    state: _State = {}
+    for group in reversed(groups):
+        for t in group:
+            stages, aliases = state.setdefault(t.model, ({}, {}))
+            at = (
+                f"registry history {where}: {t.model} v{t.version} {t.kind} ({t.date or 'no date'})"
+            )
+            if t.kind == "registered":
+                if t.version in stages:
+                    raise InvalidInput(f"{at}: the version is registered twice")
+                stages[t.version] = t.to_stage or "none"
+            elif t.kind in ("stage", "removed"):
+                if stages.get(t.version) != t.from_stage:
+                    raise InvalidInput(
+                        f"{at}: says it was {t.from_stage}, the history before it says "
+                        f"{stages.get(t.version, 'not registered')}"
+                    )
+                if t.kind == "stage":
+                    stages[t.version] = t.to_stage or "none"
+                else:
+                    del stages[t.version]
+            else:
+                if t.alias is None:
+                    raise InvalidInput(f"{at}: an alias change names no alias")
+                if aliases.get(t.alias) != t.from_version:
+                    raise InvalidInput(
+                        f"{at}: says @{t.alias} pointed at {t.from_version}, the history "
+                        f"before it says {aliases.get(t.alias)}"
+                    )
+                if t.to_version is None:
+                    aliases.pop(t.alias, None)
+                else:
+                    aliases[t.alias] = t.to_version
+    replayed = {name: v for name, v in state.items() if v != ({}, {})}
+    now = {name: v for name, v in current.items() if v != ({}, {})}
+    if replayed != now:
+        diffs = _diff_states(replayed, now)
+        shown = "; ".join(_describe(t) for t in diffs[:3])
+        raise InvalidInput(
+            f"registry history {where} does not end in registry.yaml's current stages "
+            f"({len(diffs)} difference(s): {shown}): it is not this registry's history"
+        )
+
+
+def _describe(t: Transition) -> str:
+    """A difference between the replayed history (old) and the manifest (new)."""
+    if t.kind == "registered":
+        return f"{t.model} v{t.version} is in registry.yaml, not in the history"
+    if t.kind == "removed":
+        return f"{t.model} v{t.version} is in the history, not in registry.yaml"
+    if t.kind == "stage":
+        return (
+            f"{t.model} v{t.version} is {t.to_stage} in registry.yaml, "
+            f"{t.from_stage} in the history"
+        )
+    return (
+        f"{t.model} @{t.alias} is v{t.to_version} in registry.yaml, "
+        f"v{t.from_version} in the history"
+    )

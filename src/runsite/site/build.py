@@ -89,8 +89,15 @@ def build(
     title: str | None = None,
     clean: bool = False,
     progress: Callable[[str], None] | None = None,
+    registry_history: str | os.PathLike[str] | None = None,
 ) -> BuildResult:
-    """Build the static site of ``store`` into ``out``."""
+    """Build the static site of ``store`` into ``out``.
+
+    ``registry_history``: a file saved by ``runsite models history --json``, shown as the
+    registry's stage history instead of git history of ``registry.yaml`` (for a store
+    built away from the repository it was made in). It is the caller's: a store never
+    names one itself (docs/security.md). Raises ``InvalidInput`` when the file is not
+    such a history, or is not the history of this store's manifest."""
     started = time.perf_counter()
     st = Store(store)
     st.require_store()
@@ -109,7 +116,9 @@ def build(
     dirs = theme_info.dirs
 
     # 1. collect
-    data = collect_mod.collect(st, cfg)
+    data = collect_mod.collect(
+        st, cfg, Path(registry_history) if registry_history is not None else None
+    )
     result = BuildResult(out=out_path, runs=len(data.runs))
 
     # 2. render

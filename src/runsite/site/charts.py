@@ -83,6 +83,23 @@ def to_json(chart: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+# Axis labels: at most four significant digits, no trailing zeros (54.3, 0.0012, 1.2e+6).
+NUMBER_FORMAT = ".4~g"
+
+
+def padded_domain(values: list[Any]) -> list[float] | None:
+    """A y domain around the one value ``values`` hold (a single evaluation, or every
+    evaluation scoring the same): ±5 % of it (±1 around 0), so the axis has ticks that
+    mean something instead of one tick on a zero-width scale. ``None`` when the values
+    differ (or there are none): the chart scales itself."""
+    finite = {v for v in values if isinstance(v, int | float) and math.isfinite(v)}
+    if len(finite) != 1:
+        return None
+    (v,) = finite
+    pad = abs(v) * 0.05 or 1.0
+    return [v - pad, v + pad]
+
+
 FIT = {"type": "fit", "contains": "padding", "resize": True}  # drawn inside its card
 DOTS_UP_TO = 60  # a curve this short gets a dot per point
 SMOOTH_FROM = 20  # a curve this long gets smoothing and log-scale controls
@@ -401,7 +418,9 @@ def _evaluation_spec(by_version: bool) -> str:
         sort=None,  # oldest evaluation first, as given
         axis=alt.Axis(labelAngle=-30, labelLimit=110, labelOverlap=True),
     )
-    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    y = alt.Y(
+        "value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=NUMBER_FORMAT)
+    )
     tooltip = [
         alt.Tooltip("version:N"),
         alt.Tooltip("data:N", title="data"),
@@ -470,6 +489,10 @@ def evaluation_chart(
     per_version = {v: cols["version"].count(v) for v in cols["version"]}
     cols["n"] = [per_version[v] for v in cols["version"]]
     spec: dict[str, Any] = json.loads(_evaluation_spec(by_version))
+    domain = padded_domain(cols["value"])
+    if domain is not None:
+        for layer in spec["layer"]:
+            layer["encoding"]["y"]["scale"]["domain"] = domain
     spec["title"] = {"text": f"{metric} per evaluation", "anchor": "start", "fontSize": 13}
     return {"spec": spec, "data": {"series": cols}}
 
@@ -532,16 +555,27 @@ def _compare_specs_json() -> str:
     x_axis = alt.X(
         "key:N", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelLimit=140, grid=True)
     )
-    lines = base.mark_line(strokeWidth=2, opacity=0.85, point=True).encode(
-        x=x_axis,
-        y=alt.Y("norm:Q", title=None, axis=None, scale=alt.Scale(domain=[0, 1])),
-        color=run_color,
-        detail="run:N",
-        tooltip=[
+    # a run with a value on one axis only is a dot: a line through one point says nothing
+    counted = base.transform_joinaggregate(n="count()", groupby=["run"])
+    run_encoding: dict[str, Any] = {
+        "x": x_axis,
+        "y": alt.Y("norm:Q", title=None, axis=None, scale=alt.Scale(domain=[0, 1])),
+        "color": run_color,
+        "tooltip": [
             alt.Tooltip("run:N", title="run"),
             alt.Tooltip("key:N", title="axis"),
             alt.Tooltip("value:Q", format=".6g"),
         ],
+    }
+    lines = (
+        counted.transform_filter("datum.n > 1")
+        .mark_line(strokeWidth=2, opacity=0.85, point=True)
+        .encode(detail="run:N", **run_encoding)
+    )
+    dots = (
+        counted.transform_filter("datum.n === 1")
+        .mark_point(filled=True, size=50, opacity=0.85)
+        .encode(**run_encoding)
     )
     ends = (
         base.transform_aggregate(lo="min(lo)", hi="max(hi)", groupby=["key"])
@@ -556,15 +590,27 @@ def _compare_specs_json() -> str:
         text=alt.Text("bound:Q", format=".4~g"),
     )
     specs["parallel"] = _fit(
-        alt.layer(lines, labels).properties(width="container", height=300).to_dict()
+        alt.layer(lines, dots, labels).properties(width="container", height=300).to_dict()
     )
 
     specs["scatter"] = _fit(
         alt.Chart(data)
         .mark_circle(size=110, opacity=0.9)
         .encode(
-            x=alt.X("x:Q", title="param", scale=alt.Scale(zero=False)),
-            y=alt.Y("y:Q", title="metric", scale=alt.Scale(zero=False)),
+            # compare.js pads a domain that holds one value (one run, or a param all
+            # runs share), as padded_domain does for the evaluation chart
+            x=alt.X(
+                "x:Q",
+                title="param",
+                scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=NUMBER_FORMAT),
+            ),
+            y=alt.Y(
+                "y:Q",
+                title="metric",
+                scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=NUMBER_FORMAT),
+            ),
             color=run_color,
             tooltip=[
                 alt.Tooltip("run:N", title="run"),

@@ -10,11 +10,12 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from runsite import record, redact
-from runsite.entities import Experiment
-from runsite.errors import RunsiteError
+from runsite.entities import Experiment, RunInputs
+from runsite.errors import InvalidInput, RunsiteError
 from runsite.run import GIT_DIFF_ARTIFACT
 from runsite.site.config import SiteConfig
 from runsite.store import RunRecord, Store
@@ -78,6 +79,7 @@ class SiteData:
     models: list[Any]  # registry.manifest.RegisteredModel
     registry_problems: list[str]
     history: list[Any] | None  # registry.history.Transition, None outside git
+    history_file: str | None  # the name of the recorded history shown (--registry-history)
     datasets: list[DatasetVersion]
     github: str | None  # https://github.com/owner/repo when the remote is on GitHub
     warnings: list[str]
@@ -146,10 +148,10 @@ def _filtered(run: RunRecord, cfg: SiteConfig) -> RunRecord:
         if not cfg.excluded("artifacts", a.get("path"))
         and (cfg.publish_diff or a.get("path") != GIT_DIFF_ARTIFACT)
     ]
-    run.inputs = [
+    run.inputs = RunInputs(
         {**i, "path": redact.mask_text(i["path"])} if isinstance(i.get("path"), str) else i
         for i in run.inputs
-    ]
+    )
     header = _published_header(run._s["header"], cfg)
     run._s = {**run._s, "header": header}
     run.user = "" if "user" in cfg.hide else run.user
@@ -278,8 +280,10 @@ def _github(runs: list[RunRecord]) -> str | None:
     return None
 
 
-def collect(store: Store, cfg: SiteConfig) -> SiteData:
-    """Read the store, the registry and its git history."""
+def collect(store: Store, cfg: SiteConfig, history_file: Path | None = None) -> SiteData:
+    """Read the store, the registry and its history: git history of the manifest, or the
+    recorded history in ``history_file`` (validated against the manifest; an error, not
+    a warning, when it does not fit: the owner asked for it)."""
     from runsite.registry import Registry
     from runsite.registry import history as registry_history
 
@@ -297,11 +301,19 @@ def collect(store: Store, cfg: SiteConfig) -> SiteData:
             model.tags = redact.mask_mapping(model.tags)
             for mv in model.versions:
                 mv.tags = redact.mask_mapping(mv.tags)
-        try:
-            if registry_history.history_available(reg.path.parent):
-                history = registry_history.history(reg.path.parent, reg.path)
-        except RunsiteError as exc:
-            problems.append(f"registry history: {exc}")
+        if history_file is not None:
+            history = registry_history.load_recorded(history_file, manifest.doc)
+        else:
+            try:
+                if registry_history.history_available(reg.path.parent):
+                    history = registry_history.history(reg.path.parent, reg.path)
+            except RunsiteError as exc:
+                problems.append(f"registry history: {exc}")
+    elif history_file is not None:
+        raise InvalidInput(
+            f"--registry-history {history_file}: {reg.path} does not exist, so there is "
+            "no registry for the history to describe"
+        )
     warnings = list(store.warnings) + problems
     all_runs = list(runs.values())
     return SiteData(
@@ -312,6 +324,7 @@ def collect(store: Store, cfg: SiteConfig) -> SiteData:
         models=models,
         registry_problems=problems,
         history=history,
+        history_file=history_file.name if history_file is not None else None,
         datasets=_datasets(all_runs, models),
         github=_github(all_runs),
         warnings=warnings,

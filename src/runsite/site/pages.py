@@ -132,6 +132,7 @@ class Renderer:
                 "version": __version__,
                 "built_at": self.built_at,
                 "github": self.data.github,
+                "history_file": self.data.history_file,
                 "has_models": bool(self.data.models),
             },
             run_path=self.run_path,

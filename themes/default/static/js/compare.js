@@ -168,7 +168,7 @@
         el("td", {}, [swatch(r), el("a", { href: root + r.url, text: r.label, className: "cmp-name" })]),
         el("td", {}, [expUrl ? el("a", { href: expUrl, text: r.experiment || r.experimentId }) : el("span", { text: r.experiment || MISSING })]),
         el("td", {}, [el("span", { className: `badge status-${status.replace(/[^a-z]/g, "")}`, text: status || "?" })]),
-        el("td", { text: fmtTime(r.start) }),
+        el("td", { className: "nowrap", text: fmtTime(r.start) }),
         el("td", { className: "num", text: fmtDuration(r.duration) }),
         el("td", { text: r.user || MISSING }),
         commit,
@@ -405,6 +405,16 @@
     return { section: sec, draw: () => render(fig, fixColors(clone(specs.parallel), runs), cols) };
   }
 
+  // One value on an axis (one run, or a param every run shares): ±5 % around it (±1
+  // around 0), as charts.padded_domain does, so the axis has ticks that mean something.
+  function paddedDomain(values) {
+    const distinct = new Set(values.filter((v) => finite(v)));
+    if (distinct.size !== 1) return null;
+    const v = distinct.values().next().value;
+    const pad = Math.abs(v) * 0.05 || 1;
+    return [v - pad, v + pad];
+  }
+
   function scatterSection(runs, specs, state) {
     const sec = section("Param vs metric", "cmp-scatter");
     const params = keyRows(runs, (r) => r.params).map((row) => row.key);
@@ -418,9 +428,24 @@
     const pSel = el("select", { id: "cmp-scatter-param", "aria-label": "param" }, params.map((p) => el("option", { value: p, text: p })));
     const mSel = el("select", { id: "cmp-scatter-metric", "aria-label": "metric" }, metrics.map((m) => el("option", { value: m, text: m })));
     const varying = numericParams(runs).filter((k) => new Set(runs.map((r) => (r.params || {})[k])).size > 1);
-    pSel.value = varying.length ? varying[0] : params[0];
-    const have = (m) => runs.filter((r) => r.metrics[m]).length;
-    mSel.value = metrics.reduce((best, m) => (have(m) > have(best) ? m : best), metrics[0]);
+    // the first pair (a varying param if any) that the most runs have both of: runs of
+    // several experiments may share no param with a metric
+    const both = (p, m) => runs.filter((r) => {
+      const pv = (r.params || {})[p];
+      return pv !== undefined && pv !== null && r.metrics && r.metrics[m] && finite(r.metrics[m].last);
+    }).length;
+    let pick = [varying.length ? varying[0] : params[0], metrics[0], 0];
+    for (const candidates of [varying, params]) {
+      for (const p of candidates) {
+        for (const m of metrics) {
+          const n = both(p, m);
+          if (n > pick[2]) pick = [p, m, n];
+        }
+      }
+      if (pick[2] > 0) break;  // a varying numeric param some runs share with a metric
+    }
+    pSel.value = pick[0];
+    mSel.value = pick[1];
     sec.querySelector(".cmp-head").appendChild(el("div", { className: "cmp-controls" }, [
       el("label", { for: "cmp-scatter-param", className: "muted small", text: "param" }), pSel,
       el("label", { for: "cmp-scatter-metric", className: "muted small", text: "metric (last)" }), mSel,
@@ -451,7 +476,13 @@
         spec.encoding.x.type = "nominal";
         delete spec.encoding.x.scale;
         spec.encoding.x.axis = Object.assign({}, spec.encoding.x.axis, { labelAngle: 0 });
+        delete spec.encoding.x.axis.format;  // a number format would turn labels into NaN
+      } else {
+        const xd = paddedDomain(cols.x);
+        if (xd) spec.encoding.x.scale = Object.assign({}, spec.encoding.x.scale, { domain: xd });
       }
+      const yd = paddedDomain(cols.y);
+      if (yd) spec.encoding.y.scale = Object.assign({}, spec.encoding.y.scale, { domain: yd });
       for (const t of spec.encoding.tooltip || []) {
         if (t.field === "x") { t.title = p; if (!numeric) t.type = "nominal"; }
         if (t.field === "y") t.title = m;
