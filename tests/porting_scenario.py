@@ -51,7 +51,13 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
 
     os.chdir(work)
     out: dict[str, Any] = {}
+    before_set = mlflow.is_tracking_uri_set()
     mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(mlflow.get_tracking_uri())  # the same store: accepted by both
+    out["uris"] = {
+        "is_set": [before_set, mlflow.is_tracking_uri_set()],
+        "registry_is_tracking": mlflow.get_registry_uri() == mlflow.get_tracking_uri(),
+    }
     client = client_cls()
 
     exp = mlflow.set_experiment("Эксперимент 1")
@@ -77,6 +83,7 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
             "outside": outside is None,
             "inside": active.info.run_id == rid,
             "has_data": hasattr(active, "data"),
+            "is_active_run": isinstance(active, mlflow.ActiveRun),
         }
         out["start_run_while_active"] = _raises(mlflow.start_run)
         with mlflow.start_run(run_name="child", nested=True) as child:
@@ -234,6 +241,9 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         loaded[u.replace(sk_id, "ID")] = np.round(
             np.asarray(mlflow.pyfunc.load_model(u).predict(X)), 9
         ).tolist()
+    out["pyfunc_model_type"] = isinstance(
+        mlflow.pyfunc.load_model("models:/skm/1"), mlflow.pyfunc.PyFuncModel
+    )
     mv = client.get_model_version("skm", 1)
     out["sklearn_model"] = {
         "native": type(native).__name__,

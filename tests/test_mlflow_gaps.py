@@ -263,3 +263,13 @@ def test_experiments_client_runs_and_log_inputs(store: Path) -> None:
     assert got.dataset.name == "d" and [(t.key, t.value) for t in got.tags] == [
         ("mlflow.data.context", "train")
     ]
+
+
+def test_a_registry_elsewhere_is_refused(store: Path, tmp_path: Path) -> None:
+    from runsite.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=r"registry\.yaml in the tracking store"):
+        runsite.set_registry_uri(str(tmp_path / "elsewhere"))
+    with pytest.raises(InvalidInput, match="a separate registry is not supported"):
+        runsite.MlflowClient(registry_uri=f"sqlite:///{tmp_path}/r.db")
+    runsite.MlflowClient(tracking_uri=str(store), registry_uri=store.as_uri())  # the same

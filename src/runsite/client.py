@@ -158,6 +158,9 @@ class MlflowClient:
         # As in MLflow, a client's URI is its own: the process's active store stays.
         path = location.path_from_uri(os.fspath(tracking_uri)) if tracking_uri else None
         self._store = Store(path or location.get_store_path())
+        from runsite.fluent import check_registry_uri
+
+        check_registry_uri(registry_uri, self._store.root)
         self._registry = Registry(self._store)
 
     # ------------------------------------------------------------------ experiments
