@@ -537,6 +537,29 @@ class MlflowClient:
         _registry_write()
         self._registry.tag(name, key, str(value))
 
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
+        _registry_write()
+        self._registry.tag(name, key, None, version)
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        _registry_write()
+        self._registry.tag(name, key, None)
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        """Remove the version (and the aliases pointing at it) from ``registry.yaml``; the
+        run and its model folder stay. A model left without versions goes too."""
+        _registry_write()
+        self._registry.delete_version(name, version)
+
+    def delete_registered_model(self, name: str) -> None:
+        """Remove the model and all its versions from ``registry.yaml``."""
+        _registry_write()
+        self._registry.delete_model(name)
+
+    def rename_registered_model(self, name: str, new_name: str) -> None:
+        _registry_write()
+        self._registry.rename_model(name, new_name)
+
     def __repr__(self) -> str:
         return f"<MlflowClient {os.fspath(self._store.root)}>"
 
