@@ -51,7 +51,13 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
 
     os.chdir(work)
     out: dict[str, Any] = {}
+    before_set = mlflow.is_tracking_uri_set()
     mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(mlflow.get_tracking_uri())  # the same store: accepted by both
+    out["uris"] = {
+        "is_set": [before_set, mlflow.is_tracking_uri_set()],
+        "registry_is_tracking": mlflow.get_registry_uri() == mlflow.get_tracking_uri(),
+    }
     client = client_cls()
 
     exp = mlflow.set_experiment("Эксперимент 1")
@@ -77,6 +83,7 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
             "outside": outside is None,
             "inside": active.info.run_id == rid,
             "has_data": hasattr(active, "data"),
+            "is_active_run": isinstance(active, mlflow.ActiveRun),
         }
         out["start_run_while_active"] = _raises(mlflow.start_run)
         with mlflow.start_run(run_name="child", nested=True) as child:
@@ -234,6 +241,9 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         loaded[u.replace(sk_id, "ID")] = np.round(
             np.asarray(mlflow.pyfunc.load_model(u).predict(X)), 9
         ).tolist()
+    out["pyfunc_model_type"] = isinstance(
+        mlflow.pyfunc.load_model("models:/skm/1"), mlflow.pyfunc.PyFuncModel
+    )
     mv = client.get_model_version("skm", 1)
     out["sklearn_model"] = {
         "native": type(native).__name__,
@@ -441,6 +451,39 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         "rows": loaded.to_dict(orient="records"),
         "one": one.to_dict(orient="records"),
         "missing": _raises(lambda: mlflow.load_table("nope.json")),
+    }
+    # registry deletes and renames
+    v2 = mlflow.register_model(f"runs:/{sk_id}/model", "skm")
+    client.set_registered_model_alias("skm", "second", v2.version)
+    client.set_model_version_tag("skm", 1, "k", "v")
+    client.set_model_version_tag("skm", 1, "gone", "x")
+    client.delete_model_version_tag("skm", 1, "gone")
+    client.set_registered_model_tag("skm", "team", "ops")
+    client.set_registered_model_tag("skm", "gone", "x")
+    client.delete_registered_model_tag("skm", "gone")
+    client.delete_model_version("skm", v2.version)
+    after_delete = {
+        "versions": sorted(int(m.version) for m in client.search_model_versions("name = 'skm'")),
+        "alias_gone": _raises(lambda: client.get_model_version_by_alias("skm", "second")),
+        "version_tags": dict(client.get_model_version("skm", 1).tags),
+        "model_tags": dict(client.get_registered_model("skm").tags),
+        "v2_gone": _raises(lambda: client.get_model_version("skm", 2)),
+    }
+    renamed = client.rename_registered_model("skm", "skm-renamed")
+    after_rename = {
+        "returns": renamed is None,
+        "name": client.get_registered_model("skm-renamed").name,
+        "old_gone": _raises(lambda: client.get_registered_model("skm")),
+        "loads": np.round(
+            np.asarray(mlflow.pyfunc.load_model("models:/skm-renamed/1").predict(X)), 9
+        ).tolist(),
+        "same_name": _raises(lambda: client.rename_registered_model("skm-renamed", "skm-renamed")),
+    }
+    client.delete_registered_model("skm-renamed")
+    out["registry_deletes"] = {
+        "after_delete": after_delete,
+        "after_rename": after_rename,
+        "deleted": [m.name for m in client.search_registered_models("name LIKE 'skm%'")],
     }
     before = len(facade.search_runs(experiment_ids=[made]))
     mlflow.delete_run(crid)

@@ -263,3 +263,37 @@ def test_experiments_client_runs_and_log_inputs(store: Path) -> None:
     assert got.dataset.name == "d" and [(t.key, t.value) for t in got.tags] == [
         ("mlflow.data.context", "train")
     ]
+
+
+def test_a_registry_elsewhere_is_refused(store: Path, tmp_path: Path) -> None:
+    from runsite.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=r"registry\.yaml in the tracking store"):
+        runsite.set_registry_uri(str(tmp_path / "elsewhere"))
+    with pytest.raises(InvalidInput, match="a separate registry is not supported"):
+        runsite.MlflowClient(registry_uri=f"sqlite:///{tmp_path}/r.db")
+    runsite.MlflowClient(tracking_uri=str(store), registry_uri=store.as_uri())  # the same
+
+
+def test_registry_deletes_and_renames_edit_the_manifest(store: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    import runsite.sklearn
+    from runsite.errors import InvalidInput
+
+    c = runsite.MlflowClient()
+    for name in ("a", "b"):
+        with runsite.start_run(log_git=False) as r:
+            runsite.sklearn.log_model(LinearRegression().fit([[0], [1]], [0, 1]), "model")
+        c.create_model_version(name, f"runs:/{r.run_id}/model")
+    (store / "registry.yaml").write_text(
+        "# reviewed by the team\n" + (store / "registry.yaml").read_text()
+    )
+    with pytest.raises(InvalidInput, match="'b' already exists"):
+        c.rename_registered_model("a", "b")
+    c.rename_registered_model("a", "a2")
+    text = (store / "registry.yaml").read_text()
+    assert text.startswith("# reviewed by the team") and text.index("a2:") < text.index("b:")
+    c.delete_model_version("b", 1)  # its last version: the model goes
+    assert [m.name for m in c.search_registered_models()] == ["a2"]
+    assert (r.path / "artifacts" / "model").is_dir()  # the run's model folder stays

@@ -38,8 +38,10 @@ from runsite.fluent import (
     delete_tag,
     end_run,
     get_experiment_name,
+    get_registry_uri,
     get_store_path,
     get_tracking_uri,
+    is_tracking_uri_set,
     last_active_run,
     log_artifact,
     log_artifacts,
@@ -55,6 +57,7 @@ from runsite.fluent import (
     log_table,
     log_text,
     set_experiment,
+    set_registry_uri,
     set_store,
     set_tag,
     set_tags,
@@ -73,12 +76,14 @@ from runsite.version import __version__
 
 # MLflow's base exception (``except mlflow.MlflowException``): every runsite error.
 MlflowException = RunsiteError
+ActiveRun = Run  # what MLflow's start_run / active_run return: runsite's Run
 
 if TYPE_CHECKING:
     from runsite.client import MlflowClient
     from runsite.store import RunRecord, Store
 
 __all__ = [
+    "ActiveRun",
     "Experiment",
     "InvalidInput",
     "MlflowClient",
@@ -114,10 +119,12 @@ __all__ = [
     "get_latest_versions",
     "get_model_version",
     "get_parent_run",
+    "get_registry_uri",
     "get_run",
     "get_store_path",
     "get_tracking_uri",
     "infer_signature",
+    "is_tracking_uri_set",
     "last_active_run",
     "list_models",
     "load_model",
@@ -147,6 +154,7 @@ __all__ = [
     "set_experiment_tags",
     "set_model_alias",
     "set_model_stage",
+    "set_registry_uri",
     "set_store",
     "set_system_metrics_samples_before_logging",
     "set_system_metrics_sampling_interval",

@@ -158,6 +158,9 @@ class MlflowClient:
         # As in MLflow, a client's URI is its own: the process's active store stays.
         path = location.path_from_uri(os.fspath(tracking_uri)) if tracking_uri else None
         self._store = Store(path or location.get_store_path())
+        from runsite.fluent import check_registry_uri
+
+        check_registry_uri(registry_uri, self._store.root)
         self._registry = Registry(self._store)
 
     # ------------------------------------------------------------------ experiments
@@ -533,6 +536,29 @@ class MlflowClient:
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
         _registry_write()
         self._registry.tag(name, key, str(value))
+
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
+        _registry_write()
+        self._registry.tag(name, key, None, version)
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        _registry_write()
+        self._registry.tag(name, key, None)
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        """Remove the version (and the aliases pointing at it) from ``registry.yaml``; the
+        run and its model folder stay. A model left without versions goes too."""
+        _registry_write()
+        self._registry.delete_version(name, version)
+
+    def delete_registered_model(self, name: str) -> None:
+        """Remove the model and all its versions from ``registry.yaml``."""
+        _registry_write()
+        self._registry.delete_model(name)
+
+    def rename_registered_model(self, name: str, new_name: str) -> None:
+        _registry_write()
+        self._registry.rename_model(name, new_name)
 
     def __repr__(self) -> str:
         return f"<MlflowClient {os.fspath(self._store.root)}>"

@@ -52,6 +52,37 @@ def get_tracking_uri() -> str:
 # ---------------------------------------------------------------------- experiments
 
 
+def is_tracking_uri_set() -> bool:
+    """Whether a store was chosen (``set_tracking_uri``/``set_store`` or
+    ``$RUNSITE_STORE``) rather than the default ``./runs`` (MLflow's name)."""
+    return location.store_is_set()
+
+
+def set_registry_uri(uri: str | os.PathLike[str]) -> None:
+    """Accepted when it names the current store: runsite's registry is that store's
+    ``registry.yaml``. Any other URI raises ``InvalidInput``."""
+    check_registry_uri(uri, get_store_path())
+
+
+def get_registry_uri() -> str:
+    """The registry's URI: the store's, as ``registry.yaml`` lives in it."""
+    return get_tracking_uri()
+
+
+def check_registry_uri(uri: str | os.PathLike[str] | None, store: Path) -> None:
+    if uri is None:
+        return
+    try:
+        given: Path | None = location.path_from_uri(os.fspath(uri))
+    except InvalidInput:  # a server or database URI
+        given = None
+    if given is None or given.resolve() != Path(store).resolve():
+        raise InvalidInput(
+            f"registry URI {os.fspath(uri)!r}: runsite's registry is registry.yaml in the "
+            f"tracking store ({store}); a separate registry is not supported"
+        )
+
+
 def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
 ) -> Experiment:

@@ -11,6 +11,8 @@ from runsite.errors import InvalidInput
 from runsite.models.api import Model
 from runsite.models.pythonmodel import PythonModel, PythonModelContext
 
+PyFuncModel = Model  # MLflow's name for what pyfunc.load_model returns
+
 
 def log_model(
     name: str | None = None,
@@ -160,6 +162,7 @@ def spark_udf(
 
 __all__ = [
     "Model",
+    "PyFuncModel",
     "PythonModel",
     "PythonModelContext",
     "load_model",

@@ -554,6 +554,14 @@ class Store:
         self._save_cache()
         return out
 
+    def _experiment_dirs_of(self, experiment: str | Iterable[str] | None) -> list[Path]:
+        """The folders of one experiment, several, or (``None``) all."""
+        if experiment is None:
+            return self._experiment_dirs()
+        if isinstance(experiment, str):
+            return [self._experiment_dir(experiment)]
+        return [self._experiment_dir(e) for e in experiment]
+
     def _experiment_dir(self, name: str) -> Path:
         for candidate in (name, _try_slug(name)):
             if candidate and (self.root / candidate).is_dir() and not candidate.startswith("."):
@@ -603,12 +611,7 @@ class Store:
 
     def runs(self, experiment: str | Iterable[str] | None = None) -> list[RunRecord]:
         """Runs of one experiment, several, or all; newest first."""
-        if experiment is None:
-            dirs = self._experiment_dirs()
-        elif isinstance(experiment, str):
-            dirs = [self._experiment_dir(experiment)]
-        else:
-            dirs = [self._experiment_dir(e) for e in experiment]
+        dirs = self._experiment_dirs_of(experiment)
         out: list[RunRecord] = []
         live: set[str] | None = set() if experiment is None else None
         gc_was_enabled = gc.isenabled()
@@ -697,12 +700,7 @@ class Store:
         """Every run of the store (or of some experiments), checked against the run index
         without building a record for an ended run the index holds (what a filter over
         100,000 runs starts from); a run the index does not hold yet is read and added."""
-        if experiment is None:
-            dirs = self._experiment_dirs()
-        elif isinstance(experiment, str):
-            dirs = [self._experiment_dir(experiment)]
-        else:
-            dirs = [self._experiment_dir(e) for e in experiment]
+        dirs = self._experiment_dirs_of(experiment)
         index = self._run_index()
         scan = Scan(index)
         live: set[str] | None = set() if experiment is None else None
