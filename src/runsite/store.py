@@ -380,7 +380,7 @@ class Store:
                 self._warn(str(exc))
                 return None
             rec = RunRecord(Path(run_dir), summary)
-            index.add(key, run_dir, summary, rec.to_row())
+            index.add(key, run_dir, summary, rec._make_row())  # (not kept on the record)
         ended = rec._recorded_status is not None
         if len(memo) < _MEMO_MAX:
             memo[key] = (_memo_stamp(run_dir, ended), rec)
