@@ -201,6 +201,17 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         ended.append(client.get_run(started.info.run_id).info.status)
     out["end_run"] = ended
 
+    # parent_run_id=: a child of an ended run; another parent inside an active run raises
+    with mlflow.start_run(parent_run_id=rid) as late_child:
+        pass
+    with mlflow.start_run():
+        mismatch = _raises(lambda: mlflow.start_run(nested=True, parent_run_id=child_id))
+    out["parent_run_id"] = {
+        "parent": client.get_run(late_child.info.run_id).data.tags.get("mlflow.parentRunId") == rid,
+        "mismatch": mismatch,
+        "none_active": mlflow.active_run() is None,
+    }
+
     V = entities.ViewType
     out["view_type"] = [int(V.ACTIVE_ONLY), int(V.DELETED_ONLY), int(V.ALL)]
     out["submodules"] = {

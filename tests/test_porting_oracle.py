@@ -46,6 +46,7 @@ ORACLES: dict[str, list[str]] = {
     ],
     "`mlflow.start_run(run_name=": [
         "scenario:start_run",
+        "scenario:parent_run_id",
         "scenario:start_run_while_active",
         "scenario:tags",
         SYSTEM_TAGS,

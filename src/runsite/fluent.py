@@ -173,6 +173,7 @@ def start_run(
     *,
     run_id: str | None = None,
     experiment_id: str | None = None,
+    parent_run_id: str | None = None,
     log_git: bool = True,
     log_system_metrics: bool | None = None,
 ) -> Run:
@@ -188,12 +189,15 @@ def start_run(
     GPU into ``system/*`` metrics while the run is open (``None``: as
     ``enable_system_metrics_logging()`` or ``$RUNSITE_ENABLE_SYSTEM_METRICS_LOGGING`` /
     ``$MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING`` say; off by default).
+    ``parent_run_id`` (MLflow's) nests the new run under that run of the store, which
+    need not be open; with an active run it must be that run (and ``nested=True``).
     """
     if run_id is not None:
         raise InvalidInput(
             "start_run(run_id=...): runsite runs are immutable once ended and cannot be "
             "resumed; start a new run (set a tag or a param to link it to the earlier one)"
         )
+    parent_id: str | None = None
     with _stack_lock:
         parent = _stack[-1] if _stack else None
         if parent is not None and not nested:
@@ -201,6 +205,16 @@ def start_run(
                 f"run {parent.run_id} ({parent.run_name}) is already active; end it with "
                 "runsite.end_run() or pass nested=True to start a child run"
             )
+        if parent_run_id is not None:
+            if parent is not None and parent_run_id != parent.run_id:
+                raise InvalidInput(
+                    f"start_run(parent_run_id={parent_run_id!r}): the active run is "
+                    f"{parent.run_id}; a child of another run cannot start inside it"
+                )
+            if parent is None:
+                from runsite.store import Store
+
+                parent_id = Store(get_store_path()).run(parent_run_id).run_id  # NotFound
         exp = (
             experiment or experiment_id or (parent.experiment if parent else get_experiment_name())
         )
@@ -210,7 +224,7 @@ def start_run(
             run_name=run_name,
             tags=tags,
             description=description,
-            parent_run_id=parent.run_id if parent else None,
+            parent_run_id=parent.run_id if parent else parent_id,
             capture_git=log_git,
         )
         _stack.append(new)
