@@ -382,6 +382,10 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
     mlflow.set_experiment_tag("stage", 2)
     mlflow.set_experiment_tags({"more": "x"})
     client.set_experiment_tag(made, "by", "client")
+    mlflow.set_experiment_tag("gone", "x")
+    mlflow.delete_experiment_tag("gone")
+    client.set_experiment_tag(made, "gone2", "x")
+    client.delete_experiment_tag(made, "gone2")
     got_exp = mlflow.get_experiment(made)
     try:
         mlflow.create_experiment("Made Here")

@@ -238,6 +238,8 @@ def test_experiments_client_runs_and_log_inputs(store: Path) -> None:
     (store / "b" / "experiment.yaml").write_text("tags:\n  team: ops\n")
     assert [e.name for e in runsite.search_experiments(filter_string="tags.team = 'ops'")] == ["b"]
     assert runsite.get_experiment_by_name("a").creation_time is None  # no runs yet
+    with pytest.raises(runsite.NotFound, match="has no tag 'nope'"):
+        runsite.MlflowClient().delete_experiment_tag("b", "nope")
     with pytest.raises(QueryError, match="expected name or tags"):
         runsite.search_experiments(filter_string="creation_time > 0")
     with pytest.raises(InvalidInput, match="order_by clause 'size DESC'"):

@@ -104,6 +104,7 @@ __all__ = [
     "add_note",
     "autolog",
     "create_experiment",
+    "delete_experiment_tag",
     "delete_model_alias",
     "delete_run",
     "delete_runs",
@@ -438,6 +439,14 @@ def set_experiment_tag(key: str, value: Any) -> None:
     """Tag the active experiment (MLflow's ``mlflow.set_experiment_tag``): written to its
     ``experiment.yaml``, which you commit with the runs."""
     set_experiment_tags({key: value})
+
+
+def delete_experiment_tag(key: str) -> None:
+    """Remove a tag of the active experiment (MLflow's ``mlflow.delete_experiment_tag``)."""
+    from runsite.client import delete_experiment_tag as _delete
+    from runsite.store import Store
+
+    _delete(Store(), set_experiment(get_experiment_name()).experiment_id, key)
 
 
 def set_experiment_tags(tags: dict[str, Any]) -> None:

@@ -134,14 +134,27 @@ def create_experiment(
 
 
 def set_experiment_tags(store: Store, experiment_id: str, tags: Mapping[str, Any]) -> None:
-    """Merge ``tags`` into the ``tags`` mapping of the experiment's ``experiment.yaml``."""
+    """Merge ``tags`` into the ``tags`` mapping of the experiment's ``experiment.yaml``
+    (a value of ``None`` removes the tag)."""
     from runsite import yamlio
 
     exp = store.experiment(experiment_id)
     merged = dict(exp.tags)
     for key, value in tags.items():
-        merged[validate.check_key(key, "experiment tag key")] = str(value)
-    yamlio.edit_mapping(Path(exp.path) / record.EXPERIMENT_YAML, {"tags": merged})
+        key = validate.check_key(key, "experiment tag key")
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = str(value)
+    yamlio.edit_mapping(Path(exp.path) / record.EXPERIMENT_YAML, {"tags": merged or None})
+
+
+def delete_experiment_tag(store: Store, experiment_id: str, key: str) -> None:
+    """Remove a tag from the experiment's ``experiment.yaml`` (``NotFound`` if it has none)."""
+    exp = store.experiment(experiment_id)
+    if key not in exp.tags:
+        raise NotFound(f"experiment {exp.name!r} has no tag {key!r}")
+    set_experiment_tags(store, experiment_id, {key: None})
 
 
 def _order_value(exp: Experiment, key: str) -> Any:
@@ -206,6 +219,10 @@ class MlflowClient:
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         """Set a tag in the experiment's ``experiment.yaml`` (commit it with the runs)."""
         set_experiment_tags(self._store, experiment_id, {key: value})
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from the experiment's ``experiment.yaml``."""
+        delete_experiment_tag(self._store, experiment_id, key)
 
     # ------------------------------------------------------------------ runs
 
