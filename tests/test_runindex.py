@@ -512,6 +512,26 @@ def test_summaries_read_in_one_query_equal_the_files(
     _check(store)
 
 
+def test_a_store_read_in_folds_indexes_the_same(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a store from the files folds the rows into columns and writes their
+    summaries every _FOLD_ROWS runs (bounded memory): searches over that index, in this
+    process and in a new one, equal a fresh evaluation, and so do the records."""
+    monkeypatch.setattr(runindex, "_FOLD_ROWS", 2)
+    _log(store, "a", "r4", params={"model": "xgb", "depth": 9, "extra": "late key"})
+    _forget_process_state()
+    shutil.rmtree(os.environ["RUNSITE_CACHE_DIR"], ignore_errors=True)  # (read from files)
+    expected = _records(store)
+    _check(store)
+    _forget_process_state()
+    assert _records(store) == expected
+    _check(store)
+    assert [r.run_name for r in runsite.Store(store).search_runs("params.extra = 'late key'")] == [
+        "r4"
+    ]
+
+
 def _age(store: Path) -> None:
     """Make the store's folders look last changed a minute ago (a listing of them may be
     kept: see Store._listing)."""

@@ -36,6 +36,7 @@ MAX_COLUMNS = 4000
 _EXACT = 2**53  # integers Arrow's float64 holds exactly
 _PRELOAD_MIN = 200  # fewer runs than this: one query each costs no more
 _PRELOAD_BATCH = 5000
+_FOLD_ROWS = 5000  # runs read from their files between two RunIndex._fold
 
 
 def stamp(run_dir: str, ended: bool) -> str:
@@ -380,7 +381,33 @@ class RunIndex:
         if ended:
             self.checked[key] = quick_stamp(run_dir)
         self.dirty = True
-        return self.pos[key]
+        p = self.pos[key]
+        if len(self._pending) >= _FOLD_ROWS:
+            self._fold()
+        return p
+
+    def _fold(self) -> None:
+        """Turn the rows read so far into columns and write their summaries to the
+        database, so that reading a whole store holds ``_FOLD_ROWS`` search rows and
+        summary texts at a time, not 100,000 (what the index holds is the same)."""
+        import sqlite3
+
+        try:
+            self.table()
+        except IndexFileError as exc:  # (the file went bad: its rows are gone; keep going)
+            log.debug("runsite: %s", exc)
+        db = self._database()
+        if db is None:
+            return  # (the texts stay in memory: summary() reads them there)
+        try:
+            with db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)",
+                    [(k, st, text) for k, (st, text) in self._unsaved.items()],
+                )
+            self._unsaved.clear()
+        except sqlite3.Error as exc:
+            log.debug("runsite: could not write the run summaries %s: %s", self.db_path, exc)
 
     def _column(self, name: str) -> Any:
         """Column ``name`` of the rows in the table (None: no such column)."""
