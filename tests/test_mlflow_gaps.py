@@ -299,3 +299,34 @@ def test_registry_deletes_and_renames_edit_the_manifest(store: Path) -> None:
     c.delete_model_version("b", 1)  # its last version: the model goes
     assert [m.name for m in c.search_registered_models()] == ["a2"]
     assert (r.path / "artifacts" / "model").is_dir()  # the run's model folder stays
+
+
+def test_hand_built_signature_objects(store: Path) -> None:
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    import runsite.sklearn
+    from runsite.errors import InvalidInput
+    from runsite.types.schema import ColSpec, Schema
+
+    optional = runsite.models.ModelSignature(
+        inputs=Schema([ColSpec("double", "a"), ColSpec("double", "b", required=False)])
+    )
+    assert optional.to_dict()["inputs"]["columns"][1] == {
+        "name": "b",
+        "type": "double",
+        "required": False,
+    }
+    with runsite.start_run(log_git=False) as r:
+        runsite.sklearn.log_model(
+            LinearRegression().fit(pd.DataFrame({"a": [0.0, 1.0], "b": [1.0, 0.0]}), [0, 1]),
+            "m",
+            signature=optional,
+        )
+        with pytest.raises(InvalidInput, match="signature must be a dict"):
+            runsite.sklearn.log_model(LinearRegression(), "n", signature="inputs: a")
+    m = runsite.pyfunc.load_model(f"runs:/{r.run_id}/m")
+    with pytest.raises(InvalidInput, match=r"missing input columns \['b'\]"):  # documented
+        m.predict(pd.DataFrame({"a": [1.0]}))
+    with pytest.raises(InvalidInput, match="column type 'float64': one of"):
+        ColSpec("float64", "x")

@@ -121,6 +121,7 @@ ORACLES: dict[str, list[str]] = {
     "`MlflowClient().delete_registered_model_alias(": ["scenario:delete_alias"],
     "`MlflowClient().get_model_version(name, version)`": ["scenario:get_model_version", COURSE],
     "`MlflowClient().get_latest_versions(": [COURSE],
+    "`mlflow.models.ModelSignature(": ["scenario:model_signature"],
     "`MlflowClient().delete_model_version(": ["scenario:registry_deletes"],
     "`MlflowClient().search_model_versions(": [PAGING],
     "`MlflowClient().search_registered_models(": [PAGING],
