@@ -24,11 +24,16 @@ Measures (medians of ``--repeats``; cold = a fresh process and an empty read cac
 * ``sql aggregate`` -- ``runsite.sql.query`` over every metric point (min/max/avg per key):
   first ever (consolidates the metric cache), a new process with the cache on disk (the
   target), again in the process
-* ``build full`` / ``rebuild +1 run`` -- ``runsite.site.build`` in a child process, wall
-  time and peak RSS (``os.wait4``)
+* ``build full`` / ``rebuild +1 run`` -- ``runsite.site.build`` of a hard-linked copy of
+  the store (``cp -al``: the kept store is never written; ``--one-experiment`` moves every
+  run into one experiment folder, ``all``, so one page holds all 100,000) in a child
+  process, wall and CPU time and peak RSS (``os.wait4``); then one run is logged into the
+  copy with ``Store.start_run`` (a child process, not timed) and the site built again
+* ``page``          -- the largest experiment's page from file:// in Debian's Chromium
+  (bench/browser.py's ``_measure_page``): navigation to the interactive table, the update
+  after each of 10 filters, the first sort by a metric (``--skip-page``: not measured)
 
-The experiment page in Chromium (interactive ≤ 2 s, filter ≤ 100 ms) is not measured
-here yet.
+The load average is printed at the start, before the build and at the end.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import benchlib
 
 EXPERIMENTS = ["vision", "nlp", "tabular", "speech"]
 METRICS = ["loss", "val_loss", "accuracy", "val_accuracy", "lr"]
@@ -145,10 +152,6 @@ def generate(root: Path, runs: int, long_every: int) -> float:
     return time.perf_counter() - t
 
 
-def add_run(root: Path, index: int, long_every: int) -> None:
-    _gen((str(root), index, 1, long_every, 1_780_000_000_000))
-
-
 # ----------------------------------------------------------------------------- measures
 
 FILTER = "metrics.val_loss < 0.6 and params.model = 'xgb' and tags.team = 'a'"
@@ -223,33 +226,207 @@ BUILD_CHILD = r"""
 import json, sys, time
 from runsite.site import build
 t = time.perf_counter()
+c = time.process_time()
 r = build(sys.argv[1], sys.argv[2])
-print(json.dumps({"s": time.perf_counter() - t, "pages": r.pages, "written": r.written}))
+print(json.dumps({"s": time.perf_counter() - t, "cpu": time.process_time() - c,
+                  "pages": r.pages, "written": r.written, "rendered": r.rendered_runs}))
 """
 
 
-def build(store: Path, out: Path, cache: Path) -> dict[str, Any]:
+def build(store: Path, out: Path, cache: Path, profile: Path | None = None) -> dict[str, Any]:
+    """``runsite.site.build`` in a child process: its figures, the child's wall time and
+    peak RSS (``os.wait4``); with ``profile``, under cProfile (stats written there)."""
     env = dict(os.environ, RUNSITE_CACHE_DIR=str(cache))
-    t = time.perf_counter()
-    p = subprocess.Popen(
-        [sys.executable, "-c", BUILD_CHILD, str(store), str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    _, status, ru = os.wait4(p.pid, 0)
-    out_b = p.stdout.read() if p.stdout else b""
-    err_b = p.stderr.read() if p.stderr else b""
-    if os.waitstatus_to_exitcode(status):
+    code = BUILD_CHILD
+    if profile is not None:
+        code = (
+            "import cProfile\n"
+            f"cProfile.run(compile({BUILD_CHILD!r}, 'build', 'exec'), {str(profile)!r})\n"
+        )
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
+        t = time.perf_counter()
+        p = subprocess.Popen(
+            [sys.executable, "-c", code, str(store), str(out)], stdout=fo, stderr=fe, env=env
+        )
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        fo.seek(0)
+        fe.seek(0)
+        out_b, err_b = fo.read(), fe.read()
+    if p.returncode:
         raise RuntimeError(err_b.decode()[-3000:])
     res = json.loads(out_b.decode().strip().splitlines()[-1])
-    res["wall"] = time.perf_counter() - t
+    res["wall"] = wall
+    res["child_cpu"] = ru.ru_utime + ru.ru_stime
     res["maxrss_mb"] = ru.ru_maxrss / 1024
     return res
 
 
+ADD_RUN_CHILD = r"""
+import sys
+sys.path.insert(0, sys.argv[3])
+import browser
+browser._add_run(sys.argv[1], sys.argv[2])
+"""
+
+
+def add_logged_run(store: Path, experiment: str, cache: Path) -> None:
+    """One run logged with ``Store.start_run`` (bench/browser.py's), in a child process so
+    this process stays small (Linux carries a parent's RSS into a child's ``ru_maxrss``)."""
+    env = dict(os.environ, RUNSITE_CACHE_DIR=str(cache))
+    here = str(Path(__file__).resolve().parent)
+    subprocess.run(
+        [sys.executable, "-c", ADD_RUN_CHILD, str(store), experiment, here], check=True, env=env
+    )
+
+
 def tree_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+def search_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    med = statistics.median
+    first_ever = "first ever (no cache: reads every run)"
+    whole = "  wall time of that process (interpreter start included)"
+    warm, cold, sql_cold = med(res["warm"]), res["cold"], res["sql_cold"]
+    return [
+        (f"search_runs, filter, {first_ever}", f"{res['first']:.1f} s", "", "—"),
+        ("  CPU time of it", f"{res['first_cpu']:.1f} s", "", "—"),
+        (
+            "search_runs, filter, cold (new process, cache on disk)",
+            f"{cold:.2f} s",
+            "≤ 5 s",
+            benchlib.verdict(cold, 5),
+        ),
+        (whole, f"{res['cold_wall']:.2f} s", "", "—"),
+        (
+            "search_runs, filter, warm (same process)",
+            f"{warm:.2f} s",
+            "≤ 1 s",
+            benchlib.verdict(warm, 1),
+        ),
+        ("  CPU time of it", f"{med(res['warm_cpu']):.2f} s", "", "—"),
+        ("  runs found", f"{res['found']:,}", "", "—"),
+        (
+            f"runsite sql: min/max/avg per key over all {res['points']:,} points, {first_ever}",
+            f"{res['sql_first']:.1f} s",
+            "",
+            "—",
+        ),
+        (
+            "runsite sql: the same, new process, cache on disk",
+            f"{sql_cold:.2f} s",
+            "≤ 2 s",
+            benchlib.verdict(sql_cold, 2),
+        ),
+        (whole, f"{res['sql_cold_wall']:.2f} s", "", "—"),
+        ("runsite sql: the same, again in the process", f"{med(res['sql_warm']):.2f} s", "", "—"),
+        ("runsite sql: avg per key over latest_metrics", f"{res['latest']:.2f} s", "", "—"),
+        ("  (search process peak RSS)", f"{res['maxrss_mb']:.0f} MB", "", "—"),
+    ]
+
+
+def build_rows(
+    args: argparse.Namespace, store: Path, tmp: Path, loads: list[str]
+) -> list[tuple[str, str, str, str]]:
+    import browser
+
+    copy = tmp / "copy"
+    log(f"hard-linked copy of {store}{' into one experiment' if args.one_experiment else ''} …")
+    browser._copy_store(store, copy, args.one_experiment)
+    sizes = {d.name: sum(1 for _ in d.iterdir()) for d in copy.iterdir() if d.is_dir()}
+    slug = max(sizes, key=lambda k: sizes[k])
+    site, bcache = tmp / "site", tmp / "cache-build"
+    loads.append(f"before the build {benchlib.load_average()}")
+    log(f"full build of {sum(sizes.values()):,} runs …")
+    prof = args.profile_dir
+    full = build(copy, site, bcache, prof / "full.prof" if prof else None)
+    site_mb = tree_mb(site)
+    add_logged_run(copy, slug, bcache)
+    log("rebuild after one run added …")
+    inc = build(copy, site, bcache, prof / "rebuild.prof" if prof else None)
+    loads.append(f"after the builds {benchlib.load_average()}")
+    rows = [
+        (
+            f"build, full ({full['pages']:,} pages)",
+            f"{full['wall']:.0f} s",
+            "≤ 600 s",
+            benchlib.verdict(full["wall"], 600),
+        ),
+        ("  CPU time of the child", f"{full['child_cpu']:.0f} s", "", "—"),
+        (
+            "build, full, peak RSS",
+            f"{full['maxrss_mb']:.0f} MB",
+            "≤ 2,048 MB",
+            benchlib.verdict(full["maxrss_mb"], 2048),
+        ),
+        ("  site size", f"{site_mb:.0f} MB", "", "—"),
+        (
+            f"rebuild after one run added ({inc['rendered']} run pages rendered, "
+            f"{inc['written']} files written)",
+            f"{inc['wall']:.1f} s",
+            "≤ 10 s",
+            benchlib.verdict(inc["wall"], 10),
+        ),
+        ("  CPU time of the child", f"{inc['child_cpu']:.1f} s", "", "—"),
+        ("  rebuild peak RSS", f"{inc['maxrss_mb']:.0f} MB", "", "—"),
+    ]
+    if args.skip_page:
+        return rows
+    chromium = os.environ.get("RUNSITE_CHROMIUM", "/usr/bin/chromium")
+    n_page = sizes[slug] + 1
+    log(f"Chromium on experiments/{slug}.html ({n_page:,} runs) …")
+    url = (site / "experiments" / f"{slug}.html").resolve().as_uri()
+    m = browser._measure_page(
+        chromium, url, browser.SCALE_FILTERS, args.page_repeats, "metrics.val_loss"
+    )
+    loads.append(f"after Chromium {benchlib.load_average()}")
+    if m["errors"]:
+        raise RuntimeError(f"console errors on the page: {m['errors'][:3]}")
+    ready, flt = statistics.median(m["ready"]), statistics.median(m["filters"])
+    manifest_mb, chunks_mb, nchunks = browser._data_mb(site, slug)
+    rows += [
+        (
+            f"page ({n_page:,} runs), file://: navigation to interactive table",
+            f"{ready:.0f} ms",
+            "≤ 2,000 ms",
+            benchlib.verdict(ready, 2000),
+        ),
+        (
+            "  filter update, 10 filters (median)",
+            f"{flt:.1f} ms",
+            "≤ 100 ms",
+            benchlib.verdict(flt, 100),
+        ),
+        (
+            "  filter update, the same filters again (columns loaded; median)",
+            f"{statistics.median(m['again']):.1f} ms",
+            "",
+            "—",
+        ),
+        (
+            "  filter update, slowest (first use of its columns)",
+            f"{max(m['filters']):.0f} ms",
+            "",
+            "—",
+        ),
+        ("  first sort by metrics.val_loss", f"{statistics.median(m['sorts']):.0f} ms", "", "—"),
+        ("  experiment manifest", f"{manifest_mb:.2f} MB", "", "—"),
+        (f"  experiment chunks ({nchunks:,} files)", f"{chunks_mb:.1f} MB", "", "—"),
+        (
+            "  global search index (data/search.js)",
+            f"{(site / 'data' / 'search.js').stat().st_size / 1e6:.1f} MB",
+            "",
+            "—",
+        ),
+    ]
+    log(
+        f"page details: ready ms {[round(x) for x in m['ready']]}; filter ms "
+        f"{[round(x, 1) for x in m['filters']]}; again ms "
+        f"{[round(x, 1) for x in m['again']]}; sort ms {[round(x) for x in m['sorts']]}"
+    )
+    return rows
 
 
 def main() -> None:
@@ -257,13 +434,21 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=100_000)
     ap.add_argument("--long-every", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--page-repeats", type=int, default=3, help="page loads in Chromium")
     ap.add_argument("--keep", type=Path, help="keep (and reuse) the generated store here")
+    ap.add_argument("--skip-search", action="store_true", help="no search or SQL figures")
     ap.add_argument("--skip-build", action="store_true", help="no site build or page figures")
+    ap.add_argument("--skip-page", action="store_true", help="no Chromium figures")
+    ap.add_argument(
+        "--one-experiment", action="store_true", help="build with every run in one experiment"
+    )
+    ap.add_argument("--profile-dir", type=Path, help="cProfile both builds into this folder")
     ap.add_argument("--generate-only", action="store_true", help="only write the store")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="runsite-scale-"))
     store = args.keep or tmp / "runs"
+    loads = [f"at the start {benchlib.load_average()}"]
     try:
         if not (store / EXPERIMENTS[0]).is_dir():
             log(f"generating {args.runs:,} runs in {store}")
@@ -271,56 +456,21 @@ def main() -> None:
             log(f"generated in {gen_s:.0f} s ({tree_mb(store):.0f} MB)")
         if args.generate_only:
             return
-        rows: list[tuple[str, str, str]] = []
-        cache = tmp / "cache-search"
-        res, _ = child(SEARCH_CHILD, str(store), FILTER, str(args.repeats), cache=cache)
-        med = statistics.median
-        first_ever = "first ever (no cache: reads every run)"
-        whole = "  wall time of that process (interpreter start included)"
-        rows += [
-            (f"search_runs, filter, {first_ever}", f"{res['first']:.1f} s", ""),
-            ("  CPU time of it", f"{res['first_cpu']:.1f} s", ""),
-            (
-                "search_runs, filter, cold (new process, cache on disk)",
-                f"{res['cold']:.2f} s",
-                "≤ 5 s",
-            ),
-            (whole, f"{res['cold_wall']:.2f} s", ""),
-            ("search_runs, filter, warm (same process)", f"{med(res['warm']):.2f} s", "≤ 1 s"),
-            ("  CPU time of it", f"{med(res['warm_cpu']):.2f} s", ""),
-            ("  runs found", f"{res['found']:,}", ""),
-            (
-                f"runsite sql: min/max/avg per key over all {res['points']:,} points, {first_ever}",
-                f"{res['sql_first']:.1f} s",
-                "",
-            ),
-            (
-                "runsite sql: the same, new process, cache on disk",
-                f"{res['sql_cold']:.2f} s",
-                "≤ 2 s",
-            ),
-            (whole, f"{res['sql_cold_wall']:.2f} s", ""),
-            ("runsite sql: the same, again in the process", f"{med(res['sql_warm']):.2f} s", ""),
-        ]
-        rows.append(("runsite sql: avg per key over latest_metrics", f"{res['latest']:.2f} s", ""))
-        rows.append(("  (search process peak RSS)", f"{res['maxrss_mb']:.0f} MB", ""))
+        if args.profile_dir:
+            args.profile_dir.mkdir(parents=True, exist_ok=True)
+        rows: list[tuple[str, str, str, str]] = []
+        if not args.skip_search:
+            cache = tmp / "cache-search"
+            res, _ = child(SEARCH_CHILD, str(store), FILTER, str(args.repeats), cache=cache)
+            rows += search_rows(res)
+            loads.append(f"after search and SQL {benchlib.load_average()}")
         if not args.skip_build:
-            site = tmp / "site"
-            bcache = tmp / "cache-build"
-            log("full build …")
-            full = build(store, site, bcache)
-            rows.append(("build, full", f"{full['wall']:.0f} s", "≤ 600 s"))
-            rows.append(("build, full, peak RSS", f"{full['maxrss_mb']:.0f} MB", "≤ 2048 MB"))
-            rows.append(("  site size", f"{tree_mb(site):.0f} MB", ""))
-            add_run(store, args.runs + 1, args.long_every)
-            log("rebuild after one run …")
-            inc = build(store, site, bcache)
-            rows.append(("rebuild after one run added", f"{inc['wall']:.1f} s", "≤ 10 s"))
-            rows.append(("  rebuild peak RSS", f"{inc['maxrss_mb']:.0f} MB", ""))
-        width = max(len(r[0]) for r in rows)
-        print(f"{args.runs:,} runs, cpu={os.cpu_count()}, {time.strftime('%Y-%m-%d %H:%M')}")
-        for name, value, target in rows:
-            print(f"{name:<{width}}  {value:>10}  {target}")
+            rows += build_rows(args, store, tmp, loads)
+        print("\n".join(benchlib.machine_header(f"bench/scale.py, {args.runs:,} runs")))
+        print(f"filter: {FILTER}")
+        print(f"load average (1 / 5 / 15 min): {'; '.join(loads)}\n")
+        head = ("measure", "value", "target", "verdict")
+        print("\n".join(benchlib.table(head, rows, left=(0,))))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         _ = resource  # (resource is used by the child code)

@@ -249,8 +249,8 @@ def story(quick: bool) -> None:
     runsite.update_experiment(
         "Diabetes progression",
         description=(
-            "Predict disease progression one year after baseline from ten measurements\n"
-            "(scikit-learn's bundled *diabetes* data). Sex and an age band are categorical,\n"
+            "Predict disease progression one year after baseline from ten measurements "
+            "(scikit-learn's bundled *diabetes* data). Sex and an age band are categorical, "
             "one-hot encoded by a `DictVectorizer` logged with every model."
         ),
         key_metric="rmse",
@@ -343,7 +343,7 @@ def story(quick: bool) -> None:
             for epoch in range(1, 31):
                 w -= 2.0 * X.T @ (X @ w - train[1]) / len(X)
                 loss = rmse(train[1], X @ w)
-                runsite.log_metric("loss", loss, step=epoch)
+                runsite.log_metric("train_loss", loss, step=epoch)
                 if not np.isfinite(loss) or loss > 1e6:
                     raise FloatingPointError(
                         f"training rmse is {loss:.3g} after epoch {epoch}: the learning "

@@ -5,7 +5,8 @@
 
 Without ``--page`` it takes one page of every kind (home, experiment, run, compare,
 registry, model, datasets, 404). Files are named ``<page>@<width>.png``. ``--hero``
-writes the README's picture: the first experiment page at 1400 px, top of the page.
+writes the README's picture: the largest experiment page at 1400 × 1250 px (its charts and
+the top of its runs table).
 Uses Debian's /usr/bin/chromium or ``$RUNSITE_CHROMIUM`` (never downloads a browser).
 """
 
@@ -69,9 +70,10 @@ def main() -> None:
                 print(path)
             ctx.close()
         if args.hero:
-            ctx = browser.new_context(viewport={"width": 1400, "height": 860})
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1250})
             page = ctx.new_page()
-            exp = sorted((args.site / "experiments").glob("*.html"))[0]
+            # the experiment with the most to show (the largest page: most runs and charts)
+            exp = max((args.site / "experiments").glob("*.html"), key=lambda p: p.stat().st_size)
             page.goto(exp.resolve().as_uri())
             page.wait_for_timeout(1500)
             page.screenshot(path=str(args.hero))

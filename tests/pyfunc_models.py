@@ -77,7 +77,13 @@ def observe(mlflow: Any, work: Path) -> dict[str, Any]:
             return "raises"
         return "ok"
 
+    mlflow.pyfunc.save_model(
+        str(work / "saved"),
+        python_model=AddN(1),
+        artifacts={"offset": "offset.txt", "words": "words"},
+    )
     return {
+        "saved": mlflow.pyfunc.load_model(str(work / "saved")).predict(df).tolist(),
         "predict": m.predict(df).tolist(),
         "predict_params": m.predict(df, params={"scale": 2.0}).tolist(),
         "registered": mlflow.pyfunc.load_model("models:/addn/1").predict(df).tolist(),

@@ -54,6 +54,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.cache",
             "runsite.hashing",
             "runsite.tables",
+            "runsite.images",  # log_image: arrays and PIL images as image files
             "runsite.yamlio",  # ruamel
             "runsite.arrowio",  # pyarrow
             "runsite.gitio",  # GitPython
@@ -99,6 +100,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.sql",  # the store as SQL views (runs, metrics, registry versions)
             "runsite.artifacts",  # mlflow.artifacts.download_artifacts
             "runsite.data",  # mlflow.data: from_pandas / from_numpy datasets for log_input
+            "runsite.exceptions",  # mlflow.exceptions.MlflowException
             "runsite.mlflow_import",  # runsite import mlflow (reads a store with MLflow)
         ],
     ),
@@ -150,6 +152,7 @@ SEAMS: dict[str, set[str]] = {
     "mlflow": {"runsite.mlflow_import"},
     "skops": {"runsite.models.flavors"},  # sklearn models MLflow 3 saved (imported ones)
     "cloudpickle": {"runsite.models.pythonmodel"},  # a PythonModel, pickled as MLflow does
+    "PIL": {"runsite.images"},  # log_image (Pillow)
 }
 
 # (importer, imported) -> why. At most one entry, and only with a reason.

@@ -224,3 +224,26 @@ def test_broken_csv_still_logs_the_hash(store: Path, tmp_path: Path, quiet_git: 
     with runsite.start_run():
         info = runsite.log_input(bad)
     assert info["hash"].startswith("sha256:") and "rows" not in info
+
+
+def test_log_table_appends_as_mlflow_does(store: Path, quiet_git: None) -> None:
+    import pyarrow.parquet as pq
+
+    with runsite.start_run() as r:
+        for ext in ("json", "csv", "parquet"):
+            runsite.log_table({"a": [1, 2]}, f"t.{ext}")
+            runsite.log_table({"b": ["x"], "a": [3]}, f"t.{ext}")
+        runsite.log_text("not a table", "n.json")
+        with pytest.raises(runsite.InvalidInput, match="not a table to append to"):
+            runsite.log_table({"a": [1]}, "n.json")
+    art = r.path / "artifacts"
+    assert json.loads((art / "t.json").read_text()) == {
+        "columns": ["a", "b"],
+        "data": [[1, None], [2, None], [3, "x"]],
+    }
+    assert (art / "t.csv").read_text().splitlines() == ["a,b", "1,", "2,", "3,x"]
+    assert pq.read_table(art / "t.parquet").to_pydict() == {"a": [1, 2, 3], "b": [None, None, "x"]}
+    assert json.loads(r.data.tags["mlflow.loggedArtifacts"]) == [
+        {"path": "t.json", "type": "table"},
+        {"path": "t.parquet", "type": "table"},
+    ]

@@ -226,3 +226,76 @@ def test_a_client_uri_leaves_the_active_store_alone(store: Path, tmp_path: Path)
     client = runsite.MlflowClient(tracking_uri=str(other))
     assert [r.info.run_name for r in client.search_runs(["default"])] == ["there"]
     assert runsite.get_store_path() == store  # as in MLflow: the client's URI is its own
+
+
+def test_experiments_client_runs_and_log_inputs(store: Path) -> None:
+    import pandas as pd
+
+    from runsite.errors import InvalidInput, QueryError
+
+    for name in ("a", "b"):
+        runsite.set_experiment(name)
+    (store / "b" / "experiment.yaml").write_text("tags:\n  team: ops\n")
+    assert [e.name for e in runsite.search_experiments(filter_string="tags.team = 'ops'")] == ["b"]
+    assert runsite.get_experiment_by_name("a").creation_time is None  # no runs yet
+    with pytest.raises(runsite.NotFound, match="has no tag 'nope'"):
+        runsite.MlflowClient().delete_experiment_tag("b", "nope")
+    with pytest.raises(QueryError, match="expected name or tags"):
+        runsite.search_experiments(filter_string="creation_time > 0")
+    with pytest.raises(InvalidInput, match="order_by clause 'size DESC'"):
+        runsite.search_experiments(order_by=["size DESC"])
+    ds = runsite.data.from_pandas(pd.DataFrame({"x": [1]}), name="d")
+    with runsite.start_run(log_git=False) as r:
+        with pytest.raises(InvalidInput, match=r"differ in length \(1, 2, 1\)"):
+            runsite.log_inputs([ds], contexts=["a", "b"])
+        with pytest.raises(InvalidInput, match="models="):
+            runsite.log_inputs([ds], models=[object()])
+        runsite.log_inputs([ds, None], contexts=["train", None])
+    c = runsite.MlflowClient()
+    with pytest.raises(InvalidInput, match="start_time"):
+        c.create_run("a", start_time=1)
+    made = c.create_run("a")
+    c.set_terminated(made.run_id)
+    with pytest.raises(runsite.RunStateError, match="immutable"):
+        c.log_text(made.run_id, "late", "x.txt")
+    with pytest.raises(runsite.MlflowException, match="'b' already exists"):
+        runsite.create_experiment("b")
+    assert not (store / "a" / "experiment.yaml").exists()  # a plain name needs no file
+    (got,) = runsite.get_run(r.run_id).inputs.dataset_inputs
+    assert got.dataset.name == "d" and [(t.key, t.value) for t in got.tags] == [
+        ("mlflow.data.context", "train")
+    ]
+
+
+def test_a_registry_elsewhere_is_refused(store: Path, tmp_path: Path) -> None:
+    from runsite.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=r"registry\.yaml in the tracking store"):
+        runsite.set_registry_uri(str(tmp_path / "elsewhere"))
+    with pytest.raises(InvalidInput, match="a separate registry is not supported"):
+        runsite.MlflowClient(registry_uri=f"sqlite:///{tmp_path}/r.db")
+    runsite.MlflowClient(tracking_uri=str(store), registry_uri=store.as_uri())  # the same
+
+
+def test_registry_deletes_and_renames_edit_the_manifest(store: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    import runsite.sklearn
+    from runsite.errors import InvalidInput
+
+    c = runsite.MlflowClient()
+    for name in ("a", "b"):
+        with runsite.start_run(log_git=False) as r:
+            runsite.sklearn.log_model(LinearRegression().fit([[0], [1]], [0, 1]), "model")
+        c.create_model_version(name, f"runs:/{r.run_id}/model")
+    (store / "registry.yaml").write_text(
+        "# reviewed by the team\n" + (store / "registry.yaml").read_text()
+    )
+    with pytest.raises(InvalidInput, match="'b' already exists"):
+        c.rename_registered_model("a", "b")
+    c.rename_registered_model("a", "a2")
+    text = (store / "registry.yaml").read_text()
+    assert text.startswith("# reviewed by the team") and text.index("a2:") < text.index("b:")
+    c.delete_model_version("b", 1)  # its last version: the model goes
+    assert [m.name for m in c.search_registered_models()] == ["a2"]
+    assert (r.path / "artifacts" / "model").is_dir()  # the run's model folder stays

@@ -468,6 +468,50 @@ def test_damaged_summaries_are_read_from_the_runs(store: Path, damage: str) -> N
     assert [r.run_name for r in runsite.Store(store).runs()] == ["r3", "r2", "r1"]
 
 
+def _records(store: Path) -> list[dict[str, Any]]:
+    return [r.to_dict() for r in runsite.Store(store).runs()]
+
+
+@pytest.mark.parametrize("damage", ["none", "two values", "not JSON", "a list", "stale stamp"])
+def test_summaries_read_in_one_query_equal_the_files(
+    store: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    """``Store.runs`` reads the summaries of a whole store in one query (RunIndex.preload,
+    batches decoded by one json.loads each): the records are the ones the runs' files
+    give, also when an entry is damaged in a way that could shift a batch."""
+    monkeypatch.setattr(runindex, "_PRELOAD_MIN", 1)
+    monkeypatch.setattr(runindex, "_PRELOAD_BATCH", 2)  # (the damaged entry mid-batch)
+    _log(store, "a", "r4")
+    expected = _records(store)  # read from the files, index written
+    _forget_process_state()
+    db = _index_file().with_suffix(".sqlite")
+    import sqlite3
+
+    bad = {
+        "two values": '{"header": {}}, {"header": {}}',
+        "not JSON": '{"header": ',
+        "a list": "[1, 2]",
+    }
+    with sqlite3.connect(db) as con:
+        keys = [k for (k,) in con.execute("SELECT key FROM summaries ORDER BY key")]
+        assert len(keys) == 4
+        if damage in bad:
+            con.execute("UPDATE summaries SET summary = ? WHERE key = ?", (bad[damage], keys[0]))
+        elif damage == "stale stamp":
+            con.execute("UPDATE summaries SET stamp = 'x' WHERE key = ?", (keys[1],))
+    con.close()
+    calls: list[int] = []
+    real = runindex.RunIndex.preload
+    monkeypatch.setattr(
+        runindex.RunIndex, "preload", lambda self, k: (calls.append(len(k)), real(self, k))
+    )
+    assert _records(store) == expected
+    assert calls == [4]
+    index = store_mod._INDEXES[str(_index_file())]
+    assert index._preloaded == {}  # (what no record took is not kept)
+    _check(store)
+
+
 def _age(store: Path) -> None:
     """Make the store's folders look last changed a minute ago (a listing of them may be
     kept: see Store._listing)."""

@@ -185,6 +185,27 @@ def test_renders_every_run_and_hides_the_fallback(tab: Tab, site: Site) -> None:
     assert failed.first.text_content() == "failed"
 
 
+def test_the_table_starts_before_the_chart_scripts_have_run(tab: Tab) -> None:
+    """runs.js starts at once (it follows #runs-app), not at DOMContentLoaded, which waits
+    for the chart scripts after it: the table's data file is asked for before that event."""
+    tab.page.add_init_script(
+        """
+        document.addEventListener('DOMContentLoaded', () => { window.__dcl = performance.now(); });
+        new MutationObserver((changes) => {
+            for (const c of changes) for (const n of c.addedNodes) {
+                if (n.tagName === 'SCRIPT' && /data\\/experiments\\/exp\\.js$/.test(n.src)
+                    && window.__asked === undefined) window.__asked = performance.now();
+            }
+        }).observe(document, {childList: true, subtree: true});
+        """
+    )
+    page = tab.open()
+    assert page.locator("script[src$='vega.min.js']").count() == 1  # (the page has charts)
+    asked, dcl = page.evaluate("() => [window.__asked, window.__dcl]")
+    assert asked is not None and dcl is not None
+    assert asked < dcl
+
+
 @pytest.mark.parametrize(
     "q",
     [

@@ -49,6 +49,10 @@ def test_version_page_shows_source_data_signature_and_loading(site: dict[str, An
     assert "dirty" in text_of(f["Commit"]) or "clean working tree" in text_of(f["Commit"])
     assert text_of(f["Hash"]) == Registry(site["store"]).get_model_version("diabetes", 2).hash
     assert "KB" in text_of(f["Size"]) or "MB" in text_of(f["Size"])
+    # classes by their own names, the import path (private modules too) on hover
+    shown = f["Model"].find("span", title=True)
+    assert text_of(shown) == shown["title"].rsplit(".", 1)[-1] != shown["title"]
+    assert "._" not in text_of(f["Model"])
     load = text_of(section(doc, "Load it"))
     assert 'runsite.load_model("models:/diabetes/2")' in load
     assert "runsite models pull diabetes/2 --out model/" in load

@@ -38,13 +38,16 @@ from runsite.fluent import (
     delete_tag,
     end_run,
     get_experiment_name,
+    get_registry_uri,
     get_store_path,
     get_tracking_uri,
+    is_tracking_uri_set,
     last_active_run,
     log_artifact,
     log_artifacts,
     log_dict,
     log_figure,
+    log_image,
     log_input,
     log_metric,
     log_metrics,
@@ -54,6 +57,7 @@ from runsite.fluent import (
     log_table,
     log_text,
     set_experiment,
+    set_registry_uri,
     set_store,
     set_tag,
     set_tags,
@@ -70,14 +74,20 @@ from runsite.system_metrics import (
 )
 from runsite.version import __version__
 
+# MLflow's base exception (``except mlflow.MlflowException``): every runsite error.
+MlflowException = RunsiteError
+ActiveRun = Run  # what MLflow's start_run / active_run return: runsite's Run
+
 if TYPE_CHECKING:
     from runsite.client import MlflowClient
     from runsite.store import RunRecord, Store
 
 __all__ = [
+    "ActiveRun",
     "Experiment",
     "InvalidInput",
     "MlflowClient",
+    "MlflowException",
     "NotFound",
     "QueryError",
     "Run",
@@ -93,7 +103,10 @@ __all__ = [
     "active_run",
     "add_note",
     "autolog",
+    "create_experiment",
+    "delete_experiment_tag",
     "delete_model_alias",
+    "delete_run",
     "delete_runs",
     "delete_tag",
     "disable_system_metrics_logging",
@@ -101,23 +114,30 @@ __all__ = [
     "end_run",
     "evaluate",
     "get_artifact_uri",
+    "get_experiment",
     "get_experiment_by_name",
     "get_experiment_name",
     "get_latest_versions",
     "get_model_version",
+    "get_parent_run",
+    "get_registry_uri",
     "get_run",
     "get_store_path",
     "get_tracking_uri",
     "infer_signature",
+    "is_tracking_uri_set",
     "last_active_run",
     "list_models",
     "load_model",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_batch",
     "log_dict",
     "log_figure",
+    "log_image",
     "log_input",
+    "log_inputs",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -131,8 +151,11 @@ __all__ = [
     "search_registered_models",
     "search_runs",
     "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
     "set_model_alias",
     "set_model_stage",
+    "set_registry_uri",
     "set_store",
     "set_system_metrics_samples_before_logging",
     "set_system_metrics_sampling_interval",
@@ -201,6 +224,7 @@ MLFLOW_SUBMODULES = (
     "entities",
     "artifacts",
     "data",
+    "exceptions",
 )
 
 
@@ -379,21 +403,96 @@ def get_run(run_id: str) -> Any:
     return Store().run(run_id)
 
 
-def search_experiments() -> list[Experiment]:
-    """Every experiment of the current store (MLflow's ``mlflow.search_experiments``)."""
+def search_experiments(
+    view_type: int = 1,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+) -> list[Experiment]:
+    """Experiments of the current store (MLflow's ``mlflow.search_experiments``): MLflow's
+    filter (``name``, ``tags.<key>``; ``=``, ``!=``, ``LIKE``, ``ILIKE``; ``AND``) and
+    order (default: the newest first, ``creation_time`` being the first run's start)."""
+    from runsite.client import MlflowClient
+
+    return list(MlflowClient().search_experiments(view_type, max_results, filter_string, order_by))
+
+
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
+) -> str:
+    """Create an experiment and return its id, the folder name (MLflow's
+    ``mlflow.create_experiment``; ``InvalidInput`` when it exists). ``set_experiment``
+    creates one when missing, too."""
+    from runsite.client import MlflowClient
+
+    return MlflowClient().create_experiment(name, artifact_location, tags)
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    """The experiment with this id (its folder name) or name; raises ``NotFound``."""
+    from runsite.client import MlflowClient
+
+    return MlflowClient().get_experiment(experiment_id)
+
+
+def set_experiment_tag(key: str, value: Any) -> None:
+    """Tag the active experiment (MLflow's ``mlflow.set_experiment_tag``): written to its
+    ``experiment.yaml``, which you commit with the runs."""
+    set_experiment_tags({key: value})
+
+
+def delete_experiment_tag(key: str) -> None:
+    """Remove a tag of the active experiment (MLflow's ``mlflow.delete_experiment_tag``)."""
+    from runsite.client import delete_experiment_tag as _delete
     from runsite.store import Store
 
-    return Store().experiments()
+    _delete(Store(), set_experiment(get_experiment_name()).experiment_id, key)
+
+
+def set_experiment_tags(tags: dict[str, Any]) -> None:
+    """Several ``set_experiment_tag`` at once."""
+    from runsite.client import set_experiment_tags as _set
+    from runsite.store import Store
+
+    _set(Store(), set_experiment(get_experiment_name()).experiment_id, tags)
+
+
+def load_table(
+    artifact_file: str,
+    run_ids: list[str] | None = None,
+    extra_columns: list[str] | None = None,
+) -> Any:
+    """MLflow's ``mlflow.load_table``: the table ``artifact_file`` of the active
+    experiment's runs that logged it, as one pandas DataFrame (``MlflowClient.load_table``)."""
+    from runsite.client import MlflowClient
+
+    exp = set_experiment(get_experiment_name()).experiment_id
+    return MlflowClient().load_table(exp, artifact_file, run_ids, extra_columns)
+
+
+def delete_run(run_id: str) -> None:
+    """MLflow's ``mlflow.delete_run``: removes the run's folder (``delete_runs``; what was
+    committed stays in git history). Refuses a running run or one a registered version
+    comes from."""
+    from runsite.registry import delete_runs
+
+    delete_runs([run_id])
+
+
+def get_parent_run(run_id: str) -> Any:
+    """The parent of a nested run (a ``RunRecord``), or ``None`` for a top-level run."""
+    from runsite.store import Store
+
+    store = Store()
+    parent = store.run(run_id).parent_run_id
+    return store.run(parent) if parent else None
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:
     """The experiment called ``name``, or ``None`` (as in MLflow)."""
-    from runsite.store import Store
+    from runsite.client import MlflowClient
 
-    try:
-        return Store().experiment(name)
-    except NotFound:
-        return None
+    return MlflowClient().get_experiment_by_name(name)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
@@ -407,6 +506,32 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
 
         base = base / safe_relpath(artifact_path)
     return base.as_uri()
+
+
+def log_inputs(
+    datasets: list[Any] | None = None,
+    contexts: list[str | None] | None = None,
+    tags_list: list[dict[str, str] | None] | None = None,
+    models: list[Any] | None = None,
+) -> None:
+    """Several ``log_input`` calls at once (MLflow's ``mlflow.log_inputs``): the lists go
+    together, position by position; ``None`` entries mean no dataset, context or tags."""
+    if models:
+        raise InvalidInput("log_inputs(models=...): logged-model inputs are not supported")
+    datasets = list(datasets or [])
+    contexts = list(contexts) if contexts is not None else [None] * len(datasets)
+    tags_list = list(tags_list) if tags_list is not None else [None] * len(datasets)
+    if not len(datasets) == len(contexts) == len(tags_list):
+        raise InvalidInput(
+            f"log_inputs: datasets, contexts and tags_list differ in length "
+            f"({len(datasets)}, {len(contexts)}, {len(tags_list)})"
+        )
+    from runsite.fluent import current_run
+
+    run = current_run()
+    for ds, context, tags in zip(datasets, contexts, tags_list, strict=True):
+        if ds is not None:
+            run.log_input(ds, context=context, tags=tags)
 
 
 def log_batch(

@@ -26,3 +26,21 @@ def load_native(flavor: str, uri: str | os.PathLike[str], store: Any = None) -> 
             "use runsite.pyfunc.load_model() or runsite.load_model()"
         )
     return model.native
+
+
+def save_model(flavor: str, model: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
+    """MLflow's ``save_model``: a model folder at ``path``, outside any run (it must not
+    exist, or be empty); load it back with ``load_model(path)``."""
+    from pathlib import Path
+
+    from runsite.errors import InvalidInput
+    from runsite.models.api import save_model as _save
+
+    folder = Path(path)
+    if folder.exists():
+        if not folder.is_dir() or any(folder.iterdir()):
+            raise InvalidInput(f"save_model: {folder} already exists; choose a new folder")
+        folder.rmdir()
+    if "pip_requirements" in kwargs:  # MLflow's name for it
+        kwargs["requirements"] = kwargs.pop("pip_requirements")
+    _save(model, folder, flavor=flavor, **kwargs)

@@ -329,6 +329,11 @@ def parquet_bytes(columns: dict[str, list[Any]]) -> bytes:
     return out.getvalue()
 
 
+def parquet_columns(data: bytes) -> dict[str, list[Any]]:
+    """The columns of a Parquet file's bytes (a table ``log_table`` appends to)."""
+    return pq.read_table(io.BytesIO(data)).to_pydict()
+
+
 # ---------------------------------------------------------------------- the store as tables
 
 _TYPES: dict[str, Any] = {

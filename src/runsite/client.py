@@ -9,8 +9,10 @@ process says so once in the log.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -56,6 +58,110 @@ def _registry_write() -> None:
         )
 
 
+_EXPERIMENT_ORDER = ("name", "experiment_id", "creation_time", "last_update_time")
+_ATTRIBUTE = re.compile(r"\battributes?\.(name)\b")
+_ATTRIBUTE_PREFIX = re.compile(r"^attributes?\.")
+
+
+def with_times(store: Store, exp: Experiment) -> Experiment:
+    """``creation_time`` / ``last_update_time`` (ms) derived from the experiment's runs:
+    the first start and the latest start or end (runsite keeps no experiment dates)."""
+    runs = store.runs(exp.experiment_id)
+    if not runs:
+        return exp
+    first = min(r.start_time for r in runs)
+    last = max(max(r.start_time, r.end_time or 0) for r in runs)
+    return dataclasses.replace(exp, creation_time=first, last_update_time=last)
+
+
+def _unquoted(text: str, sub: Any) -> str:
+    """Apply ``sub`` to the parts of a filter outside quoted strings."""
+    parts = re.split(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`[^`]*`)""", text)
+    return "".join(p if i % 2 else sub(p) for i, p in enumerate(parts))
+
+
+def search_experiments(
+    store: Store, filter_string: str | None = None, order_by: Sequence[str] | None = None
+) -> list[Experiment]:
+    """The experiments ``MlflowClient.search_experiments`` pages through."""
+    from runsite.registry.query import compile_filter
+
+    if filter_string is not None and not isinstance(filter_string, str):
+        raise InvalidInput(f"a filter must be a string, got {type(filter_string).__name__}")
+    text = _unquoted(filter_string or "", lambda p: _ATTRIBUTE.sub(r"\1", p))
+    test = compile_filter(text, ("name",))
+    found = [with_times(store, e) for e in store.experiments() if test(e)]  # type: ignore[arg-type]
+    clauses = []
+    for clause in order_by or ["creation_time DESC", "experiment_id ASC"]:
+        parts = str(clause).split()
+        key = _ATTRIBUTE_PREFIX.sub("", parts[0].lower()) if parts else ""
+        if (
+            key not in _EXPERIMENT_ORDER
+            or len(parts) > 2
+            or (len(parts) == 2 and parts[1].upper() not in ("ASC", "DESC"))
+        ):
+            raise InvalidInput(
+                f"order_by clause {clause!r}: one of {', '.join(_EXPERIMENT_ORDER)}, "
+                "then ASC or DESC"
+            )
+        clauses.append((key, len(parts) == 2 and parts[1].upper() == "DESC"))
+    for key, descending in reversed(clauses):
+        found.sort(key=lambda e, k=key: _order_value(e, k), reverse=descending)  # type: ignore[misc]
+    return found
+
+
+def create_experiment(
+    store: Store,
+    name: str,
+    artifact_location: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+) -> str:
+    if artifact_location is not None:
+        raise InvalidInput("artifact_location is not supported: artifacts live in the run")
+    name = validate.check_name(name, "experiment name")
+    folder = store.root / validate.slugify(name)
+    if folder.is_dir():
+        existing = store.experiment(folder.name).name
+        raise InvalidInput(f"experiment {existing!r} already exists ({folder})")
+    folder.mkdir(parents=True)
+    if name != folder.name:
+        from runsite import yamlio
+
+        yamlio.edit_mapping(folder / record.EXPERIMENT_YAML, {"name": name})
+    if tags:
+        set_experiment_tags(store, folder.name, tags)
+    return folder.name
+
+
+def set_experiment_tags(store: Store, experiment_id: str, tags: Mapping[str, Any]) -> None:
+    """Merge ``tags`` into the ``tags`` mapping of the experiment's ``experiment.yaml``
+    (a value of ``None`` removes the tag)."""
+    from runsite import yamlio
+
+    exp = store.experiment(experiment_id)
+    merged = dict(exp.tags)
+    for key, value in tags.items():
+        key = validate.check_key(key, "experiment tag key")
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = str(value)
+    yamlio.edit_mapping(Path(exp.path) / record.EXPERIMENT_YAML, {"tags": merged or None})
+
+
+def delete_experiment_tag(store: Store, experiment_id: str, key: str) -> None:
+    """Remove a tag from the experiment's ``experiment.yaml`` (``NotFound`` if it has none)."""
+    exp = store.experiment(experiment_id)
+    if key not in exp.tags:
+        raise NotFound(f"experiment {exp.name!r} has no tag {key!r}")
+    set_experiment_tags(store, experiment_id, {key: None})
+
+
+def _order_value(exp: Experiment, key: str) -> Any:
+    value = getattr(exp, key)
+    return -1 if value is None else value
+
+
 class MlflowClient:
     """MLflow's client over a store: ``MlflowClient(tracking_uri="runs")``."""
 
@@ -65,6 +171,9 @@ class MlflowClient:
         # As in MLflow, a client's URI is its own: the process's active store stays.
         path = location.path_from_uri(os.fspath(tracking_uri)) if tracking_uri else None
         self._store = Store(path or location.get_store_path())
+        from runsite.fluent import check_registry_uri
+
+        check_registry_uri(registry_uri, self._store.root)
         self._registry = Registry(self._store)
 
     # ------------------------------------------------------------------ experiments
@@ -77,32 +186,43 @@ class MlflowClient:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        """Experiments, a page at a time (MLflow's ``PagedList``: ``.token`` is the next
-        page's ``page_token``, ``None`` on the last)."""
-        if filter_string:
-            raise InvalidInput("search_experiments(filter_string=...) is not supported")
+        """Experiments matching MLflow's experiment filter (``name`` / ``attributes.name``
+        and ``tags.<key>`` with ``=``, ``!=``, ``LIKE``, ``ILIKE``, joined by ``AND``),
+        ordered as MLflow does (default ``creation_time DESC, experiment_id ASC``; also
+        ``name``, ``last_update_time``), a page at a time (MLflow's ``PagedList``:
+        ``.token`` is the next page's ``page_token``, ``None`` on the last)."""
         if view_type == ViewType.DELETED_ONLY:
             return PagedList([], None)  # runsite experiments are never soft-deleted
-        return page(self._store.experiments(), max_results, page_token)
+        found = search_experiments(self._store, filter_string, order_by)
+        return page(found, max_results, page_token)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        return self._store.experiment(experiment_id)
+        return with_times(self._store, self._store.experiment(experiment_id))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         try:
-            return self._store.experiment(name)
+            return with_times(self._store, self._store.experiment(name))
         except NotFound:
             return None
 
-    def create_experiment(self, name: str, artifact_location: str | None = None, **_: Any) -> str:
-        if artifact_location is not None:
-            raise InvalidInput("artifact_location is not supported: artifacts live in the run")
-        name = validate.check_name(name, "experiment name")
-        folder = self._store.root / validate.slugify(name)
-        if folder.is_dir():
-            raise InvalidInput(f"experiment {name!r} already exists ({folder})")
-        folder.mkdir(parents=True)
-        return folder.name
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Create an experiment (its folder, and ``experiment.yaml`` for a display name
+        that differs from the folder name or for ``tags``); returns its id, the folder
+        name. Raises ``InvalidInput`` when it exists, as MLflow does."""
+        return create_experiment(self._store, name, artifact_location, tags)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        """Set a tag in the experiment's ``experiment.yaml`` (commit it with the runs)."""
+        set_experiment_tags(self._store, experiment_id, {key: value})
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from the experiment's ``experiment.yaml``."""
+        delete_experiment_tag(self._store, experiment_id, key)
 
     # ------------------------------------------------------------------ runs
 
@@ -126,6 +246,64 @@ class MlflowClient:
             return page([], max_results, page_token)
         found = self._store.search_runs(filter_string, order_by, known, None)
         return page(found, max_results, page_token)
+
+    def get_parent_run(self, run_id: str) -> RunRecord | None:
+        parent = self._store.run(run_id).parent_run_id
+        return self._store.run(parent) if parent else None
+
+    def delete_run(self, run_id: str) -> None:
+        """Remove the run's folder (see ``runsite.delete_run``)."""
+        self._registry.delete_runs([run_id])
+
+    def load_table(
+        self,
+        experiment_id: str,
+        artifact_file: str,
+        run_ids: Sequence[str] | None = None,
+        extra_columns: Sequence[str] | None = None,
+    ) -> Any:
+        """MLflow's ``load_table``: the table ``artifact_file`` of every run of the
+        experiment that logged it with ``log_table`` (or of ``run_ids``), as one
+        DataFrame, newest run first; ``extra_columns`` (``run_id``, ``status``,
+        ``tags.x`` … any column of ``search_runs``' frame) are added to each row."""
+        import json
+
+        from runsite.frames import runs_frame, tables_frame
+        from runsite.run import LOGGED_ARTIFACTS
+        from runsite.tables import decode_table
+
+        entry = {"path": artifact_file, "type": "table"}
+
+        def lists_it(r: RunRecord) -> bool:
+            try:
+                return entry in json.loads(r.tags.get(LOGGED_ARTIFACTS, "[]"))
+            except ValueError:
+                return False
+
+        runs = [r for r in self._store.search_runs("", None, [experiment_id], None) if lists_it(r)]
+        if run_ids:
+            wanted = set(run_ids)
+            runs = [r for r in runs if r.run_id in wanted]
+            if len(runs) != len(wanted):
+                log.warning("runsite: not every run given has the table %s; skipped", artifact_file)
+        if not runs:
+            raise NotFound(
+                f"no run of experiment {experiment_id!r} has the table {artifact_file!r}"
+            )
+        parts = []
+        for r in runs:
+            path = r.artifacts_dir / validate.safe_relpath(artifact_file)
+            if not path.is_file() or path.is_symlink():
+                raise NotFound(f"run {r.run_id} has no artifact {artifact_file!r}")
+            extra: dict[str, Any] = {}
+            if extra_columns:
+                row = runs_frame([r]).iloc[0]
+                for column in extra_columns:
+                    if column not in row:
+                        raise InvalidInput(f"load_table: run {r.run_id} has no column {column!r}")
+                    extra[column] = row[column]
+            parts.append((decode_table(path.read_bytes(), artifact_file), extra))
+        return tables_frame(parts)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         table = self._store.run(run_id).metric_history(key).to_pylist()
@@ -197,6 +375,21 @@ class MlflowClient:
             "process (an ended run is immutable)"
         )
 
+    def create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        run_name: str | None = None,
+    ) -> run.Run:
+        """Start a run in the experiment, outside the fluent API's active run: log to
+        it with this client's ``log_*`` (or the returned ``Run``'s methods) and end it
+        with ``set_terminated``. ``start_time`` is refused (the run starts now)."""
+        if start_time is not None:
+            raise InvalidInput("create_run(start_time=...) is not supported: a run starts now")
+        exp = self._store.experiment(experiment_id)
+        return self._store.start_run(exp.name, run_name=run_name, tags=tags)
+
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
         return self._open_run(run_id).log_param(key, value)
 
@@ -227,6 +420,27 @@ class MlflowClient:
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
         self._open_run(run_id).set_tag(key, value)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self._open_run(run_id).delete_tag(key)
+
+    def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
+        self._open_run(run_id).log_artifact(local_path, artifact_path)
+
+    def log_artifacts(self, run_id: str, local_dir: str, artifact_path: str | None = None) -> None:
+        self._open_run(run_id).log_artifacts(local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        self._open_run(run_id).log_text(text, artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        self._open_run(run_id).log_dict(dictionary, artifact_file)
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        self._open_run(run_id).log_figure(figure, artifact_file)
+
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        self._open_run(run_id).log_table(data, artifact_file)
 
     def set_terminated(self, run_id: str, status: str = record.FINISHED) -> None:
         self._open_run(run_id).end(status)
@@ -339,6 +553,29 @@ class MlflowClient:
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
         _registry_write()
         self._registry.tag(name, key, str(value))
+
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
+        _registry_write()
+        self._registry.tag(name, key, None, version)
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        _registry_write()
+        self._registry.tag(name, key, None)
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        """Remove the version (and the aliases pointing at it) from ``registry.yaml``; the
+        run and its model folder stay. A model left without versions goes too."""
+        _registry_write()
+        self._registry.delete_version(name, version)
+
+    def delete_registered_model(self, name: str) -> None:
+        """Remove the model and all its versions from ``registry.yaml``."""
+        _registry_write()
+        self._registry.delete_model(name)
+
+    def rename_registered_model(self, name: str, new_name: str) -> None:
+        _registry_write()
+        self._registry.rename_model(name, new_name)
 
     def __repr__(self) -> str:
         return f"<MlflowClient {os.fspath(self._store.root)}>"

@@ -62,6 +62,10 @@ class Experiment:
     tags: dict[str, str] = field(default_factory=dict)
     key_metric: str | None = None
     lifecycle_stage: str = "active"
+    # MLflow's attributes, derived from the runs (the first start, the last start or end)
+    # where runsite fills them (search_experiments, get_experiment…); None without runs
+    creation_time: int | None = None
+    last_update_time: int | None = None
 
 
 @dataclass(frozen=True)
@@ -140,3 +144,75 @@ def page(items: list[Any], max_results: int | None, page_token: str | None) -> P
     if end < len(items):
         token = base64.b64encode(json.dumps({"offset": end}).encode("utf-8")).decode("utf-8")
     return PagedList(items[offset:end], token)
+
+
+@dataclass(frozen=True)
+class InputTag:
+    """A tag of a data input (MLflow's ``InputTag``); the context is ``mlflow.data.context``."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A data input as MLflow's ``mlflow.entities.Dataset`` shows it: ``schema`` and
+    ``profile`` are JSON strings (or ``None``)."""
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetInput:
+    dataset: Dataset
+    tags: list[InputTag]
+
+
+def dataset_input(record: dict[str, Any]) -> DatasetInput:
+    """MLflow's view of one of runsite's input records."""
+    import json
+
+    digest = str(record.get("digest") or record.get("hash") or "").removeprefix("sha256:")
+    source = record.get("source")
+    if not isinstance(source, str):
+        source = json.dumps({"uri": str(record.get("path") or record.get("name") or "")})
+    schema = record.get("dataset_schema")
+    if not isinstance(schema, str) and record.get("schema") is not None:
+        schema = json.dumps(record["schema"])
+    profile = record.get("profile")
+    if not isinstance(profile, str) and record.get("rows") is not None:
+        profile = json.dumps({"num_rows": record["rows"]})
+    kind = record.get("kind")
+    source_type = record.get("source_type") or ("code" if kind == "memory" else "local")
+    tags = [InputTag(str(k), str(v)) for k, v in (record.get("tags") or {}).items()]
+    if record.get("context"):
+        tags.append(InputTag("mlflow.data.context", str(record["context"])))
+    return DatasetInput(
+        Dataset(
+            name=str(record.get("name") or ""),
+            digest=digest,
+            source_type=str(source_type),
+            source=source,
+            schema=schema if isinstance(schema, str) else None,
+            profile=profile if isinstance(profile, str) else None,
+        ),
+        tags,
+    )
+
+
+class RunInputs(list[dict[str, Any]]):
+    """A run's data inputs: runsite's records (a list of dicts: ``name``, ``hash``,
+    ``context`` …), plus MLflow's ``run.inputs.dataset_inputs`` view of them."""
+
+    @property
+    def dataset_inputs(self) -> list[DatasetInput]:
+        return [dataset_input(r) for r in self]
+
+    @property
+    def model_inputs(self) -> list[Any]:
+        return []

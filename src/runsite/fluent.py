@@ -52,6 +52,37 @@ def get_tracking_uri() -> str:
 # ---------------------------------------------------------------------- experiments
 
 
+def is_tracking_uri_set() -> bool:
+    """Whether a store was chosen (``set_tracking_uri``/``set_store`` or
+    ``$RUNSITE_STORE``) rather than the default ``./runs`` (MLflow's name)."""
+    return location.store_is_set()
+
+
+def set_registry_uri(uri: str | os.PathLike[str]) -> None:
+    """Accepted when it names the current store: runsite's registry is that store's
+    ``registry.yaml``. Any other URI raises ``InvalidInput``."""
+    check_registry_uri(uri, get_store_path())
+
+
+def get_registry_uri() -> str:
+    """The registry's URI: the store's, as ``registry.yaml`` lives in it."""
+    return get_tracking_uri()
+
+
+def check_registry_uri(uri: str | os.PathLike[str] | None, store: Path) -> None:
+    if uri is None:
+        return
+    try:
+        given: Path | None = location.path_from_uri(os.fspath(uri))
+    except InvalidInput:  # a server or database URI
+        given = None
+    if given is None or given.resolve() != Path(store).resolve():
+        raise InvalidInput(
+            f"registry URI {os.fspath(uri)!r}: runsite's registry is registry.yaml in the "
+            f"tracking store ({store}); a separate registry is not supported"
+        )
+
+
 def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
 ) -> Experiment:
@@ -142,6 +173,7 @@ def start_run(
     *,
     run_id: str | None = None,
     experiment_id: str | None = None,
+    parent_run_id: str | None = None,
     log_git: bool = True,
     log_system_metrics: bool | None = None,
 ) -> Run:
@@ -157,12 +189,15 @@ def start_run(
     GPU into ``system/*`` metrics while the run is open (``None``: as
     ``enable_system_metrics_logging()`` or ``$RUNSITE_ENABLE_SYSTEM_METRICS_LOGGING`` /
     ``$MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING`` say; off by default).
+    ``parent_run_id`` (MLflow's) nests the new run under that run of the store, which
+    need not be open; with an active run it must be that run (and ``nested=True``).
     """
     if run_id is not None:
         raise InvalidInput(
             "start_run(run_id=...): runsite runs are immutable once ended and cannot be "
             "resumed; start a new run (set a tag or a param to link it to the earlier one)"
         )
+    parent_id: str | None = None
     with _stack_lock:
         parent = _stack[-1] if _stack else None
         if parent is not None and not nested:
@@ -170,6 +205,16 @@ def start_run(
                 f"run {parent.run_id} ({parent.run_name}) is already active; end it with "
                 "runsite.end_run() or pass nested=True to start a child run"
             )
+        if parent_run_id is not None:
+            if parent is not None and parent_run_id != parent.run_id:
+                raise InvalidInput(
+                    f"start_run(parent_run_id={parent_run_id!r}): the active run is "
+                    f"{parent.run_id}; a child of another run cannot start inside it"
+                )
+            if parent is None:
+                from runsite.store import Store
+
+                parent_id = Store(get_store_path()).run(parent_run_id).run_id  # NotFound
         exp = (
             experiment or experiment_id or (parent.experiment if parent else get_experiment_name())
         )
@@ -179,7 +224,7 @@ def start_run(
             run_name=run_name,
             tags=tags,
             description=description,
-            parent_run_id=parent.run_id if parent else None,
+            parent_run_id=parent.run_id if parent else parent_id,
             capture_git=log_git,
         )
         _stack.append(new)
@@ -262,34 +307,61 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 # ---------------------------------------------------------------------- logging
 
 
-def log_param(key: str, value: Any) -> Any:
+def _target(run_id: str | None) -> Run:
+    """The active run, or the open run ``run_id`` (MLflow's ``run_id=`` argument)."""
+    if run_id is None:
+        # The hot path: avoid current_run()'s lock when a run is active.
+        return _stack[-1] if _stack else current_run()
+    for r in run.open_runs():
+        if r.run_id == run_id:
+            return r
+    raise RunStateError(
+        f"run {run_id} is not open in this process: runsite logs only into runs open here "
+        "(an ended run is immutable)"
+    )
+
+
+# ``synchronous`` (MLflow's async logging switch) is accepted and changes nothing: there is
+# no server to wait for (params and tags are written at once, metric points buffered and
+# appended within 0.25 s, as api.md says).
+
+
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     return current_run().log_param(key, value)
 
 
-def log_params(params: Mapping[str, Any]) -> None:
-    current_run().log_params(params)
+def log_params(
+    params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> None:
+    _target(run_id).log_params(params)
 
 
 def log_metric(
-    key: str, value: float, step: int | None = None, timestamp: int | None = None
+    key: str,
+    value: float,
+    step: int | None = None,
+    synchronous: bool | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
 ) -> None:
-    # The hot path: avoid current_run()'s lock when a run is active.
-    r = _stack[-1] if _stack else current_run()
-    r.log_metric(key, value, step, timestamp)
+    _target(run_id).log_metric(key, value, step, timestamp)
 
 
 def log_metrics(
-    metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None
+    metrics: Mapping[str, float],
+    step: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    timestamp: int | None = None,
 ) -> None:
-    r = _stack[-1] if _stack else current_run()
-    r.log_metrics(metrics, step, timestamp)
+    _target(run_id).log_metrics(metrics, step, timestamp)
 
 
-def set_tag(key: str, value: Any) -> None:
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
     current_run().set_tag(key, value)
 
 
-def set_tags(tags: Mapping[str, Any]) -> None:
+def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
     current_run().set_tags(tags)
 
 
@@ -319,6 +391,21 @@ def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None =
 
 def log_figure(figure: Any, artifact_file: str) -> None:
     current_run().log_figure(figure, artifact_file)
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+) -> None:
+    if artifact_file is None or key is not None or step is not None or timestamp is not None:
+        raise InvalidInput(
+            "log_image: pass artifact_file=; MLflow's image series (key=, step=) are not supported"
+        )
+    current_run().log_image(image, artifact_file)
 
 
 def log_table(data: Any, artifact_file: str) -> None:

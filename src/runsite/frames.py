@@ -51,3 +51,20 @@ def runs_frame(runs: Sequence[RunRecord]) -> Any:
         row.update({f"tags.{k}": v for k, v in r.all_tags.items()})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def tables_frame(parts: Sequence[tuple[dict[str, list[Any]], dict[str, Any]]]) -> Any:
+    """``load_table``: each run's table (its columns) with that run's ``extra`` columns
+    added to every row (a name the table has gets a ``_`` appended, as MLflow does),
+    the runs' rows one after another."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise RunsiteError("load_table needs pandas: pip install 'runsite[pandas]'") from None
+    frames = []
+    for columns, extra in parts:
+        frame = pd.DataFrame(columns)
+        for name, value in extra.items():
+            frame[f"{name}_" if name in frame else name] = value
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)

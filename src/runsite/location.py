@@ -46,6 +46,12 @@ def path_from_uri(uri: str) -> Path:
     )
 
 
+def store_is_set() -> bool:
+    """Whether a store was chosen (``set_store`` / ``set_tracking_uri`` or
+    ``$RUNSITE_STORE``) rather than the default ``./runs``."""
+    return _store is not None or bool(os.environ.get("RUNSITE_STORE"))
+
+
 def get_store_path() -> Path:
     """The store in use: ``set_store()``, else ``$RUNSITE_STORE``, else ``./runs``."""
     if _store is not None:

@@ -11,6 +11,8 @@ from runsite.errors import InvalidInput
 from runsite.models.api import Model
 from runsite.models.pythonmodel import PythonModel, PythonModelContext
 
+PyFuncModel = Model  # MLflow's name for what pyfunc.load_model returns
+
 
 def log_model(
     name: str | None = None,
@@ -63,6 +65,31 @@ def log_model(
         input_example=input_example,
         registered_model_name=registered_model_name,
         pip_requirements=pip_requirements,
+    )
+
+
+def save_model(
+    path: str | os.PathLike[str],
+    python_model: Any = None,
+    artifacts: Mapping[str, Any] | None = None,
+    signature: dict[str, Any] | None = None,
+    input_example: Any = None,
+    pip_requirements: Sequence[str] | str | None = None,
+) -> None:
+    """A custom model as a folder at ``path``, outside any run (MLflow's
+    ``mlflow.pyfunc.save_model``); ``load_model(path)`` loads it."""
+    from runsite import _flavor_api
+
+    if python_model is None:
+        raise InvalidInput("runsite.pyfunc.save_model needs python_model=")
+    _flavor_api.save_model(
+        "python_model",
+        python_model,
+        path,
+        artifacts=artifacts,
+        signature=signature,
+        input_example=input_example,
+        requirements=pip_requirements,
     )
 
 
@@ -135,10 +162,12 @@ def spark_udf(
 
 __all__ = [
     "Model",
+    "PyFuncModel",
     "PythonModel",
     "PythonModelContext",
     "load_model",
     "log_model",
+    "save_model",
     "scoring_app",
     "spark_udf",
 ]

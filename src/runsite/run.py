@@ -429,14 +429,24 @@ class Run:
             )
         self._write_artifact_bytes(artifact_file, buf.getvalue())
 
+    def log_image(self, image: Any, artifact_file: str) -> None:
+        """Save a numpy array (converted as MLflow converts it) or a PIL image as an
+        image file, in the format of the extension."""
+        from runsite.images import encode_image
+
+        self._write_artifact_bytes(artifact_file, encode_image(image, artifact_file))
+
     def log_table(self, data: Any, artifact_file: str) -> None:
         """Save a table (a dict of equal-length columns, or a pandas DataFrame).
 
         ``.json`` writes MLflow's ``{"columns": [...], "data": [[...]]}``; ``.csv`` and
-        ``.parquet`` write those formats."""
+        ``.parquet`` write those formats. Logging to a file already logged appends the
+        rows (columns united, missing cells null), as MLflow does."""
         from runsite.tables import encode_table
 
-        self._write_artifact_bytes(artifact_file, encode_table(data, artifact_file))
+        dest = self.artifacts_dir / validate.safe_relpath(artifact_file)
+        existing = dest.read_bytes() if dest.is_file() and not dest.is_symlink() else None
+        self._write_artifact_bytes(artifact_file, encode_table(data, artifact_file, existing))
         if artifact_file.endswith((".json", ".parquet")):  # MLflow lists its tables in a tag
             with self._lock:
                 listed = json.loads(self._tags.get(LOGGED_ARTIFACTS, "[]"))

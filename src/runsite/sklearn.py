@@ -19,6 +19,13 @@ def log_model(model: Any, name: str = "model", **kwargs: Any) -> Any:
     return _flavor_api.log_model("sklearn", model, name, **kwargs)
 
 
+def save_model(sk_model: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
+    """Save the model as a folder at ``path``, outside any run (MLflow's
+    ``mlflow.sklearn.save_model``); ``load_model(path)`` loads it. Keyword arguments as
+    ``log_model``'s (``signature``, ``input_example``, ``pip_requirements`` …)."""
+    _flavor_api.save_model("sklearn", sk_model, path, **kwargs)
+
+
 def load_model(model_uri: str | os.PathLike[str], store: Any = None) -> Any:
     """Load the fitted estimator itself (hashes checked first)."""
     return _flavor_api.load_native("sklearn", model_uri, store)

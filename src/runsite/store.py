@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from runsite import attributes, location, record, validate
 from runsite.cache import store_cache_dir
-from runsite.entities import Experiment, RunData, RunInfo, run_info
+from runsite.entities import Experiment, RunData, RunInfo, RunInputs, run_info
 from runsite.errors import InvalidInput, NotFound, StoreFormatError
 from runsite.runindex import FILE_NAME, IndexFileError, RunIndex, quick_stamp
 
@@ -135,7 +135,7 @@ class RunRecord:
         self.git: dict[str, Any] | None = h.get("git")
         self.params: dict[str, Any] = dict(summary["params"])
         self.tags: dict[str, str] = dict(summary["tags"])
-        self.inputs: list[dict[str, Any]] = list(summary["inputs"])
+        self.inputs: RunInputs = RunInputs(summary["inputs"])
         self.artifacts: list[dict[str, Any]] = list(summary["artifacts"])
         self.notes: list[dict[str, Any]] = list(summary["notes"])
         # A FAILED run's exception: {"exc_type", "message", "traceback"}, or None.
@@ -308,6 +308,7 @@ class Store:
         self.root = Path(path)
         self.warnings: list[str] = []
         self._duplicates: dict[str, list[str]] | None = None
+        self._listed: dict[str, list[tuple[str, bool]]] | None = None  # (see _folders)
         self._index: RunIndex | None = None
         self._memo = _MEMO.setdefault(os.path.abspath(self.root), {})
 
@@ -379,7 +380,7 @@ class Store:
                 self._warn(str(exc))
                 return None
             rec = RunRecord(Path(run_dir), summary)
-            index.add(key, run_dir, summary, rec.to_row())
+            index.add(key, run_dir, summary, rec._make_row())  # (not kept on the record)
         ended = rec._recorded_status is not None
         if len(memo) < _MEMO_MAX:
             memo[key] = (_memo_stamp(run_dir, ended), rec)
@@ -436,20 +437,31 @@ class Store:
         if self._duplicates is None:
             seen: dict[str, list[str]] = {}
             for exp_dir in self._experiment_dirs():
-                with os.scandir(exp_dir) as it:
-                    for e in it:
-                        if e.is_dir() and not e.name.startswith("."):
-                            seen.setdefault(e.name, []).append(f"{exp_dir.name}/{e.name}")
+                for name, _ in self._folders(exp_dir):
+                    seen.setdefault(name, []).append(f"{exp_dir.name}/{name}")
             self._duplicates = {k: v for k, v in seen.items() if len(v) > 1}
         return self._duplicates
 
+    def _folders(self, exp_dir: Path) -> list[tuple[str, bool]]:
+        """(name, is a symlink) of the folders of ``exp_dir`` not starting with '.', by
+        name: one ``scandir``, no ``stat`` per folder; during a ``_listing`` each
+        experiment folder is read once (for the duplicates and for its runs)."""
+        listed = self._listed.get(os.fspath(exp_dir)) if self._listed is not None else None
+        if listed is None:
+            with os.scandir(exp_dir) as it:
+                listed = sorted(
+                    (e.name, e.is_symlink())
+                    for e in it
+                    if not e.name.startswith(".") and e.is_dir()
+                )
+            if self._listed is not None:
+                self._listed[os.fspath(exp_dir)] = listed
+        return listed
+
     def _run_dirs(self, exp_dir: Path) -> list[str]:
-        """Folders of ``exp_dir`` that may hold a run (``_record`` says which do): one
-        ``scandir``, no ``stat`` per folder, as this runs for every run of a search."""
-        with os.scandir(exp_dir) as it:
-            entries = sorted(
-                (e.name, e.is_symlink()) for e in it if not e.name.startswith(".") and e.is_dir()
-            )
+        """Folders of ``exp_dir`` that may hold a run (``_record`` says which do), as this
+        runs for every run of a search."""
+        entries = self._folders(exp_dir)
         out = []
         dups = self.duplicate_ids()
         base = os.fspath(exp_dir)
@@ -489,9 +501,11 @@ class Store:
                 self._warn(w)
             return hit[1]
         saved, self.warnings = self.warnings, []
+        self._listed = {}
         try:
             out = [(d, self.folder_key(d)) for exp in dirs for d in self._run_dirs(exp)]
         finally:
+            self._listed = None
             listed, self.warnings = self.warnings, saved
         for w in listed:
             self._warn(w)
@@ -539,6 +553,14 @@ class Store:
         out = [self._experiment(d) for d in self._experiment_dirs()]
         self._save_cache()
         return out
+
+    def _experiment_dirs_of(self, experiment: str | Iterable[str] | None) -> list[Path]:
+        """The folders of one experiment, several, or (``None``) all."""
+        if experiment is None:
+            return self._experiment_dirs()
+        if isinstance(experiment, str):
+            return [self._experiment_dir(experiment)]
+        return [self._experiment_dir(e) for e in experiment]
 
     def _experiment_dir(self, name: str) -> Path:
         for candidate in (name, _try_slug(name)):
@@ -589,18 +611,17 @@ class Store:
 
     def runs(self, experiment: str | Iterable[str] | None = None) -> list[RunRecord]:
         """Runs of one experiment, several, or all; newest first."""
-        if experiment is None:
-            dirs = self._experiment_dirs()
-        elif isinstance(experiment, str):
-            dirs = [self._experiment_dir(experiment)]
-        else:
-            dirs = [self._experiment_dir(e) for e in experiment]
+        dirs = self._experiment_dirs_of(experiment)
         out: list[RunRecord] = []
         live: set[str] | None = set() if experiment is None else None
         gc_was_enabled = gc.isenabled()
         gc.disable()  # tens of thousands of small dicts and no cycles: the GC only costs time
+        listing = self._listing(dirs)
+        index = self._run_index()
         try:
-            for run_dir, key in self._listing(dirs):
+            # the summaries of runs this process has not read yet, in one query
+            index.preload([key for _, key in listing if key not in self._memo])
+            for run_dir, key in listing:
                 rec = self._record(run_dir)
                 if rec is not None:
                     out.append(rec)
@@ -608,6 +629,7 @@ class Store:
                         live.add(key)
             self._save_cache(live)
         finally:
+            index.forget_preloaded()
             if gc_was_enabled:
                 gc.enable()
         out.sort(key=lambda r: (r.start_time, r.run_id), reverse=True)
@@ -678,12 +700,7 @@ class Store:
         """Every run of the store (or of some experiments), checked against the run index
         without building a record for an ended run the index holds (what a filter over
         100,000 runs starts from); a run the index does not hold yet is read and added."""
-        if experiment is None:
-            dirs = self._experiment_dirs()
-        elif isinstance(experiment, str):
-            dirs = [self._experiment_dir(experiment)]
-        else:
-            dirs = [self._experiment_dir(e) for e in experiment]
+        dirs = self._experiment_dirs_of(experiment)
         index = self._run_index()
         scan = Scan(index)
         live: set[str] | None = set() if experiment is None else None

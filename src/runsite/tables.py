@@ -37,11 +37,52 @@ def _json_value(v: Any) -> Any:
     return v
 
 
-def encode_table(data: Any, artifact_file: str) -> bytes:
+def _ext(artifact_file: str) -> str:
+    return artifact_file.lower().rsplit(".", 1)[-1] if "." in artifact_file else ""
+
+
+def decode_table(data: bytes, artifact_file: str) -> dict[str, list[Any]]:
+    """The columns of a table file ``encode_table`` wrote (to append to it)."""
+    ext = _ext(artifact_file)
+    try:
+        if ext == "json":
+            doc = json.loads(data)
+            names = [str(c) for c in doc["columns"]]
+            return {n: [row[i] for row in doc["data"]] for i, n in enumerate(names)}
+        if ext == "csv":
+            rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+            return {n: [r[i] for r in rows[1:]] for i, n in enumerate(rows[0] if rows else [])}
+        if ext == "parquet":
+            from runsite import arrowio
+
+            return arrowio.parquet_columns(data)
+    except Exception as exc:
+        raise InvalidInput(
+            f"log_table: {artifact_file!r} exists and is not a table to append to ({exc})"
+        ) from None
+    raise InvalidInput(
+        f"log_table: artifact_file {artifact_file!r} must end in .json, .csv or .parquet"
+    )
+
+
+def append_columns(old: dict[str, list[Any]], new: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """``new``'s rows after ``old``'s, columns united in order of appearance and missing
+    cells ``None`` (what MLflow's ``pd.concat`` gives, NaN being written as null)."""
+    n_old = len(next(iter(old.values()), []))
+    n_new = len(next(iter(new.values()), []))
+    names = list(dict.fromkeys([*old, *new]))
+    return {n: list(old.get(n, [None] * n_old)) + list(new.get(n, [None] * n_new)) for n in names}
+
+
+def encode_table(data: Any, artifact_file: str, existing: bytes | None = None) -> bytes:
+    """The file's bytes for ``data``; with ``existing`` (the file already logged), the
+    rows are appended to the ones it holds, as MLflow's ``log_table`` does."""
     cols = _columns(data)
+    if existing is not None:
+        cols = append_columns(decode_table(existing, artifact_file), cols)
     names = list(cols)
     rows = list(zip(*cols.values(), strict=True)) if cols else []
-    ext = artifact_file.lower().rsplit(".", 1)[-1] if "." in artifact_file else ""
+    ext = _ext(artifact_file)
     if ext == "json":
         # NaN and infinities become null, as MLflow writes them (a bare NaN is not JSON).
         data = [[_json_value(v) for v in r] for r in rows]

@@ -433,6 +433,59 @@ class Registry:
 
         return self.apply_change(apply)
 
+    # MLflow's deletes and rename (MlflowClient.delete_model_version, …): edits of the
+    # manifest like the others, applied when the change is committed and merged.
+
+    def delete_version(self, name: str, version: int | str) -> Change:
+        """Remove a version and the aliases pointing at it; a model left without
+        versions goes too (a model exists once it has a version)."""
+        number = _version_number(version)
+
+        def apply(m: Manifest) -> Change:
+            node = m.model_node(name)
+            m.version_node(name, number)  # must exist
+            versions = node["versions"]
+            for i, v in enumerate(list(versions)):
+                if isinstance(v, dict) and v.get("version") == number:
+                    del versions[i]
+                    break
+            for alias, target in list((node.get("aliases") or {}).items()):
+                if target == number:
+                    m.set_map_value(node, "aliases", alias, None)
+            if not versions:
+                del m.doc["models"][name]
+            return Change(name, number, f"delete {name} v{number}")
+
+        return self.apply_change(apply)
+
+    def delete_model(self, name: str) -> Change:
+        """Remove a registered model with all its versions."""
+
+        def apply(m: Manifest) -> Change:
+            m.model_node(name)  # must exist
+            del m.doc["models"][name]
+            return Change(name, None, f"delete model {name}")
+
+        return self.apply_change(apply)
+
+    def rename_model(self, name: str, new_name: str) -> Change:
+        """Give a registered model another name (its place in the file is kept)."""
+        new_name = check_model_name(new_name)
+
+        def apply(m: Manifest) -> Change:
+            node = m.model_node(name)
+            models = m.doc["models"]
+            if new_name == name:  # as MLflow: nothing to do
+                return Change(name, None, f"rename model {name} (unchanged)")
+            if new_name in models:
+                raise InvalidInput(f"a registered model {new_name!r} already exists")
+            at = list(models).index(name)
+            del models[name]
+            models.insert(at, new_name, node)
+            return Change(new_name, None, f"rename model {name} → {new_name}")
+
+        return self.apply_change(apply)
+
 
 def _refuse_over_limit(m: Manifest, name: str, number: int) -> None:
     """A promotion that would leave more production versions than the policy allows

@@ -169,6 +169,9 @@ def build(
         if not _keep_all(cache, writer, key, [rel, renderer.run_data_path(run.run_id)]):
             _add_all(cache, writer, key, renderer.run_outputs(run))
             result.rendered_runs += 1
+            # The page read the run's full run.json (PublishedRun.header): not kept for
+            # the rest of the build (100,000 of them were half a GB); read again if asked.
+            run.__dict__.pop("header", None)
         for art_rel, src in renderer.artifact_files(run):
             data_out = published_bytes(src)
             if data_out is None:

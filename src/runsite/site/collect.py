@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from runsite import record, redact
-from runsite.entities import Experiment
+from runsite.entities import Experiment, RunInputs
 from runsite.errors import InvalidInput, RunsiteError
 from runsite.run import GIT_DIFF_ARTIFACT
 from runsite.site.config import SiteConfig
@@ -130,28 +130,38 @@ def _published_header(header: dict[str, Any], cfg: SiteConfig) -> dict[str, Any]
     return header
 
 
+def _published_mapping(values: dict[str, Any], kind: str, cfg: SiteConfig) -> dict[str, Any]:
+    """``values`` without what the config excludes, secret-looking values masked; the
+    same dict when that changes nothing (the usual case: no copy per run of 100,000)."""
+    kept = (
+        {k: v for k, v in values.items() if not cfg.excluded(kind, k)}
+        if cfg.exclude.get(kind)
+        else values
+    )
+    masked = redact.mask_mapping(kept)
+    if all(masked[k] is v for k, v in kept.items()):
+        return kept
+    return masked
+
+
 def _filtered(run: RunRecord, cfg: SiteConfig) -> RunRecord:
     """The run as the public site shows it (the store keeps the true record): excluded
     params, tags and artifacts left out, secret-looking values masked
     (``runsite.redact``), the uncommitted-changes patch left out unless ``publish_diff``,
     and what ``hide:`` names removed."""
     run = copy.copy(run)
-    run.params = redact.mask_mapping(
-        {k: v for k, v in run.params.items() if not cfg.excluded("params", k)}
-    )
-    run.tags = redact.mask_mapping(
-        {k: v for k, v in run.tags.items() if not cfg.excluded("tags", k)}
-    )
+    run.params = _published_mapping(run.params, "params", cfg)
+    run.tags = _published_mapping(run.tags, "tags", cfg)
     run.artifacts = [
         a
         for a in run.artifacts
         if not cfg.excluded("artifacts", a.get("path"))
         and (cfg.publish_diff or a.get("path") != GIT_DIFF_ARTIFACT)
     ]
-    run.inputs = [
+    run.inputs = RunInputs(
         {**i, "path": redact.mask_text(i["path"])} if isinstance(i.get("path"), str) else i
         for i in run.inputs
-    ]
+    )
     header = _published_header(run._s["header"], cfg)
     run._s = {**run._s, "header": header}
     run.user = "" if "user" in cfg.hide else run.user

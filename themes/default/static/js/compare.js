@@ -434,12 +434,15 @@
       const pv = (r.params || {})[p];
       return pv !== undefined && pv !== null && r.metrics && r.metrics[m] && finite(r.metrics[m].last);
     }).length;
-    let pick = [varying.length ? varying[0] : params[0], metrics[0], -1];
-    for (const p of varying.length ? varying.concat(params) : params) {
-      for (const m of metrics) {
-        const n = both(p, m);
-        if (n > pick[2]) pick = [p, m, n];
+    let pick = [varying.length ? varying[0] : params[0], metrics[0], 0];
+    for (const candidates of [varying, params]) {
+      for (const p of candidates) {
+        for (const m of metrics) {
+          const n = both(p, m);
+          if (n > pick[2]) pick = [p, m, n];
+        }
       }
+      if (pick[2] > 0) break;  // a varying numeric param some runs share with a metric
     }
     pSel.value = pick[0];
     mSel.value = pick[1];

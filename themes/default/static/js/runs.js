@@ -1069,6 +1069,9 @@
     document.body.appendChild(script);
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-  else init();
+  // The page puts this script after #runs-app: start at once, not at DOMContentLoaded,
+  // which waits for the chart scripts that follow (vega: most of a second on a busy
+  // machine before the table could show).
+  if (document.readyState !== "loading" || document.getElementById("runs-app")) init();
+  else document.addEventListener("DOMContentLoaded", init);
 })();
