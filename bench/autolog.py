@@ -82,11 +82,8 @@ def _fit(workload: str) -> Any:
     ).fit(x, y, eval_set=[(x[:1000], y[:1000])], verbose=False)
 
 
-def worker(workload: str, mode: str, fits: int, work: Path) -> None:
-    import warnings
-
-    warnings.simplefilter("ignore")
-    fit = _fit(workload)
+def _turn_on(mode: str, work: Path) -> None:
+    """Autolog on, into a store in ``work``: runsite's, MLflow's (sqlite), or none."""
     if mode == "runsite":
         import runsite
 
@@ -97,6 +94,14 @@ def worker(workload: str, mode: str, fits: int, work: Path) -> None:
 
         mlflow.set_tracking_uri(f"sqlite:///{work}/mlflow.db")
         mlflow.autolog(silent=True)
+
+
+def worker(workload: str, mode: str, fits: int, work: Path) -> None:
+    import warnings
+
+    warnings.simplefilter("ignore")
+    fit = _fit(workload)
+    _turn_on(mode, work)
     fit()  # warm-up
     times = []
     for _ in range(fits):
@@ -260,16 +265,7 @@ def cold(workload: str, mode: str, work: Path) -> None:
     warnings.simplefilter("ignore")
     fit = _fit(workload)
     t0, c0 = time.perf_counter(), _cpu()
-    if mode == "runsite":
-        import runsite
-
-        runsite.set_store(work / "runs")
-        runsite.autolog(silent=True)
-    elif mode == "mlflow":
-        import mlflow
-
-        mlflow.set_tracking_uri(f"sqlite:///{work}/mlflow.db")
-        mlflow.autolog(silent=True)
+    _turn_on(mode, work)
     fit()
     print(json.dumps([time.perf_counter() - t0, _cpu() - c0]))
 

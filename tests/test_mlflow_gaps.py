@@ -3,7 +3,6 @@ filters, the active-experiment default of ``search_runs`` and ``runsite exec``."
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import runsite
+from mlflow_support import run_mlflow
 from runsite.cli import main
 from runsite.errors import InvalidInput, NotFound, QueryError
 
@@ -109,18 +109,10 @@ print(json.dumps(out))
 
 @pytest.mark.slow
 def test_download_artifacts_layouts_match_mlflow(store: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     (tmp_path / "out").mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-c", _MLFLOW_LAYOUTS, str(tmp_path), str(Path(__file__).parent)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
+    theirs = run_mlflow(
+        ["-c", _MLFLOW_LAYOUTS, str(tmp_path), str(Path(__file__).parent)], tmp_path
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    theirs = json.loads(proc.stdout.strip().splitlines()[-1])
     rid = _run_with_files(store)
     (tmp_path / "ours").mkdir()
     assert _layouts(runsite.artifacts.download_artifacts, rid, tmp_path / "ours") == theirs
