@@ -82,11 +82,8 @@ def _fit(workload: str) -> Any:
     ).fit(x, y, eval_set=[(x[:1000], y[:1000])], verbose=False)
 
 
-def worker(workload: str, mode: str, fits: int, work: Path) -> None:
-    import warnings
-
-    warnings.simplefilter("ignore")
-    fit = _fit(workload)
+def _turn_on(mode: str, work: Path) -> None:
+    """Autolog on, into a store in ``work``: runsite's, MLflow's (sqlite), or none."""
     if mode == "runsite":
         import runsite
 
@@ -97,6 +94,14 @@ def worker(workload: str, mode: str, fits: int, work: Path) -> None:
 
         mlflow.set_tracking_uri(f"sqlite:///{work}/mlflow.db")
         mlflow.autolog(silent=True)
+
+
+def worker(workload: str, mode: str, fits: int, work: Path) -> None:
+    import warnings
+
+    warnings.simplefilter("ignore")
+    fit = _fit(workload)
+    _turn_on(mode, work)
     fit()  # warm-up
     times = []
     for _ in range(fits):
@@ -108,9 +113,13 @@ def worker(workload: str, mode: str, fits: int, work: Path) -> None:
 
 def _cpu() -> float:
     """CPU seconds of this process (all threads) and of the child processes it waited
-    for (MLflow infers a model's pip requirements in a subprocess)."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    for (MLflow infers a model's pip requirements in a subprocess). ``getrusage``, not
+    ``os.times``: its clock ticks (10 ms) are too coarse for a 0.5 s fit."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def paired(workload: str, pairs: int, work: Path) -> None:
@@ -256,16 +265,7 @@ def cold(workload: str, mode: str, work: Path) -> None:
     warnings.simplefilter("ignore")
     fit = _fit(workload)
     t0, c0 = time.perf_counter(), _cpu()
-    if mode == "runsite":
-        import runsite
-
-        runsite.set_store(work / "runs")
-        runsite.autolog(silent=True)
-    elif mode == "mlflow":
-        import mlflow
-
-        mlflow.set_tracking_uri(f"sqlite:///{work}/mlflow.db")
-        mlflow.autolog(silent=True)
+    _turn_on(mode, work)
     fit()
     print(json.dumps([time.perf_counter() - t0, _cpu() - c0]))
 

@@ -262,6 +262,38 @@ def observe(mlflow: Any, facade: Any, client_cls: Any, entities: Any, uri: str, 
         "registered": [int(mv.version), mv.current_stage, mv.run_id == sk_id],
     }
     out["model_uris"] = loaded
+
+    # a signature built by hand (mlflow.models.ModelSignature, mlflow.types.schema)
+    import importlib
+
+    import pandas as pd
+
+    types = importlib.import_module(f"{mlflow.__name__}.types.schema")
+    hand = mlflow.models.ModelSignature(
+        inputs=types.Schema([types.ColSpec("double", "a"), types.ColSpec("double", "b")]),
+        outputs=types.Schema([types.ColSpec("double")]),
+    )
+    ab = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.5, 0.0, 1.0]})
+    with mlflow.start_run() as r:
+        mlflow.sklearn.log_model(
+            LinearRegression().fit(ab, [1.0, 2.0, 4.0]),
+            name="hand",
+            signature=hand,
+            pip_requirements=["scikit-learn"],
+        )
+    signed = mlflow.pyfunc.load_model(f"runs:/{r.info.run_id}/hand")
+    out["model_signature"] = {
+        "names": hand.inputs.input_names(),
+        "predict": np.round(np.asarray(signed.predict(ab)), 9).tolist(),
+        "reordered": np.round(np.asarray(signed.predict(ab[["b", "a"]].assign(c=1))), 9).tolist(),
+        "ints": _raises(lambda: signed.predict(pd.DataFrame({"a": [1, 2], "b": [0, 1]}))),
+        "int32": _raises(
+            lambda: signed.predict(pd.DataFrame({"a": [1, 2], "b": [0, 1]}, dtype="int32"))
+        ),
+        "float32": _raises(lambda: signed.predict(ab.astype("float32"))),
+        "missing": _raises(lambda: signed.predict(ab[["a"]])),
+        "text": _raises(lambda: signed.predict(ab.assign(b=["x", "y", "z"]))),
+    }
     out["get_model_version"] = {
         "version": [type(mv.version).__name__, int(mv.version)],
         "current_stage": mv.current_stage,

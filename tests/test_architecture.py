@@ -101,6 +101,7 @@ LAYERS: list[tuple[str, int, list[str]]] = [
             "runsite.artifacts",  # mlflow.artifacts.download_artifacts
             "runsite.data",  # mlflow.data: from_pandas / from_numpy datasets for log_input
             "runsite.exceptions",  # mlflow.exceptions.MlflowException
+            "runsite.types.*",  # mlflow.types.schema: Schema, ColSpec … (models.schema's)
             "runsite.mlflow_import",  # runsite import mlflow (reads a store with MLflow)
         ],
     ),

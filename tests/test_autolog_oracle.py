@@ -6,13 +6,14 @@ same per-round XGBoost histories and the same nesting of a search's child runs."
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from mlflow_support import mlflow_env
 
 pytestmark = pytest.mark.slow
 
@@ -30,9 +31,7 @@ RUNSITE_ONLY_ARTIFACTS = {"model", "best_estimator", "git-diff.patch"}
 
 def _start(which: str, work: Path) -> subprocess.Popen[str]:
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RUNSITE_"))}
-    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-    env["RUNSITE_CACHE_DIR"] = str(work / "_cache")
+    env = mlflow_env({"RUNSITE_CACHE_DIR": str(work / "_cache")})
     return subprocess.Popen(
         [sys.executable, str(SCRIPT), which, str(work)],
         stdout=subprocess.PIPE,

@@ -136,6 +136,15 @@ def test_installed_packages_are_kept_per_environment(
     (cached,) = (Path(os.environ["RUNSITE_CACHE_DIR"]) / "environments").iterdir()
     cached.write_text("{not json")
     assert fresh_process() == {"demo": "3"}
+    # no cache folder to be had (no home folder): computed, never an error
+    import runsite.cache
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(runsite.cache, "cache_root", no_home)
+        assert fresh_process() == {"demo": "4"}
     # the real list: what reading every distribution's metadata gives
     capture._installed.clear()
     assert capture.packages() == capture._read_packages()

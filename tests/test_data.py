@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +10,7 @@ import pytest
 
 import runsite
 import runsite.mlflow
+from mlflow_support import run_mlflow
 from runsite.errors import InvalidInput
 
 # The same datasets, built by the same code, in MLflow's process and in ours.
@@ -64,17 +62,7 @@ print(json.dumps({"dicts": out, "found": found, "inputs": inputs}))
 
 
 def _mlflow(tmp_path: Path) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-    out = subprocess.run(
-        [sys.executable, "-c", _MLFLOW, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_mlflow(["-c", _MLFLOW, str(tmp_path)], tmp_path)
 
 
 def _ours() -> dict[str, Any]:

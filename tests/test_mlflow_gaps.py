@@ -3,7 +3,6 @@ filters, the active-experiment default of ``search_runs`` and ``runsite exec``."
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import runsite
+from mlflow_support import run_mlflow
 from runsite.cli import main
 from runsite.errors import InvalidInput, NotFound, QueryError
 
@@ -109,18 +109,10 @@ print(json.dumps(out))
 
 @pytest.mark.slow
 def test_download_artifacts_layouts_match_mlflow(store: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     (tmp_path / "out").mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-c", _MLFLOW_LAYOUTS, str(tmp_path), str(Path(__file__).parent)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
+    theirs = run_mlflow(
+        ["-c", _MLFLOW_LAYOUTS, str(tmp_path), str(Path(__file__).parent)], tmp_path
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    theirs = json.loads(proc.stdout.strip().splitlines()[-1])
     rid = _run_with_files(store)
     (tmp_path / "ours").mkdir()
     assert _layouts(runsite.artifacts.download_artifacts, rid, tmp_path / "ours") == theirs
@@ -299,3 +291,34 @@ def test_registry_deletes_and_renames_edit_the_manifest(store: Path) -> None:
     c.delete_model_version("b", 1)  # its last version: the model goes
     assert [m.name for m in c.search_registered_models()] == ["a2"]
     assert (r.path / "artifacts" / "model").is_dir()  # the run's model folder stays
+
+
+def test_hand_built_signature_objects(store: Path) -> None:
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    import runsite.sklearn
+    from runsite.errors import InvalidInput
+    from runsite.types.schema import ColSpec, Schema
+
+    optional = runsite.models.ModelSignature(
+        inputs=Schema([ColSpec("double", "a"), ColSpec("double", "b", required=False)])
+    )
+    assert optional.to_dict()["inputs"]["columns"][1] == {
+        "name": "b",
+        "type": "double",
+        "required": False,
+    }
+    with runsite.start_run(log_git=False) as r:
+        runsite.sklearn.log_model(
+            LinearRegression().fit(pd.DataFrame({"a": [0.0, 1.0], "b": [1.0, 0.0]}), [0, 1]),
+            "m",
+            signature=optional,
+        )
+        with pytest.raises(InvalidInput, match="signature must be a dict"):
+            runsite.sklearn.log_model(LinearRegression(), "n", signature="inputs: a")
+    m = runsite.pyfunc.load_model(f"runs:/{r.run_id}/m")
+    with pytest.raises(InvalidInput, match=r"missing input columns \['b'\]"):  # documented
+        m.predict(pd.DataFrame({"a": [1.0]}))
+    with pytest.raises(InvalidInput, match="column type 'float64': one of"):
+        ColSpec("float64", "x")

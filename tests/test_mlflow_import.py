@@ -4,7 +4,6 @@ imported, then checked through runsite's own API against what MLflow recorded.""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import runsite
+from mlflow_support import mlflow_env
 from runsite.cli import main
 from runsite.mlflow_import import RUN_ID_TAG, import_mlflow
 
@@ -105,8 +105,7 @@ json.dump({"runs": runs, "ids": ids, "X": X.tolist(), "pred": pred, "pred_alias"
 
 def _build(kind: str, where: Path) -> tuple[str, dict[str, Any]]:
     where.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+    env = mlflow_env()
     if kind == "file":
         env["MLFLOW_ALLOW_FILE_STORE"] = "true"
         uri, source = (where / "mlruns").as_uri(), str(where / "mlruns")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import runsite
+from mlflow_support import run_mlflow
 
 pytestmark = pytest.mark.slow
 
@@ -26,21 +25,8 @@ print(json.dumps({name: {k: v for k, v in t.items() if k.startswith("mlflow.")}
 
 
 def test_system_tags_match_mlflow(tmp_path: Path, store: Path) -> None:
-    import json
-    import os
 
-    # A clean MLflow environment: no MLFLOW_* variable left by another test or the shell.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-    out = subprocess.run(
-        [sys.executable, "-c", _MLFLOW, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert out.returncode == 0, out.stderr
-    theirs = json.loads(out.stdout.strip().splitlines()[-1])
+    theirs = run_mlflow(["-c", _MLFLOW, str(tmp_path)], tmp_path)
     with (
         runsite.start_run(run_name="p", description="d", log_git=False) as p,
         runsite.start_run(run_name="c", nested=True, log_git=False) as c,

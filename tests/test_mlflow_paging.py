@@ -4,15 +4,13 @@ four client searches, checked against real MLflow (a test dependency)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import runsite
+from mlflow_support import run_mlflow
 from runsite.client import MlflowClient
 from runsite.errors import InvalidInput, QueryError
 
@@ -88,18 +86,8 @@ print(json.dumps({
 
 
 def _mlflow(tmp_path: Path) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     args = json.dumps([MODELS, MODEL_FILTERS, VERSION_FILTERS])
-    out = subprocess.run(
-        [sys.executable, "-c", _MLFLOW, str(tmp_path), args],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_mlflow(["-c", _MLFLOW, str(tmp_path), args], tmp_path)
 
 
 def _ours(store: Path) -> MlflowClient:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from mlflow_support import run_mlflow
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTING = ROOT / "docs" / "porting.md"
@@ -121,6 +120,7 @@ ORACLES: dict[str, list[str]] = {
     "`MlflowClient().delete_registered_model_alias(": ["scenario:delete_alias"],
     "`MlflowClient().get_model_version(name, version)`": ["scenario:get_model_version", COURSE],
     "`MlflowClient().get_latest_versions(": [COURSE],
+    "`mlflow.models.ModelSignature(": ["scenario:model_signature"],
     "`MlflowClient().delete_model_version(": ["scenario:registry_deletes"],
     "`MlflowClient().search_model_versions(": [PAGING],
     "`MlflowClient().search_registered_models(": [PAGING],
@@ -207,18 +207,7 @@ def test_sameness_parser() -> None:
 @pytest.fixture(scope="module")
 def theirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("mlflow")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RUNSITE_"))}
-    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-    out = subprocess.run(
-        [sys.executable, str(SCENARIO), str(work)],
-        capture_output=True,
-        text=True,
-        cwd=work,
-        env=env,
-        timeout=600,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_mlflow([str(SCENARIO), str(work)], work)
 
 
 @pytest.fixture(scope="module")

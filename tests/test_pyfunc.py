@@ -84,3 +84,40 @@ def test_bad_input_is_a_clear_error(store: Path, tmp_path: Path) -> None:
 class _Plain:
     def predict(self, data: Any) -> Any:
         return data
+
+
+def test_served_python_model_gets_the_request_params(store: Path, tmp_path: Path) -> None:
+    import asyncio
+    import json
+
+    from pyfunc_models import Echo
+
+    sig = runsite.infer_signature([{"x": 1.0}], params={"k": 3})
+    with runsite.start_run(log_git=False):
+        info = runsite.pyfunc.log_model(name="echo", python_model=Echo(), signature=sig)
+    app = runsite.pyfunc.scoring_app(info.model_uri)
+
+    def post(doc: Any) -> tuple[int, Any]:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": json.dumps(doc).encode()}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/invocations",
+            "headers": [(b"content-type", b"application/json")],
+        }
+        asyncio.run(app(scope, receive, send))
+        return sent[0]["status"], json.loads(sent[1]["body"])
+
+    rows = [{"x": 1.0}, {"x": 2.0}]
+    status, got = post({"dataframe_records": rows, "params": {"k": 5}})
+    assert status == 200 and got["predictions"]["params"] == {"k": 5}
+    assert post({"dataframe_records": rows})[1]["predictions"]["params"] == {"k": 3}
+    status, got = post({"dataframe_records": rows, "params": [1]})
+    assert status == 400 and "params must be an object" in got["message"]

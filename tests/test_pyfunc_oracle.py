@@ -6,32 +6,21 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import runsite
+from mlflow_support import run_mlflow
 
 HELPERS = Path(__file__).with_name("pyfunc_models.py")
 
 
 def _mlflow(work: Path) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RUNSITE_"))}
-    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "PYFUNC_BASE": "mlflow"}
-    env["PYTHONPATH"] = os.pathsep.join([str(HELPERS.parent), env.get("PYTHONPATH", "")])
-    out = subprocess.run(
-        [sys.executable, str(HELPERS), str(work)],
-        capture_output=True,
-        text=True,
-        cwd=work,
-        env=env,
-        timeout=600,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    path = os.pathsep.join([str(HELPERS.parent), os.environ.get("PYTHONPATH", "")])
+    extra = {"PYFUNC_BASE": "mlflow", "PYTHONPATH": path}
+    return run_mlflow([str(HELPERS), str(work)], work, extra)
 
 
 @pytest.mark.slow

@@ -9,11 +9,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tests.site_helpers import parse, text_of
 
 import runsite
 from runsite import Store
 from runsite.site import build
+from site_helpers import parse, text_of
 
 
 def _events(run_dir: Path) -> list[dict]:

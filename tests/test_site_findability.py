@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LinearRegression
-from tests.browser_support import chromium
-from tests.site_helpers import loads, parse, text_of
 
 import runsite
+from browser_support import chromium
 from runsite.site import build
+from site_helpers import loads, parse, text_of
 
 
 @pytest.fixture

@@ -225,6 +225,9 @@ MLFLOW_SUBMODULES = (
     "artifacts",
     "data",
     "exceptions",
+    "types",
+    "types.schema",
+    "models.signature",
 )
 
 

@@ -47,26 +47,32 @@ def installed(kind: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any
     its modification time (installing, upgrading or removing a package adds or removes a
     ``*.dist-info`` folder in one of them). A fresh process of an unchanged environment
     reads it back instead of scanning every package again; a lost or unreadable cache
-    file is computed again."""
+    file, or no cache folder at all (no home folder), means it is computed again."""
+    from runsite.cache import JsonCache, cache_root
+
     stamp = _path_stamp()
     held = _installed.get(kind)
     if held is not None and held[0] == stamp:
         return held[1]
-    from runsite.cache import JsonCache, cache_root
-
-    ident = json.dumps([sys.executable, sys.path])
-    name = hashlib.sha256(ident.encode("utf-8")).hexdigest()[:24]
-    cache = JsonCache(cache_root() / "environments" / f"{name}.json", "environment cache")
-    entry = cache.data.get(kind)
+    cache: JsonCache | None = None
+    try:
+        ident = json.dumps([sys.executable, sys.path])
+        name = hashlib.sha256(ident.encode("utf-8")).hexdigest()[:24]
+        cache = JsonCache(cache_root() / "environments" / f"{name}.json", "environment cache")
+        entry = cache.data.get(kind)
+    except Exception as exc:  # e.g. Path.home() without a home folder
+        log.debug("runsite: no environment cache: %s", exc)
+        cache, entry = None, None
     if isinstance(entry, dict) and entry.get("stamp") == stamp:
         value = entry.get("value")
         if isinstance(value, dict):
             _installed[kind] = (stamp, value)
             return value
     value = compute()
-    cache.data[kind] = {"stamp": stamp, "value": value}
-    cache.dirty = True
-    cache.save()
+    if cache is not None:
+        cache.data[kind] = {"stamp": stamp, "value": value}
+        cache.dirty = True
+        cache.save()
     _installed[kind] = (stamp, value)
     return value
 

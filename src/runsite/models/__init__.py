@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from runsite.models.api import LibraryVersionWarning, Model, ModelInfo, load_model, save_model
 from runsite.models.flavors import FLAVORS, MissingLibrary
+from runsite.models.schema import ModelSignature
 from runsite.models.signature import infer_signature
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "MissingLibrary",
     "Model",
     "ModelInfo",
+    "ModelSignature",
     "infer_signature",
     "load_model",
     "save_model",

@@ -113,6 +113,9 @@ def save_model(
     needed). XGBoost models are UBJSON either way. ``artifacts`` (name → local file or
     folder) go into the folder of a ``python_model`` and reach it as
     ``context.artifacts``."""
+    from runsite.models.schema import as_dict
+
+    signature = as_dict(signature)
     serialization = flavors.check_serialization(serialization_format)
     fl = flavors.get(flavor) if flavor else flavors.detect(model)
     if flavor and not fl.matches(model):

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runsite.errors import InvalidInput
+from runsite.models.schema import ModelSignature as ModelSignature  # mlflow.models.signature's
 
 _PY_TYPES = {bool: "boolean", int: "long", float: "double", str: "string", bytes: "binary"}
 
@@ -150,11 +151,12 @@ def to_table(data: Any, signature: Mapping[str, Any] | None) -> Any:
 
 # ---------------------------------------------------------------------- enforcement
 
-# actual type → the declared types it may be given as (MLflow's safe conversions:
-# integer → long, integer/long → float/double, float → double, and nothing that narrows).
+# actual type → the declared types it may be given as (MLflow's safe conversions, numpy's
+# safe casts: integer → long or double, float → double; a long is not a double, which
+# cannot hold every 64-bit integer, and nothing narrows).
 _WIDENS = {
-    "integer": {"integer", "long", "float", "double"},
-    "long": {"long", "float", "double"},
+    "integer": {"integer", "long", "double"},
+    "long": {"long"},
     "float": {"float", "double"},
     "double": {"double"},
     "boolean": {"boolean"},
@@ -196,9 +198,11 @@ def _missing_error(missing: list[str], extra: list[str]) -> InvalidInput:
 def enforce_signature(data: Any, signature: Mapping[str, Any] | None) -> Any:
     """Check ``data`` against the input signature and return it in the declared shape,
     as MLflow's schema enforcement does: a missing column or a type that cannot be
-    converted safely is an error naming the column; integers given for a float column
-    are converted (integer → long → double widening); columns the model does not take
-    are dropped. Data for a model without a column signature is returned unchanged.
+    converted safely is an error naming the column; 32-bit integers given for a long or
+    double column and 32-bit floats for a double are converted, 64-bit integers (pandas'
+    and Python's default) for a float column are refused, as MLflow refuses them (a
+    double cannot hold every 64-bit integer); columns the model does not take are
+    dropped. Data for a model without a column signature is returned unchanged.
 
     Accepts a DataFrame, a list of dicts or one dict (returned as a list of dicts), or a
     2-D array (only its width can be checked)."""

@@ -133,7 +133,7 @@ class ScoringApp:
             return await self._too_large(send), None
         content_type = headers.get(b"content-type", b"").decode("latin-1")
         try:
-            data = protocol.parse(body, content_type, self._columns)
+            data, params = protocol.parse_request(body, content_type, self._columns)
         except protocol.PayloadError as exc:
             return await self._error(send, exc.status, exc.code, exc.message), None
         rows = protocol.rows_of(data)
@@ -141,7 +141,7 @@ class ScoringApp:
             message = "the request has no rows to score"
             return await self._error(send, 400, "MALFORMED_REQUEST", message), 0
         try:
-            predictions = self.model.predict(data)
+            predictions = self.model.predict(data, params=params)
         except RunsiteError as exc:  # the signature check: names the column and the type
             return await self._error(send, 400, "INVALID_PARAMETER_VALUE", str(exc)), rows
         except Exception as exc:  # the model itself refused the input (NaN, shapes …)

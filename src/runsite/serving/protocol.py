@@ -5,8 +5,9 @@ Accepted bodies (``POST /invocations``), as ``mlflow models serve`` accepts them
 
 - ``application/json`` with one of ``dataframe_split`` (``{"columns": [...], "data":
   [[...]]}``), ``dataframe_records`` (``[{...}, ...]``), ``instances`` (rows: dicts or
-  lists) or ``inputs`` (columns ``{"col": [...]}`` or rows); an optional ``params`` key is
-  accepted and ignored;
+  lists) or ``inputs`` (columns ``{"col": [...]}`` or rows); an optional ``params`` object
+  is handed to the model's ``predict`` (a ``PythonModel`` takes it; other models ignore
+  it with a warning, as MLflow's pyfunc models do);
 - ``text/csv`` with a header row.
 
 Everything here is pure Python and raises :class:`PayloadError` with the HTTP status and
@@ -45,15 +46,14 @@ def _reject_constant(token: str) -> float:
     return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[token]
 
 
-def parse(body: bytes, content_type: str, columns: Mapping[str, str] | None = None) -> Any:
-    """The model input a request body carries: a list of row dicts (records) for tabular
-    formats, or a list of rows / values for tensor-style ``instances`` / ``inputs``.
-
-    ``columns`` (name → signature type) lets CSV cells become numbers where the model's
-    signature says so; without it a cell that reads as a number becomes one."""
+def parse_request(
+    body: bytes, content_type: str, columns: Mapping[str, str] | None = None
+) -> tuple[Any, dict[str, Any] | None]:
+    """The model input a request body carries (see ``parse``) and the JSON body's
+    ``params`` object (``None`` when there is none, and for CSV)."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "text/csv":
-        return _parse_csv(body, columns or {})
+        return _parse_csv(body, columns or {}), None
     if media != "application/json":
         shown = media or "none"
         raise PayloadError(
@@ -65,7 +65,20 @@ def parse(body: bytes, content_type: str, columns: Mapping[str, str] | None = No
         doc = json.loads(body, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise _malformed(f"the request body is not valid JSON: {exc}") from None
-    return parse_json(doc)
+    data = parse_json(doc)
+    params = doc.get("params")
+    if params is not None and not isinstance(params, dict):
+        raise _malformed("params must be an object of name → value")
+    return data, params
+
+
+def parse(body: bytes, content_type: str, columns: Mapping[str, str] | None = None) -> Any:
+    """The model input a request body carries: a list of row dicts (records) for tabular
+    formats, or a list of rows / values for tensor-style ``instances`` / ``inputs``.
+
+    ``columns`` (name → signature type) lets CSV cells become numbers where the model's
+    signature says so; without it a cell that reads as a number becomes one."""
+    return parse_request(body, content_type, columns)[0]
 
 
 def parse_json(doc: Any) -> Any:
