@@ -303,7 +303,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401  (installed?)
     except ImportError:
         sys.exit("bench/browser.py needs playwright (pip install playwright) and chromium")
     chromium = os.environ.get("RUNSITE_CHROMIUM", "/usr/bin/chromium")
@@ -332,42 +332,8 @@ def main() -> None:
         search_js = out / "data" / "search.js"
         page_url = (out / "experiments" / "big.html").resolve().as_uri()
 
-        ready: list[float] = []
-        filters: list[float] = []
-        errors: list[str] = []
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=chromium,
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                ],
-            )
-            for _ in range(args.repeats):
-                page = browser.new_page()
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                page.goto(page_url)
-                page.wait_for_selector("#runs-app[data-ready]", state="attached", timeout=60_000)
-                ready.append(page.evaluate("window.runsiteRunsTable.readyAt"))
-                filters += page.evaluate(
-                    """async (fs) => {
-                        const out = [];
-                        for (const q of fs) {
-                            document.getElementById('rt-q').value = q;
-                            const t0 = performance.now();
-                            await window.runsiteRunsTable.applyNow();
-                            out.push(performance.now() - t0);
-                        }
-                        return out;
-                    }""",
-                    FILTERS,
-                )
-                page.close()
-            browser.close()
-
+        m = _measure_page(chromium, page_url, FILTERS, args.repeats, "metrics.val_loss")
+        ready, filters, errors = m["ready"], m["filters"], m["errors"]
         med_ready, med_filter = statistics.median(ready), statistics.median(filters)
         print("\n".join(benchlib.machine_header("runsite browser bench")))
         print(
