@@ -182,6 +182,7 @@ def test_evaluations_that_differ_scale_themselves() -> None:
 def test_compare_scatter_axes_use_short_numbers() -> None:
     enc = charts.compare_specs()["scatter"]["encoding"]
     assert enc["x"]["axis"]["format"] == enc["y"]["axis"]["format"] == charts.NUMBER_FORMAT
+    assert enc["x"]["axis"]["tickCount"] == 8  # not a label every 40 px of a wide card
 
 
 def test_parallel_coordinates_draw_a_run_with_one_axis_as_a_dot() -> None:

@@ -603,7 +603,8 @@ def _compare_specs_json() -> str:
                 "x:Q",
                 title="param",
                 scale=alt.Scale(zero=False),
-                axis=alt.Axis(format=NUMBER_FORMAT),
+                # a wide card would get a tick every ~40 px: 30 labels across 0.1 … 1
+                axis=alt.Axis(format=NUMBER_FORMAT, tickCount=8),
             ),
             y=alt.Y(
                 "y:Q",
