@@ -42,6 +42,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import statistics
@@ -222,15 +223,17 @@ def child(code: str, *args: str, cache: Path) -> tuple[dict[str, Any], float]:
     return json.loads(lines[-1]), 0.0
 
 
+# `runsite build STORE --out OUT` (the command a user or CI runs) in the child: the counts
+# come from its summary line, the figure is the child's wall time.
 BUILD_CHILD = r"""
 import json, sys, time
-from runsite.site import build
+from runsite.cli import main
 t = time.perf_counter()
 c = time.process_time()
-r = build(sys.argv[1], sys.argv[2])
-print(json.dumps({"s": time.perf_counter() - t, "cpu": time.process_time() - c,
-                  "pages": r.pages, "written": r.written, "rendered": r.rendered_runs}))
+main.main(["build", sys.argv[1], "--out", sys.argv[2]], standalone_mode=False)
+print(json.dumps({"s": time.perf_counter() - t, "cpu": time.process_time() - c}))
 """
+SUMMARY = re.compile(r"(\d+) pages, (\d+) runs \((\d+) rendered\), (\d+) files written")
 
 
 def build(store: Path, out: Path, cache: Path, profile: Path | None = None) -> dict[str, Any]:
@@ -256,7 +259,13 @@ def build(store: Path, out: Path, cache: Path, profile: Path | None = None) -> d
         out_b, err_b = fo.read(), fe.read()
     if p.returncode:
         raise RuntimeError(err_b.decode()[-3000:])
-    res = json.loads(out_b.decode().strip().splitlines()[-1])
+    lines = out_b.decode().strip().splitlines()
+    res = json.loads(lines[-1])
+    found = [m for m in map(SUMMARY.search, lines) if m]
+    if not found:
+        raise RuntimeError(f"no summary line in the output of runsite build: {lines[-3:]}")
+    pages, _, rendered, written = map(int, found[-1].groups())
+    res.update(pages=pages, rendered=rendered, written=written)
     res["wall"] = wall
     res["child_cpu"] = ru.ru_utime + ru.ru_stime
     res["maxrss_mb"] = ru.ru_maxrss / 1024

@@ -400,3 +400,61 @@ def test_search_speed_on_10000_runs(browser: Any, site: Site, tmp_path: Path) ->
         w.assert_clean()
     finally:
         page.close()
+
+
+def test_an_index_in_parts_finds_what_one_file_finds(
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site of more runs than ``SEARCH_PART_RUNS`` lists its runs in parts that
+    search.js loads side by side: the same results, in the same order, as one file; a
+    part that cannot load makes the index unavailable (never a search missing runs)."""
+    from runsite.site import data as data_files
+
+    runsite.set_store(tmp_path / "runs")
+    runsite.set_experiment("sweep")
+    for i in range(7):
+        with runsite.start_run(run_name=f"sweep-{i}", log_git=False):
+            runsite.log_params({"alpha": i / 10, "depth": 3 + i % 2})
+            runsite.log_metric("rmse", 1.0 + i)
+    build(tmp_path / "runs", tmp_path / "whole")
+    monkeypatch.setattr(data_files, "SEARCH_PART_RUNS", 3)
+    build(tmp_path / "runs", tmp_path / "parts")
+    assert sorted(p.name for p in (tmp_path / "parts/data/search").iterdir()) == [
+        "runs-0.js",
+        "runs-1.js",
+        "runs-2.js",
+    ]
+    queries = ["sweep", "depth=4", "alpha=0.5", "rmse", "sweep-6 alpha", "nothing-like-this"]
+    w = _watch(browser, "file://")
+    page = w.page
+    try:
+        answers = {}
+        for name in ("whole", "parts"):
+            _open(page, (tmp_path / name / "index.html").as_uri())
+            page.evaluate("() => window.runsiteSearch.size()")  # loaded
+            answers[name] = page.evaluate(
+                "(qs) => qs.map((q) => window.runsiteSearch.query(q))", queries
+            )
+        assert answers["parts"] == answers["whole"]
+        runs = [g for g in answers["parts"][0] if g["kind"] == "run"][0]["items"]
+        assert [i["title"] for i in runs] == [f"sweep-{i}" for i in range(6, -1, -1)]
+        # as a user: type, see the newest run first
+        page.keyboard.press("/")
+        _type(page, "sweep")
+        assert _groups(page)["Runs"][0]["title"] == "sweep-6"
+        w.assert_clean()
+    finally:
+        page.close()
+
+    (tmp_path / "parts/data/search/runs-1.js").unlink()
+    w = _watch(browser, "file://")
+    page = w.page
+    try:
+        page.goto((tmp_path / "parts" / "index.html").as_uri())
+        page.keyboard.press("/")
+        page.locator(INPUT).fill("sweep")
+        page.wait_for_selector(f"{RESULTS} .gs-empty")
+        assert "not available" in page.locator(f"{RESULTS} .gs-empty").inner_text()
+        assert page.evaluate("() => window.runsiteSearch.size()") == 0
+    finally:
+        page.close()

@@ -117,6 +117,53 @@ def test_one_more_run_renders_one_run_page(store: Path, tmp_path: Path) -> None:
     )
 
 
+def _search_payload(path: Path) -> dict:
+    import json
+    import re
+
+    text = path.read_text()
+    return json.loads(re.search(r"\.push\((.*)\);\s*$", text, re.S).group(1))
+
+
+def test_a_big_search_index_is_in_parts_and_a_new_run_rewrites_the_last_one(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runsite.site import data as data_files
+
+    small_store(5)
+    whole = tmp_path / "whole"
+    build(store, whole)  # 5 runs: one file
+    monkeypatch.setattr(data_files, "SEARCH_PART_RUNS", 2)
+    site = tmp_path / "site"
+    build(store, site)
+    head = _search_payload(site / "data/search.js")
+    assert head["parts"] == [f"data/search/runs-{k}.js" for k in range(3)]
+    parts = [_search_payload(site / rel) for rel in head["parts"]]
+    assert [(p["kind"], p["part"], len(p["entries"])) for p in parts] == [
+        ("search-part", 0, 2),
+        ("search-part", 1, 2),
+        ("search-part", 2, 1),
+    ]
+    # the same entries as the one-file index: its runs are newest first, the parts'
+    # oldest first
+    one = _search_payload(whole / "data/search.js")["entries"]
+    runs_in_parts = [e for p in parts for e in p["entries"]]
+    assert [e for e in head["entries"] if e[0] == "run"] == []
+    assert runs_in_parts[::-1] == [e for e in one if e[0] == "run"]
+    assert head["entries"] == [e for e in one if e[0] != "run"]
+
+    age(site)
+    before = files(site)
+    with runsite.start_run(run_name="run-new"):
+        runsite.log_metric("loss", 0.1)
+    build(store, site)
+    changed = {rel for rel, data in files(site).items() if before.get(rel) != data}
+    search_files = {rel for rel in changed if "search" in rel}
+    # 6 runs: the last part gets the new run; the two full ones are not touched
+    assert search_files == {"data/search.js", "data/search/runs-2.js"}
+    assert len(_search_payload(site / "data/search/runs-2.js")["entries"]) == 2
+
+
 def test_a_lost_or_corrupt_cache_is_not_an_error(store: Path, tmp_path: Path) -> None:
     small_store(2)
     site = tmp_path / "site"

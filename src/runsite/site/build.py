@@ -13,8 +13,8 @@ date): the same store builds a byte-identical site.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import json
 import logging
 import os
 import time
@@ -59,7 +59,8 @@ class BuildResult:
 
 
 class _PageCache(JsonCache):
-    """Run page → (inputs key, sha256 of the HTML written), per output folder."""
+    """Output file → its inputs key and the sha256 of what was written (one string,
+    ``key:sha``: 200,000 of them load faster than as pairs), per output folder."""
 
     def __init__(self, store_root: Path, out: Path) -> None:
         digest = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]
@@ -67,10 +68,12 @@ class _PageCache(JsonCache):
 
     def get(self, rel: str, key: str) -> str | None:
         hit = self.data.get(rel)
-        return hit[1] if isinstance(hit, list) and len(hit) == 2 and hit[0] == key else None
+        if type(hit) is not str or not hit.startswith(key) or hit[len(key) : len(key) + 1] != ":":
+            return None
+        return hit[len(key) + 1 :] or None
 
     def put(self, rel: str, key: str, sha: str) -> None:
-        self.data[rel] = [key, sha]
+        self.data[rel] = f"{key}:{sha}"
         self.dirty = True
 
 
@@ -113,12 +116,38 @@ def build(
         theme_info = theme_mod.store_theme(st.root, cfg.theme, cfg.source or "site.yaml")
     else:
         theme_info = theme_mod.Theme(theme_mod.resolve_theme(None))
-    dirs = theme_info.dirs
 
-    # 1. collect
-    data = collect_mod.collect(
-        st, cfg, Path(registry_history) if registry_history is not None else None
-    )
+    # 1. collect (no garbage collection while 100,000 runs' records are made: they hold
+    # no cycles, and each collection would walk all of them)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        data = collect_mod.collect(
+            st, cfg, Path(registry_history) if registry_history is not None else None
+        )
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    # What was collected lives until the build ends: out of the garbage collector's
+    # reach, a collection no longer walks 100,000 runs' dicts each time it runs (it did
+    # several times a second, a third of a rebuild's time).
+    gc.freeze()
+    try:
+        return _render_and_write(st, out_path, cfg, theme_info, data, started, progress)
+    finally:
+        gc.unfreeze()
+
+
+def _render_and_write(
+    st: Store,
+    out_path: Path,
+    cfg: config_mod.SiteConfig,
+    theme_info: theme_mod.Theme,
+    data: collect_mod.SiteData,
+    started: float,
+    progress: Callable[[str], None] | None,
+) -> BuildResult:
+    dirs = theme_info.dirs
     result = BuildResult(out=out_path, runs=len(data.runs))
 
     # 2. render
@@ -135,13 +164,14 @@ def build(
     for page in renderer.index_pages():
         writer.add(page.path, page.html, origin=page.origin)
         result.pages += 1
-    for index in (renderer.search_index(), renderer.vocabulary()):
-        writer.add(index.path, index.html, origin=index.origin)
+    vocabulary = renderer.vocabulary()
+    writer.add(vocabulary.path, vocabulary.html, origin=vocabulary.origin)
     page = renderer.compare_page()
     writer.add(page.path, page.html, origin=page.origin)
     result.pages += 1
     runs = sorted(data.runs.values(), key=lambda r: r.run_id)
     run_keys = {run.run_id: _run_key(base_key, run, renderer, registry_sha) for run in runs}
+    _add_search(cache, writer, renderer, base_key, run_keys)
     for view in data.experiments:
         # An experiment page shows its runs' summaries: it changes only when one of them
         # (or experiment.yaml) does. Rendering 10,000-row tables on every build would not.
@@ -235,13 +265,45 @@ def _add_chunks(
             _add_all(cache, writer, key, renderer.experiment_chunks(view, part, chunk, stale))
 
 
+def _add_search(
+    cache: _PageCache, writer: Writer, renderer: Renderer, base_key: str, run_keys: dict[str, str]
+) -> None:
+    """The search index. Past ``SEARCH_PART_RUNS`` runs, the runs' entries are in parts
+    that depend only on their own runs, like the runs table's chunks: a new run (it
+    sorts last) rewrites the last part and data/search.js, which lists the parts."""
+    from runsite.site import data as data_files
+
+    runs = data_files.search_order(renderer.data.runs.values())
+    size = data_files.SEARCH_PART_RUNS
+    if len(runs) <= size:
+        index = renderer.search_index(runs)
+    else:
+        parts = []
+        for part, first in enumerate(range(0, len(runs), size)):
+            chunk = runs[first : first + size]
+            rel = renderer.search_part_path(part)
+            key = hashlib.sha256(
+                "\n".join(
+                    [base_key, "search", str(size), *(run_keys[r.run_id] for r in chunk)]
+                ).encode()
+            ).hexdigest()[:24]
+            if not _keep_all(cache, writer, key, [rel]):
+                _add_all(cache, writer, key, [renderer.search_part(part, chunk)])
+            parts.append(rel)
+        index = renderer.search_index(parts=parts)
+    writer.add(index.path, index.html, origin=index.origin)
+
+
 def _keep_all(cache: _PageCache, writer: Writer, key: str, rels: list[str]) -> bool:
     """Keep every output of one cached item, or none (then it is rendered again)."""
-    shas = [cache.get(rel, key) or "" for rel in rels]
-    if not all(sha and writer.unchanged(rel, sha) for rel, sha in zip(rels, shas, strict=True)):
-        return False
+    shas = []
+    for rel in rels:
+        sha = cache.get(rel, key)
+        if not sha or not writer.unchanged(rel, sha):
+            return False
+        shas.append(sha)
     for rel, sha in zip(rels, shas, strict=True):
-        writer.keep(rel, sha, origin="cached page")
+        writer.keep(rel, sha, origin="cached page", checked=True)
     return True
 
 
@@ -265,7 +327,7 @@ def _run_key(base: str, run: Any, renderer: Renderer, registry_sha: str) -> str:
     runs = renderer.data.runs
     parts = [
         base,
-        json.dumps(run_stamp(str(run.path), False)),
+        repr(run_stamp(str(run.path), False)),  # (lists of ints and None)
         # the page links its parent and lists its children with their status
         str(run.parent_run_id in runs) if run.parent_run_id else "",
         ",".join(f"{c}:{runs[c].status}" for c in renderer.children.get(run.run_id, [])),

@@ -5,7 +5,6 @@ Exclusions from the site config are applied here, so nothing left out can reach 
 
 from __future__ import annotations
 
-import copy
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -138,10 +137,7 @@ def _published_mapping(values: dict[str, Any], kind: str, cfg: SiteConfig) -> di
         if cfg.exclude.get(kind)
         else values
     )
-    masked = redact.mask_mapping(kept)
-    if all(masked[k] is v for k, v in kept.items()):
-        return kept
-    return masked
+    return redact.masked_mapping(kept)
 
 
 def _filtered(run: RunRecord, cfg: SiteConfig) -> RunRecord:
@@ -149,28 +145,31 @@ def _filtered(run: RunRecord, cfg: SiteConfig) -> RunRecord:
     params, tags and artifacts left out, secret-looking values masked
     (``runsite.redact``), the uncommitted-changes patch left out unless ``publish_diff``,
     and what ``hide:`` names removed."""
-    run = copy.copy(run)
-    run.params = _published_mapping(run.params, "params", cfg)
-    run.tags = _published_mapping(run.tags, "tags", cfg)
-    run.artifacts = [
-        a
-        for a in run.artifacts
-        if not cfg.excluded("artifacts", a.get("path"))
-        and (cfg.publish_diff or a.get("path") != GIT_DIFF_ARTIFACT)
-    ]
-    run.inputs = RunInputs(
-        {**i, "path": redact.mask_text(i["path"])} if isinstance(i.get("path"), str) else i
-        for i in run.inputs
-    )
+    # (a shallow copy by hand: copy.copy cost more than all the rest of this, per run)
+    out = PublishedRun.__new__(PublishedRun)
+    out.__dict__.update(run.__dict__)
+    out.params = _published_mapping(run.params, "params", cfg)
+    out.tags = _published_mapping(run.tags, "tags", cfg)
+    if run.artifacts:
+        out.artifacts = [
+            a
+            for a in run.artifacts
+            if not cfg.excluded("artifacts", a.get("path"))
+            and (cfg.publish_diff or a.get("path") != GIT_DIFF_ARTIFACT)
+        ]
+    if run.inputs:
+        out.inputs = RunInputs(
+            {**i, "path": redact.mask_text(i["path"])} if isinstance(i.get("path"), str) else i
+            for i in run.inputs
+        )
     header = _published_header(run._s["header"], cfg)
-    run._s = {**run._s, "header": header}
-    run.user = "" if "user" in cfg.hide else run.user
-    run.host = "" if "host" in cfg.hide else run.host
-    run.git = header.get("git")
-    run.__class__ = PublishedRun
-    run.__dict__.pop("header", None)  # a full run.json the original may have cached
-    run.__dict__["_cfg"] = cfg
-    return run
+    out._s = {**run._s, "header": header}
+    out.user = "" if "user" in cfg.hide else run.user
+    out.host = "" if "host" in cfg.hide else run.host
+    out.git = header.get("git")
+    out.__dict__.pop("header", None)  # a full run.json the original may have cached
+    out.__dict__["_cfg"] = cfg
+    return out
 
 
 def _best(runs: list[RunRecord], metric: str | None, goal: str) -> RunRecord | None:

@@ -253,11 +253,56 @@ def run_payload(
     }
 
 
+# Runs per part of the search index: a site of more runs lists its runs in parts
+# (data/search/runs-<k>.js, oldest runs first), so that a new run rewrites the last part
+# only, not a file that holds 100,000 runs.
+SEARCH_PART_RUNS = 5000
+
+
+def search_order(runs: Iterable[RunRecord]) -> list[RunRecord]:
+    """Runs in the order the search index's parts hold them: oldest first."""
+    return sorted(runs, key=lambda r: (r.start_time, r.run_id))
+
+
+def search_run_entries(runs: list[RunRecord], run_path: Any) -> list[list[str]]:
+    """The search entries of ``runs``, in their order."""
+    entries = []
+    for run in runs:
+        words = [
+            run.run_name,
+            run.run_id,
+            run.experiment,
+            *run.tags.values(),
+            *(f"{k}={validate.canonical_str(v)}" for k, v in run.params.items()),
+        ]
+        entries.append(
+            [
+                "run",
+                run.run_name,
+                f"{run.experiment} · {run.status.lower()}",
+                run_path(run.run_id),
+                " ".join(words).lower(),
+            ]
+        )
+    return entries
+
+
+def search_part_payload(part: int, entries: list[list[str]]) -> dict[str, Any]:
+    """``data/search/runs-<part>.js``: entries of runs, oldest first."""
+    return {"kind": "search-part", "part": part, "entries": entries}
+
+
 def search_payload(
-    data: SiteData, run_path: Any, experiment_path: Any, model_path: Any
+    data: SiteData,
+    experiment_path: Any,
+    model_path: Any,
+    runs: list[list[str]] | None = None,
+    parts: list[str] | None = None,
 ) -> dict[str, Any]:
     """Entries ``[kind, title, detail, url, text]``; ``text`` is what matching looks at
-    (lower-cased), ``url`` is relative to the site root."""
+    (lower-cased), ``url`` is relative to the site root. The runs' entries are ``runs``
+    (newest first), or in the files ``parts`` (``search_part_payload``, paths relative to
+    the site root) that search.js loads after this one."""
     from runsite.site.collect import guess_goal
 
     entries: list[list[str]] = []
@@ -288,23 +333,6 @@ def search_payload(
                     f"{key} {view.experiment.name} {view.slug}".lower(),
                 ]
             )
-    for run in sorted(data.runs.values(), key=lambda r: r.start_time, reverse=True):
-        words = [
-            run.run_name,
-            run.run_id,
-            run.experiment,
-            *run.tags.values(),
-            *(f"{k}={validate.canonical_str(v)}" for k, v in run.params.items()),
-        ]
-        entries.append(
-            [
-                "run",
-                run.run_name,
-                f"{run.experiment} · {run.status.lower()}",
-                run_path(run.run_id),
-                " ".join(words).lower(),
-            ]
-        )
     for model in data.models:
         entries.append(
             [
@@ -341,4 +369,7 @@ def search_payload(
                 f"{' '.join(ds.names)} {' '.join(ds.paths)} {ds.hash}".lower(),
             ]
         )
-    return {"kind": "search", "entries": entries}
+    out: dict[str, Any] = {"kind": "search", "entries": entries + (runs or [])}
+    if parts:
+        out["parts"] = parts
+    return out

@@ -475,11 +475,29 @@ class Renderer:
             ),
         ]
 
-    def search_index(self) -> PageContext:
+    def search_index(
+        self, runs: list[RunRecord] | None = None, parts: list[str] | None = None
+    ) -> PageContext:
+        """``data/search.js``: the entries of ``runs`` (oldest first) in it, or the paths
+        of the ``parts`` that hold them (``search_part``)."""
+        entries = data_files.search_run_entries(runs, self.run_path)[::-1] if runs else None
         payload = data_files.search_payload(
-            self.data, self.run_path, self.experiment_path, self.model_path
+            self.data, self.experiment_path, self.model_path, entries, parts
         )
         return PageContext("data/search.js", data_files.push(payload), "the search index")
+
+    @staticmethod
+    def search_part_path(part: int) -> str:
+        return f"data/search/runs-{part}.js"
+
+    def search_part(self, part: int, runs: list[RunRecord]) -> PageContext:
+        """Part ``part`` of the search index: the entries of ``runs`` (oldest first)."""
+        entries = data_files.search_run_entries(runs, self.run_path)
+        return PageContext(
+            self.search_part_path(part),
+            data_files.push(data_files.search_part_payload(part, entries)),
+            "the search index",
+        )
 
     @staticmethod
     def vocabulary() -> PageContext:

@@ -64,17 +64,19 @@ def _record_entry_ok(rel: object, value: object) -> bool:
     empty part, backslash or NUL, and not the record itself."""
     if not isinstance(rel, str) or not isinstance(value, list) or not rel or rel == MANIFEST:
         return False
-    if rel.startswith("/") or "\\" in rel or "\x00" in rel or ":" in rel.split("/")[0]:
+    if rel.startswith("/") or "\\" in rel or "\x00" in rel or ":" in rel.partition("/")[0]:
         return False
+    if "/." not in "/" + rel and "//" not in rel and not rel.endswith("/"):
+        return True  # (no part starts with a dot and none is empty: checked in one go)
     return all(part not in ("", ".", "..") for part in rel.split("/"))
 
 
-def scan_output(out: Path) -> tuple[dict[str, int], list[Path]]:
-    """One walk of the output folder, following no link: the size of every regular file
-    (by '/'-separated relative path) and the symlinks found (the folder itself included).
-    ``os.scandir`` reads the file types from the directory, so only regular files are
-    stat'ed, once."""
-    files: dict[str, int] = {}
+def scan_output(out: Path) -> tuple[set[str], list[Path]]:
+    """One walk of the output folder, following no link: every regular file (by
+    '/'-separated relative path) and the symlinks found (the folder itself included).
+    ``os.scandir`` reads the file types from the directory: nothing is stat'ed (a build
+    asks for the size of the few files it may write, ``Writer._size``)."""
+    files: set[str] = set()
     links: list[Path] = []
     if out.is_symlink():
         return files, [out]
@@ -90,7 +92,7 @@ def scan_output(out: Path) -> tuple[dict[str, int], list[Path]]:
                 elif entry.is_dir(follow_symlinks=False):
                     todo.append((entry.path, prefix + entry.name + "/"))
                 elif entry.is_file(follow_symlinks=False):
-                    files[prefix + entry.name] = entry.stat(follow_symlinks=False).st_size
+                    files.add(prefix + entry.name)
     return files, links
 
 
@@ -101,19 +103,31 @@ class Writer:
         self._prev: dict[str, list[Any]] | None = None
         self._stage_dir: Path | None = None
         self._held = 0  # bytes of generated outputs kept in memory
-        self._scanned: tuple[dict[str, int], list[Path]] | None = None
+        self._scanned: tuple[set[str], list[Path]] | None = None
         self.warnings: list[str] = []
 
-    def _present(self, rel: str) -> int | None:
-        """The size of the regular file at ``rel`` in the output folder as found when the
-        build started (one walk, instead of a stat per output), or None."""
+    def _present(self, rel: str) -> bool:
+        """Whether a regular file was at ``rel`` in the output folder when the build
+        started (one walk, instead of a stat per output)."""
         if self._scanned is None:
             self._scanned = scan_output(self.out)
-        return self._scanned[0].get(rel)
+        return rel in self._scanned[0]
+
+    def _size(self, rel: str) -> int | None:
+        """The size of the regular file found at ``rel`` (None: there was none)."""
+        if not self._present(rel):
+            return None
+        try:
+            return os.stat(self.out / rel, follow_symlinks=False).st_size
+        except OSError:
+            return None
 
     def _claim(self, rel: str, output: Output) -> None:
-        rel = rel.replace("\\", "/").lstrip("/")
-        if not rel or ".." in rel.split("/"):
+        if "\\" in rel or rel.startswith("/") or ".." in rel:  # (else nothing to check)
+            rel = rel.replace("\\", "/").lstrip("/")
+            if ".." in rel.split("/"):
+                raise BuildError(f"refusing output path {rel!r}")
+        if not rel:
             raise BuildError(f"refusing output path {rel!r}")
         other = self._outputs.get(rel)
         if other is not None:
@@ -127,7 +141,7 @@ class Writer:
         payload = data.encode("utf-8") if isinstance(data, str) else data
         digest = hashlib.sha256(payload).hexdigest()
         prev = self._previous().get(rel) or [None]
-        if prev[0] == digest and self._present(rel) == len(payload):
+        if prev[0] == digest and self._size(rel) == len(payload):
             self._claim(rel, Output(origin, digest=digest))
         elif len(payload) > _SPILL_BYTES or self._held > _MEMORY_BUDGET:
             staged = self._staging() / f"{len(self._outputs)}-{digest[:16]}"
@@ -152,12 +166,13 @@ class Writer:
 
     def unchanged(self, rel: str, digest: str) -> bool:
         """True when the last build wrote exactly ``digest`` to ``rel`` and it is there."""
-        return self._previous().get(rel, [None])[0] == digest and self._present(rel) is not None
+        return self._previous().get(rel, [None])[0] == digest and self._present(rel)
 
-    def keep(self, rel: str, digest: str, origin: str) -> bool:
+    def keep(self, rel: str, digest: str, origin: str, *, checked: bool = False) -> bool:
         """Claim ``rel`` as unchanged since the last build (content hash ``digest``),
-        without its bytes. False when the last build did not write exactly that."""
-        if not self.unchanged(rel, digest):
+        without its bytes. False when the last build did not write exactly that
+        (``checked``: the caller has just asked ``unchanged``)."""
+        if not checked and not self.unchanged(rel, digest):
             return False
         self._claim(rel, Output(origin, digest=digest))
         return True
@@ -209,13 +224,13 @@ class Writer:
         self.out.mkdir(parents=True, exist_ok=True)
         for rel in sorted(self._outputs):
             output = self._outputs[rel]
-            dest = self.out / rel
             prev = previous.get(rel) or [None]
             stats.files += 1
             if output.digest is not None:
                 written[rel] = prev
                 stats.unchanged += 1
                 continue
+            dest = self.out / rel
             if output.staged is not None:
                 assert output.new_digest is not None
                 written[rel] = [output.new_digest]
@@ -231,7 +246,7 @@ class Writer:
             if output.source is not None:
                 st = output.source.stat()
                 stamp = [st.st_size, st.st_mtime_ns]
-                if prev[1:] == [stamp] and self._present(rel) == st.st_size:
+                if prev[1:] == [stamp] and self._size(rel) == st.st_size:
                     written[rel] = prev
                     stats.unchanged += 1
                     stats.bytes += st.st_size
@@ -243,7 +258,7 @@ class Writer:
             digest = hashlib.sha256(data).hexdigest()
             written[rel] = [digest, stamp] if stamp else [digest]
             stats.bytes += len(data)
-            if prev[0] == digest and self._present(rel) == len(data):
+            if prev[0] == digest and self._size(rel) == len(data):
                 stats.unchanged += 1
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -264,7 +279,12 @@ class Writer:
                 stats.removed += 1
                 _prune_empty(stale.parent, self.out)
         if written != previous:
-            manifest = json.dumps(written, indent=0, sort_keys=True) + "\n"
+            # one file per line (a "]," followed by a quote only ends an entry: a quote
+            # inside a path is escaped), written by the C encoder: indent= is not
+            manifest = (
+                json.dumps(written, sort_keys=True, separators=(",", ":")).replace('],"', '],\n"')
+                + "\n"
+            )
             tmp = self.out / f".{MANIFEST}.tmp"
             _write_new(tmp, manifest.encode("utf-8"))
             os.replace(tmp, self.out / MANIFEST)

@@ -1,7 +1,10 @@
 /* runsite: the global search box in the header of every page.
  *
  * Reads the index that data/search.js pushes onto window.RUNSITE_DATA:
- *   {kind: "search", entries: [[kind, title, detail, url, text], ...]}
+ *   {kind: "search", entries: [[kind, title, detail, url, text], ...], parts?: [path, ...]}
+ * and, when it names parts (a site of many runs), the runs' entries that each part
+ * pushes: {kind: "search-part", part: k, entries: [...]} (oldest runs first; shown newest
+ * first, as the runs of a one-file index are).
  * (url relative to the site root, text lower-cased). Every whitespace-separated query term
  * must be a substring of an entry's text; ranking: title starts with the query > title
  * contains it > text only; at most PER_KIND results per kind, grouped by kind.
@@ -29,14 +32,39 @@
 
   var index = null;  /* built once, on first use */
 
-  function findEntries() {
+  function pushed(test) {
     var data = window.RUNSITE_DATA;
     if (!data || typeof data.length !== "number") return null;
     for (var i = data.length - 1; i >= 0; i--) {
       var d = data[i];
-      if (d && d.kind === "search" && Array.isArray(d.entries)) return d.entries;
+      if (d && Array.isArray(d.entries) && test(d)) return d;
     }
     return null;
+  }
+
+  function findHead() {
+    return pushed(function (d) { return d.kind === "search"; });
+  }
+
+  function partNames(head) {
+    return Array.isArray(head.parts) ? head.parts.filter(function (p) {
+      return typeof p === "string";
+    }) : [];
+  }
+
+  /** Every entry, or null until the index and each of its parts are here. */
+  function findEntries() {
+    var head = findHead();
+    if (!head) return null;
+    var parts = partNames(head);
+    if (!parts.length) return head.entries;
+    var runs = [];
+    for (var k = parts.length - 1; k >= 0; k--) {
+      var part = pushed(function (d) { return d.kind === "search-part" && d.part === k; });
+      if (!part) return null;
+      for (var j = part.entries.length - 1; j >= 0; j--) runs.push(part.entries[j]);
+    }
+    return head.entries.concat(runs);
   }
 
   function str(v) { return v === null || v === undefined ? "" : String(v); }
@@ -50,15 +78,34 @@
     if (findEntries() || failed) { then(); return; }
     if (waiting) { waiting.push(then); return; }
     waiting = [then];
-    var script = document.createElement("script");
-    script.src = root + "data/search.js";
     var done = function () {
       var calls = waiting;
       waiting = null;
       calls.forEach(function (f) { f(); });
     };
-    script.addEventListener("load", done);
-    script.addEventListener("error", function () { failed = true; done(); });
+    var fail = function () { failed = true; done(); };
+    addScript(root + "data/search.js", function () {
+      var head = findHead();
+      var parts = head ? partNames(head) : [];
+      var left = parts.length;
+      if (!left) { done(); return; }
+      /* the parts load side by side; one that cannot load makes the index unavailable
+       * (a search that silently missed runs would be worse) */
+      parts.forEach(function (p) {
+        addScript(root + p, function () { if (left > 0 && --left === 0) done(); }, function () {
+          if (left < 0) return;
+          left = -1;
+          fail();
+        });
+      });
+    }, fail);
+  }
+
+  function addScript(src, onload, onerror) {
+    var script = document.createElement("script");
+    script.src = src;
+    script.addEventListener("load", onload);
+    script.addEventListener("error", onerror);
     document.body.appendChild(script);
   }
 
