@@ -164,6 +164,51 @@ def test_a_big_search_index_is_in_parts_and_a_new_run_rewrites_the_last_one(
     assert len(_search_payload(site / "data/search/runs-2.js")["entries"]) == 2
 
 
+def test_a_run_whose_files_change_by_hand_is_rendered_again(store: Path, tmp_path: Path) -> None:
+    """An ended run's page depends on run.json and events.jsonl (what the store read it
+    from) and on its metric files (the charts): a change to any of them, and only that
+    run's, renders its page again."""
+    import json
+
+    import pyarrow as pa
+
+    from runsite import arrowio, record
+    from runsite import store as store_mod
+
+    ids = small_store(3)
+    site = tmp_path / "site"
+    build(store, site)
+    runs = {i: next(store.glob(f"*/{i}")) for i in ids}
+
+    def new_process() -> None:
+        # (this process keeps the records it read and trusts an ended run's run.json not
+        # to change, docs/format.md; a new `runsite build` starts without them)
+        store_mod._MEMO.clear()
+        store_mod._INDEXES.clear()
+        store_mod._LISTINGS.clear()
+
+    header = json.loads((runs[ids[0]] / record.RUN_JSON).read_text())
+    header["run_name"] = "renamed-by-hand"
+    (runs[ids[0]] / record.RUN_JSON).write_text(json.dumps(header))
+    new_process()
+    again = build(store, site)
+    assert again.rendered_runs == 1
+    assert "renamed-by-hand" in text_of(parse(site / f"runs/{ids[0]}.html").find("h1"))
+
+    table = pa.table(
+        {"key": ["loss"], "step": [0], "timestamp": [1], "value": [42.5]},
+        schema=arrowio.METRIC_SCHEMA,
+    )
+    for name in (record.METRICS_JSONL, record.METRICS_PARQUET):
+        (runs[ids[1]] / name).unlink(missing_ok=True)
+    arrowio.write_metrics_parquet(table, runs[ids[1]] / record.METRICS_PARQUET)
+    new_process()
+    third = build(store, site)
+    assert third.rendered_runs == 1
+    assert "42.5" in (site / f"data/runs/{ids[1]}.js").read_text()
+    assert build(store, site).rendered_runs == 0
+
+
 def test_a_lost_or_corrupt_cache_is_not_an_error(store: Path, tmp_path: Path) -> None:
     small_store(2)
     site = tmp_path / "site"

@@ -166,11 +166,16 @@ def _render_and_write(
         result.pages += 1
     vocabulary = renderer.vocabulary()
     writer.add(vocabulary.path, vocabulary.html, origin=vocabulary.origin)
-    page = renderer.compare_page()
-    writer.add(page.path, page.html, origin=page.origin)
+    # The compare page is drawn in the browser: its HTML (the chart specs Altair makes,
+    # most of a second) changes only with the theme, the config and the site's context.
+    compare_key = hashlib.sha256(
+        "\n".join([base_key, "compare", renderer.context_key]).encode()
+    ).hexdigest()[:24]
+    if not _keep_all(cache, writer, compare_key, [renderer.COMPARE_PATH]):
+        _add_all(cache, writer, compare_key, [renderer.compare_page()])
     result.pages += 1
     runs = sorted(data.runs.values(), key=lambda r: r.run_id)
-    run_keys = {run.run_id: _run_key(base_key, run, renderer, registry_sha) for run in runs}
+    run_keys = {run.run_id: _run_key(base_key, run, renderer, registry_sha, st) for run in runs}
     _add_search(cache, writer, renderer, base_key, run_keys)
     for view in data.experiments:
         # An experiment page shows its runs' summaries: it changes only when one of them
@@ -320,14 +325,21 @@ def _file_sha(path: Path) -> str:
         return "-"
 
 
-def _run_key(base: str, run: Any, renderer: Renderer, registry_sha: str) -> str:
+def _run_key(base: str, run: Any, renderer: Renderer, registry_sha: str, store: Store) -> str:
     """Everything a run page depends on besides the theme and config."""
     from runsite.store import run_stamp
 
     runs = renderer.data.runs
+    # the stamps of the run's files: those the store read it from (the run index took
+    # them a moment ago), and the metric files' (the charts)
+    read_from = store.record_stamp(run)
+    if read_from is None:
+        files = repr(run_stamp(run.folder, False))
+    else:
+        files = f"{read_from}|{run_stamp(run.folder, False, metric_files_only=True)!r}"
     parts = [
         base,
-        repr(run_stamp(str(run.path), False)),  # (lists of ints and None)
+        files,
         # the page links its parent and lists its children with their status
         str(run.parent_run_id in runs) if run.parent_run_id else "",
         ",".join(f"{c}:{runs[c].status}" for c in renderer.children.get(run.run_id, [])),

@@ -65,6 +65,8 @@ def _kind(path: str) -> str:
 
 
 class Renderer:
+    COMPARE_PATH = "compare.html"
+
     def __init__(
         self, data: SiteData, cfg: SiteConfig, theme_info: theme.Theme, built_at: int | None
     ) -> None:
@@ -510,7 +512,7 @@ class Renderer:
         from their data files with the specs made here once."""
         return self._render(
             "compare.html",
-            "compare.html",
+            self.COMPARE_PATH,
             "the compare page",
             specs=theme.Markup(charts.compare_specs_json()),
         )
