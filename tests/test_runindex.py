@@ -299,6 +299,53 @@ def test_run_added_deleted_and_still_logging(store: Path) -> None:
     _check(store)
 
 
+def test_fresh_ended_agrees_with_fresh(store: Path) -> None:
+    st = runsite.Store(store)
+    runs = {r.run_name: r for r in st.runs()}
+    runsite.set_store(store)
+    runsite.set_experiment("a")
+    live = runsite.start_run(run_name="live", log_git=False)
+    try:
+        _forget_process_state()
+        st = runsite.Store(store)
+        st.runs()  # indexes the open run too
+        _forget_process_state()
+        with (runs["r1"].path / record.EVENTS).open("a") as f:  # an ended run edited
+            f.write(record.event("tag", key="team", value="z"))
+        header = runs["r2"].path / record.RUN_JSON  # the same size, another mtime
+        os.utime(header, ns=(header.stat().st_atime_ns, header.stat().st_mtime_ns + 1000))
+        (store / "b" / "stray").mkdir()  # not a run: no row
+        (store / "b" / "stray" / "note.txt").write_text("x")
+        st = runsite.Store(store)
+        listing = st._listing(st._experiment_dirs())
+        assert len(listing) == 5
+        index = st._run_index()
+
+        def agree() -> dict[str, int | None]:
+            rows = index.fresh_ended(listing)
+            expected = []
+            for run_dir, key in listing:
+                p = index.fresh(key, run_dir)
+                expected.append(p if p is not None and index.ended[p] else None)
+            assert rows == expected
+            return dict(zip([k.rsplit("/", 1)[1] for _, k in listing], rows, strict=True))
+
+        found = agree()  # a new process
+        assert found[runs["r3"].run_id] is not None  # unchanged
+        assert found[runs["r1"].run_id] is None  # edited
+        assert found[runs["r2"].run_id] is None  # touched
+        assert found[live.info.run_id] is None  # still open
+        assert found["stray"] is None
+        st.runs()  # reads the changed runs again
+        with (runs["r3"].path / record.EVENTS).open("a") as f:  # after this process checked it
+            f.write(record.event("tag", key="team", value="y"))
+        found = agree()
+        assert found[runs["r3"].run_id] is None
+        assert found[runs["r1"].run_id] is not None and found[runs["r2"].run_id] is not None
+    finally:
+        live.end()
+
+
 def test_a_hand_edited_ended_run_is_read_again(store: Path) -> None:
     _check(store)
     run = runsite.Store(store).search_runs("attributes.run_name = 'r2'")[0]
@@ -378,7 +425,7 @@ def _points_from_files(store: Path) -> list[tuple[Any, ...]]:
 
 
 def _parts() -> list[Path]:
-    return sorted(Path(os.environ["RUNSITE_CACHE_DIR"]).rglob("metrics-v1/part-*.parquet"))
+    return sorted(Path(os.environ["RUNSITE_CACHE_DIR"]).rglob("metrics-v2/part-*.parquet"))
 
 
 def test_sql_metrics_through_the_cache_equal_the_files(store: Path) -> None:
@@ -407,23 +454,78 @@ def test_sql_metrics_through_the_cache_equal_the_files(store: Path) -> None:
     assert _points(store) == _points_from_files(store)
 
 
-@pytest.mark.parametrize("damage", ["manifest", "part", "part gone"])
+def _manifest() -> Path:
+    return next(Path(os.environ["RUNSITE_CACHE_DIR"]).rglob("metrics-v2/manifest.json"))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "foreign manifest",
+        "no parts",
+        "part gone",
+        "entry in two parts",
+        "entry not a string",
+        "row count",
+        "entry of a changed run",
+    ],
+)
 def test_a_damaged_metric_cache_is_not_trusted(store: Path, damage: str) -> None:
     pytest.importorskip("duckdb")
+    assert _points(store) == _points_from_files(store)
+    _log(store, "b", "r4", loss=[0.05, 0.04])
     expected = _points_from_files(store)
     assert _points(store) == expected
-    manifest = next(Path(os.environ["RUNSITE_CACHE_DIR"]).rglob("metrics-v1/manifest.json"))
-    if damage == "manifest":
-        manifest.write_text('{"runs": {"a/x": [1, 2]}}')
-    elif damage == "part":
-        # a part that no longer holds what the manifest says is rewritten (stamp-based
-        # checks cannot see inside a part: the manifest names the parts it wrote)
-        manifest.write_text(json.dumps({"runs": {}}))
-    else:
+    manifest = _manifest()
+    data = json.loads(manifest.read_text())
+    first, second = data["parts"].values()  # (r4 went into a part of its own)
+    if damage == "foreign manifest":  # (the format of metrics-v1)
+        manifest.write_text('{"runs": {"a/x": ["x", "1:2", "part-1.parquet"]}, "parts": {}}')
+    elif damage == "no parts":
+        # a part that no manifest names is not used (stamp-based checks cannot see inside
+        # a part: the manifest names the parts it wrote)
+        manifest.write_text(json.dumps({"format": 2, "parts": {}}))
+    elif damage == "part gone":
         for part in _parts():
             part.unlink()
+    elif damage == "entry in two parts":  # (its points would count twice)
+        name = next(n for n, p in data["parts"].items() if p is first)
+        shutil.copy(manifest.with_name(name), manifest.with_name("part-copy.parquet"))
+        data["parts"]["part-copy.parquet"] = dict(first)
+        manifest.write_text(json.dumps(data))
+    elif damage == "entry not a string":
+        second["runs"].append(7)
+        manifest.write_text(json.dumps(data))
+    elif damage == "row count":
+        second["rows"] += 1
+        manifest.write_text(json.dumps(data))
+    else:  # a run listed with a stamp its metrics.parquet no longer has
+        entry = second["runs"][0]
+        second["runs"][0] = entry[: entry.rindex(" ")] + " 1:2"
+        manifest.write_text(json.dumps(data))
     _forget_process_state()
     assert _points(store) == expected
+    _forget_process_state()
+    assert _points(store) == expected  # (and the cache, written again, is right)
+
+
+def test_the_metric_cache_holds_each_closed_run_once(store: Path) -> None:
+    pytest.importorskip("duckdb")
+    from runsite import sql
+
+    _points(store)
+    _log(store, "b", "r4", loss=[0.05])
+    victim = runsite.Store(store).search_runs("attributes.run_name = 'r1'")[0].path
+    shutil.rmtree(victim)
+    _points(store)
+    parts = json.loads(_manifest().read_text())["parts"]
+    entries = [e for p in parts.values() for e in p["runs"]]
+    runs = runsite.Store(store).runs()
+    assert sorted(sql.MetricCache.run_id(e) for e in entries) == sorted(r.run_id for r in runs)
+    for r in runs:
+        st = os.stat(r.path / record.METRICS_PARQUET)
+        entry = f"{r.path.parent.name}/{r.path.name} {st.st_size}:{st.st_mtime_ns}"
+        assert entry in entries
 
 
 def test_sql_metrics_with_an_unwritable_cache(
@@ -546,9 +648,9 @@ def test_a_kept_listing_still_sees_runs_added_and_deleted(
     _age(store)
     _check(store)
     calls: list[Path] = []
-    real = store_mod.Store._run_dirs
+    real = store_mod.Store._run_folders
     monkeypatch.setattr(
-        store_mod.Store, "_run_dirs", lambda self, d: calls.append(d) or real(self, d)
+        store_mod.Store, "_run_folders", lambda self, d: calls.append(d) or real(self, d)
     )
     runsite.Store(store).search_runs("metrics.loss < 9")
     runsite.Store(store).runs()
@@ -576,9 +678,9 @@ def test_a_listing_is_not_kept_for_folders_changed_just_now(
 ) -> None:
     _check(store)  # (the folders were written just now)
     calls: list[Path] = []
-    real = store_mod.Store._run_dirs
+    real = store_mod.Store._run_folders
     monkeypatch.setattr(
-        store_mod.Store, "_run_dirs", lambda self, d: calls.append(d) or real(self, d)
+        store_mod.Store, "_run_folders", lambda self, d: calls.append(d) or real(self, d)
     )
     runsite.Store(store).search_runs("metrics.loss < 9")
     assert calls

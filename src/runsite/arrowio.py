@@ -6,6 +6,7 @@ pay for pyarrow.
 
 from __future__ import annotations
 
+import array
 import io
 import math
 import os
@@ -42,8 +43,13 @@ _JSONL_SCHEMA = pa.schema(
 )
 
 
+def _empty(schema: pa.Schema) -> pa.Table:
+    # (not ``schema.empty_table()``: that, like ``pa.array`` of a list, imports pandas)
+    return pa.Table.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
+
+
 def empty_metrics() -> pa.Table:
-    return METRIC_SCHEMA.empty_table()
+    return _empty(METRIC_SCHEMA)
 
 
 def _from_points(points: list[tuple[str, float, int, int]]) -> pa.Table:
@@ -356,13 +362,14 @@ def columns_table(columns: dict[str, list[Any]], types: dict[str, str]) -> pa.Ta
 
 def with_run_id(table: pa.Table, run_id: str) -> pa.Table:
     """Metric points of one run with a leading ``run_id`` column."""
-    ids = pa.array([run_id] * table.num_rows, type=pa.string())
+    n = table.num_rows
+    ids = pa.array([run_id] * n, type=pa.string()) if n else pa.nulls(0, pa.string())
     return pa.Table.from_arrays([ids, *table.columns], names=["run_id", *table.column_names])
 
 
 def concat(tables: list[pa.Table], schema_of: pa.Table) -> pa.Table:
     if not tables:
-        return schema_of.schema.empty_table()
+        return _empty(schema_of.schema)
     return pa.concat_tables(tables)
 
 
@@ -508,7 +515,9 @@ def take(array: Any, positions: pa.Array) -> pa.Array:
 
 
 def positions(values: list[int]) -> pa.Array:
-    return pa.array(values, type=pa.int64())
+    # (from the bytes: ``pa.array`` of a list imports pandas, 0.2 s in a new process)
+    data = array.array("q", values)
+    return pa.Array.from_buffers(pa.int64(), len(data), [None, pa.py_buffer(data)])
 
 
 def null_array(n: int, type_name: str) -> pa.Array:

@@ -276,6 +276,39 @@ class RunIndex:
             self.checked[key] = events
         return p
 
+    def fresh_ended(self, listing: list[tuple[str, str]]) -> list[int | None]:
+        """For each (folder, key) of ``listing``: the row of the run when it is an ended
+        run whose files still have the stamps it was read with, else None (then ask
+        ``fresh``). What ``fresh`` checks, in one loop: this runs for every run of a
+        store before each search and SQL query."""
+        out: list[int | None] = []
+        append = out.append
+        get = self.pos.get
+        ended, stamps, checked = self.ended, self.stamps, self.checked
+        stat = os.stat
+        run_json, events = record.RUN_JSON, record.EVENTS
+        for run_dir, key in listing:
+            p = get(key)
+            if p is None or not ended[p]:
+                append(None)
+                continue
+            if key in checked:
+                append(p if checked[key] == quick_stamp(run_dir) else None)
+                continue
+            try:
+                a = stat(f"{run_dir}/{run_json}")
+                b = stat(f"{run_dir}/{events}")
+            except OSError:  # (a file gone: ``fresh`` says what that means)
+                append(None)
+                continue
+            # (the format of ``stamp``)
+            if stamps[p] == f"{a.st_size}:{a.st_mtime_ns}/{b.st_size}:{b.st_mtime_ns}":
+                checked[key] = (b.st_size, b.st_mtime_ns)
+                append(p)
+            else:
+                append(None)
+        return out
+
     def summary(self, p: int) -> dict[str, Any] | None:
         """The summary of row ``p``; None when the summaries on disk do not hold it as
         it was indexed (then read the run's files)."""

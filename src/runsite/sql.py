@@ -228,7 +228,8 @@ class _Tables:
     def metrics(self) -> duckio.MetricFiles:
         """Closed runs' ``metrics.parquet`` files (through the consolidated cache, see
         ``MetricCache``) and the points of every other run, read into memory."""
-        wanted: dict[str, tuple[str, str, str]] = {}  # key -> (run_id, stamp, file)
+        wanted: dict[str, str] = {}  # MetricCache entry -> metrics.parquet
+        loose: list[str] = []  # metrics.parquet of runs still open: never consolidated
         open_points = []
 
         def points(rec: RunRecord | None) -> None:
@@ -237,28 +238,30 @@ class _Tables:
 
         scan = self.store.scan()
         run_ids = scan.index.values("a:run_id", scan.positions)
+        name, jsonl, regular = record.METRICS_PARQUET, record.METRICS_JSONL, stat.S_ISREG
         for folder, key, run_id in zip(scan.folders, scan.keys, run_ids, strict=True):
-            parquet = os.path.join(folder, record.METRICS_PARQUET)
+            parquet = f"{folder}/{name}"
             try:
                 st = os.stat(parquet)
             except FileNotFoundError:
-                if os.path.isfile(os.path.join(folder, record.METRICS_JSONL)):
+                if os.path.isfile(f"{folder}/{jsonl}"):
                     points(self.store.record_at(folder))
                 continue
-            if run_id == key[key.rfind("/") + 1 :] and stat.S_ISREG(st.st_mode):
-                wanted[key] = (run_id, f"{st.st_size}:{st.st_mtime_ns}", parquet)
+            # (the run id is the folder's name: DuckDB and the parts take it from there)
+            if run_id == key[key.rfind("/") + 1 :] and regular(st.st_mode):
+                wanted[f"{key} {st.st_size}:{st.st_mtime_ns}"] = parquet
             else:
                 points(self.store.record_at(folder))
         for _, r in scan.others:
             parquet = os.path.join(r.path, record.METRICS_PARQUET)
             if r.run_id == r.path.name and os.path.isfile(parquet):
-                wanted[Store.folder_key(str(r.path))] = (r.run_id, "open", parquet)
+                loose.append(parquet)
             elif r.metrics or os.path.isfile(os.path.join(r.path, record.METRICS_JSONL)):
                 points(r)
         scan.save()
         parts, files = MetricCache(self.store).files(wanted)
         empty = arrowio.with_run_id(arrowio.empty_metrics(), "")
-        return duckio.MetricFiles(files, arrowio.concat(open_points, empty), parts=parts)
+        return duckio.MetricFiles(files + loose, arrowio.concat(open_points, empty), parts=parts)
 
     def inputs(self) -> Any:
         rows = [
@@ -319,14 +322,20 @@ class _Tables:
 
 class MetricCache:
     """The metric history of closed runs consolidated into a few Parquet files in the
-    store's cache folder (``metrics-v1/``: ``part-*.parquet`` with a run_id column, and
-    ``manifest.json``: run → run id, stamp of its ``metrics.parquet``, part), so DuckDB
-    scans one dataset instead of a file per run. Brought up to date before each use: a
-    part that holds a run that changed or is gone is rewritten without it, and runs not
-    in a part yet go into a new one. What cannot be written (a read-only cache) is read
-    from the runs' own files, so the answer never depends on the cache."""
+    store's cache folder (``metrics-v2/``: ``part-*.parquet`` with a run_id column, and
+    ``manifest.json``: part → its row count and the runs it holds), so DuckDB scans one
+    dataset instead of a file per run. Brought up to date before each use: a part that
+    holds a run that changed or is gone is rewritten without it, and runs not in a part
+    yet go into a new one. What cannot be written (a read-only cache) is read from the
+    runs' own files, so the answer never depends on the cache.
 
-    DIR = "metrics-v1"
+    A run is listed as an *entry*, ``"<experiment folder>/<run folder> <size>:<mtime_ns>"``
+    of its ``metrics.parquet`` (the run folder is named by the run id). A part is used
+    while every entry it lists is one of the entries asked for: one set comparison per
+    part, not a Python call per run (this runs for 100,000 runs per query)."""
+
+    DIR = "metrics-v2"  # v2: the entries listed per part (v1: a dict of runs)
+    FORMAT = 2
     PART_RUNS = 5000  # runs per new part: a later rewrite of one part stays small
     KEEP_ORPHANS_S = 600  # parts no manifest names yet may be another process's, mid-write
 
@@ -334,111 +343,97 @@ class MetricCache:
         self.dir = store_cache_dir(store.root) / self.DIR
         self.manifest = JsonCache(self.dir / "manifest.json", "metric cache")
 
-    def files(self, wanted: dict[str, tuple[str, str, str]]) -> tuple[list[str], list[str]]:
+    def files(self, wanted: dict[str, str]) -> tuple[list[str], list[str]]:
         """(parts, loose files) that together hold exactly the points of ``wanted``
-        (key → (run id, stamp, metrics.parquet)); stamp "open" is never consolidated."""
-        runs = self._runs()
-        sizes = self._sizes()
-        exists: dict[str, bool] = {}
+        (entry → that run's metrics.parquet)."""
+        parts = self._parts()
+        used, covered = self._usable(parts, wanted)
+        if len(used) < len(parts) or len(covered) < len(wanted):
+            try:
+                self._update(parts, wanted, used, covered)
+            except OSError as exc:
+                log.debug("runsite: the metric cache %s is not updated: %s", self.dir, exc)
+            used, covered = self._usable(parts, wanted)
+        # (the parts used list only entries of ``wanted``: equal counts, nothing loose)
+        loose = (
+            [f for e, f in wanted.items() if e not in covered] if len(covered) < len(wanted) else []
+        )
+        return [str(self.dir / p) for p in sorted(used)], loose
 
-        def part_ok(part: str) -> bool:
-            # (the footer's row count as written: a part replaced or cut is not used)
-            if part not in exists:
-                rows = arrowio.parquet_rows(self.dir / part) if part in sizes else None
-                exists[part] = rows is not None and rows == sizes[part]
-            return exists[part]
-
-        def invalid() -> set[str]:
-            # (one loop, no call per run: this runs for each of 100,000 runs per query)
-            out = set()
-            get = wanted.get
-            for key, entry in runs.items():
-                w = get(key)
-                if w is None or w[0] != entry[0] or w[1] != entry[1] or not part_ok(entry[2]):
-                    out.add(key)
-            return out
-
-        try:
-            self._update(runs, sizes, wanted, invalid())
-        except OSError as exc:
-            log.debug("runsite: the metric cache %s is not updated: %s", self.dir, exc)
-        exists.clear()
-        bad = invalid()
-        bad_parts = {runs[k][2] for k in bad}
-        covered = {k for k, e in runs.items() if e[2] not in bad_parts} if bad_parts else runs
-        loose = [w[2] for k, w in wanted.items() if k not in covered]
-        parts = sorted({e[2] for e in runs.values()} - bad_parts)
-        return [str(self.dir / p) for p in parts], loose
-
-    def _runs(self) -> dict[str, list[Any]]:
+    def _parts(self) -> dict[str, dict[str, Any]]:
+        """The manifest's parts (name → {"rows", "runs"}); none when it is not one this
+        version wrote, or when two parts list one entry (its points would count twice)."""
         data = self.manifest.data
-        runs, sizes = data.get("runs"), data.get("parts")
-        if (
-            not isinstance(runs, dict)
-            or not isinstance(sizes, dict)
-            or not all(
-                type(e) is list
-                and len(e) == 3
-                and type(e[0]) is str
-                and type(e[1]) is str
-                and type(e[2]) is str
-                for e in runs.values()
-            )
-            or not all(isinstance(n, int) for n in sizes.values())
-        ):
-            runs, sizes = {}, {}
+        parts = data.get("parts") if data.get("format") == self.FORMAT else None
+        try:
+            if not isinstance(parts, dict) or not all(
+                type(p) is dict and type(p.get("rows")) is int and type(p.get("runs")) is list
+                for p in parts.values()
+            ):
+                raise TypeError
+            runs = [p["runs"] for p in parts.values()]
+            for listed in runs:
+                "".join(listed)  # (every entry a string: join says so without a loop of ours)
+            if len(set().union(*runs)) != sum(map(len, runs)):
+                raise TypeError
+        except TypeError:
+            parts = {}
         data.clear()
-        data["runs"], data["parts"] = runs, sizes
-        return runs
+        data["format"], data["parts"] = self.FORMAT, parts
+        return parts
 
-    def _sizes(self) -> dict[str, int]:
-        sizes: dict[str, int] = self.manifest.data["parts"]
-        return sizes
+    def _usable(
+        self, parts: dict[str, dict[str, Any]], wanted: dict[str, str]
+    ) -> tuple[set[str], set[str]]:
+        """The parts that list only entries asked for and are whole (the footer's row
+        count as written: a part replaced or cut is not used), and the entries they list."""
+        used: set[str] = set()
+        covered: set[str] = set()
+        for name, p in parts.items():
+            runs = set(p["runs"])
+            if wanted.keys() >= runs and arrowio.parquet_rows(self.dir / name) == p["rows"]:
+                used.add(name)
+                covered |= runs
+        return used, covered
 
     def _update(
         self,
-        runs: dict[str, list[Any]],
-        sizes: dict[str, int],
-        wanted: dict[str, tuple[str, str, str]],
-        stale: set[str],
+        parts: dict[str, dict[str, Any]],
+        wanted: dict[str, str],
+        used: set[str],
+        covered: set[str],
     ) -> None:
-        new = [k for k, w in wanted.items() if w[1] != "open" and (k not in runs or k in stale)]
-        if not stale and not new:
-            return
+        """Rewrite the parts not ``used`` without the runs not ``wanted`` and put the
+        runs not ``covered`` into new parts (``parts`` follows)."""
+        stale = [name for name in parts if name not in used]
         self.dir.mkdir(parents=True, exist_ok=True)
-        by_part: dict[str, list[str]] = {}
-        for k in [k for k in runs if k in stale]:  # (in the manifest's order)
-            by_part.setdefault(runs[k][2], []).append(k)
-        for part, keys in by_part.items():
-            drop = set(keys)
-            remaining = [k for k, e in runs.items() if e[2] == part and k not in drop]
-            if remaining and os.path.isfile(self.dir / part):
-                name = self._part_name()
-                drop_ids = [runs[k][0] for k in keys]
-                sizes[name] = duckio.consolidate(
-                    [], self.dir / name, str(self.dir / part), drop_ids
-                )
-                for k in remaining:
-                    runs[k][2] = name
-            else:
-                new += [k for k in remaining if k in wanted and wanted[k][1] != "open"]
-            for k in keys:
-                del runs[k]
+        for name in stale:
+            p = parts.pop(name)
             self.manifest.dirty = True
-        new = list(dict.fromkeys(new))
-        for i in range(0, len(new), self.PART_RUNS):
-            chunk = new[i : i + self.PART_RUNS]
-            name = self._part_name()
-            sizes[name] = duckio.consolidate([wanted[k][2] for k in chunk], self.dir / name)
-            for k in chunk:
-                runs[k] = [wanted[k][0], wanted[k][1], name]
+            keep = [e for e in p["runs"] if e in wanted]
+            if keep and arrowio.parquet_rows(self.dir / name) == p["rows"]:
+                drop = [self.run_id(e) for e in p["runs"] if e not in wanted]
+                new = self._part_name()
+                rows = duckio.consolidate([], self.dir / new, str(self.dir / name), drop)
+                parts[new] = {"rows": rows, "runs": keep}
+                covered.update(keep)
+        todo = [e for e in wanted if e not in covered]  # (in the listing's order)
+        for i in range(0, len(todo), self.PART_RUNS):
+            chunk = todo[i : i + self.PART_RUNS]
+            new = self._part_name()
+            parts[new] = {
+                "rows": duckio.consolidate([wanted[e] for e in chunk], self.dir / new),
+                "runs": chunk,
+            }
             self.manifest.dirty = True
-        used = {e[2] for e in runs.values()}
-        for name in list(sizes):
-            if name not in used:
-                del sizes[name]
         self.manifest.save()
-        self._remove_orphans(used)
+        self._remove_orphans(set(parts))
+
+    @staticmethod
+    def run_id(entry: str) -> str:
+        """The run id of an entry: its run folder's name."""
+        key = entry.rpartition(" ")[0]
+        return key[key.rfind("/") + 1 :]
 
     def _part_name(self) -> str:
         return f"part-{time.time_ns():x}-{os.getpid()}.parquet"

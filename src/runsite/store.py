@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from runsite import attributes, location, record, validate
 from runsite.cache import store_cache_dir
@@ -327,7 +327,7 @@ class Store:
         self.root = Path(path)
         self.warnings: list[str] = []
         self._duplicates: dict[str, list[str]] | None = None
-        self._listed: dict[str, list[tuple[str, bool]]] | None = None  # (see _folders)
+        self._listed: dict[str, tuple[list[str], set[str]]] | None = None  # (_folders)
         self._index: RunIndex | None = None
         self._memo = _MEMO.setdefault(os.path.abspath(self.root), {})
 
@@ -465,38 +465,43 @@ class Store:
         """Run ids that more than one experiment holds a folder for (id → folders):
         such runs are rejected, since either could be an impostor."""
         if self._duplicates is None:
-            seen: dict[str, list[str]] = {}
-            for exp_dir in self._experiment_dirs():
-                for name, _ in self._folders(exp_dir):
-                    seen.setdefault(name, []).append(f"{exp_dir.name}/{name}")
-            self._duplicates = {k: v for k, v in seen.items() if len(v) > 1}
+            listed = [(d.name, self._folders(d)[0]) for d in self._experiment_dirs()]
+            self._duplicates = {}
+            lists = [names for _, names in listed]
+            if len(set().union(*lists)) != sum(map(len, lists)):  # (rare; no loop of ours)
+                seen: dict[str, list[str]] = {}
+                for exp, names in listed:
+                    for name in names:
+                        seen.setdefault(name, []).append(f"{exp}/{name}")
+                self._duplicates = {k: v for k, v in seen.items() if len(v) > 1}
         return self._duplicates
 
-    def _folders(self, exp_dir: Path) -> list[tuple[str, bool]]:
-        """(name, is a symlink) of the folders of ``exp_dir`` not starting with '.', by
-        name: one ``scandir``, no ``stat`` per folder; during a ``_listing`` each
-        experiment folder is read once (for the duplicates and for its runs)."""
+    def _folders(self, exp_dir: Path) -> tuple[list[str], set[str]]:
+        """The names of the folders of ``exp_dir`` not starting with '.', sorted, and
+        which of them are symlinks: one ``scandir``, no ``stat`` per folder; during a
+        ``_listing`` each experiment folder is read once (for the duplicates and for its
+        runs)."""
         listed = self._listed.get(os.fspath(exp_dir)) if self._listed is not None else None
         if listed is None:
             with os.scandir(exp_dir) as it:
-                listed = sorted(
-                    (e.name, e.is_symlink())
-                    for e in it
-                    if not e.name.startswith(".") and e.is_dir()
-                )
+                entries = [e for e in it if e.name[:1] != "." and e.is_dir()]
+            names = [e.name for e in entries]
+            names.sort()
+            listed = (names, {e.name for e in entries if e.is_symlink()})
             if self._listed is not None:
                 self._listed[os.fspath(exp_dir)] = listed
         return listed
 
-    def _run_dirs(self, exp_dir: Path) -> list[str]:
-        """Folders of ``exp_dir`` that may hold a run (``_record`` says which do), as this
-        runs for every run of a search."""
-        entries = self._folders(exp_dir)
-        out = []
+    def _run_folders(self, exp_dir: Path) -> list[str]:
+        """The names of the folders of ``exp_dir`` that may hold a run (``_record`` says
+        which do), as this runs for every run of a search."""
+        names, links = self._folders(exp_dir)
         dups = self.duplicate_ids()
-        base = os.fspath(exp_dir)
-        for name, link in entries:
-            path = os.path.join(base, name)
+        if not dups and not links:
+            return names
+        out = []
+        for name in names:
+            path = os.path.join(exp_dir, name)
             if name in dups:
                 self._warn(
                     f"run id {name} is claimed by {len(dups[name])} folders "
@@ -504,11 +509,16 @@ class Store:
                     "none of them is read"
                 )
                 continue
-            if link and not validate.inside(exp_dir, Path(path)):
+            if name in links and not validate.inside(exp_dir, Path(path)):
                 self._warn(f"{path}: a symlink that leads outside its experiment; skipped")
                 continue
-            out.append(path)
+            out.append(name)
         return out
+
+    def _run_dirs(self, exp_dir: Path) -> list[str]:
+        """The folders of ``exp_dir`` that may hold a run, as paths."""
+        base = os.path.join(exp_dir, "")
+        return [base + name for name in self._run_folders(exp_dir)]
 
     def _listing(self, dirs: list[Path]) -> list[tuple[str, str]]:
         """(folder, key) of every folder of the experiment folders ``dirs`` that may hold
@@ -532,8 +542,11 @@ class Store:
             return hit[1]
         saved, self.warnings = self.warnings, []
         self._listed = {}
+        out: list[tuple[str, str]] = []
         try:
-            out = [(d, self.folder_key(d)) for exp in dirs for d in self._run_dirs(exp)]
+            for exp in dirs:
+                base, exp_key = os.path.join(exp, ""), exp.name + "/"
+                out += [(base + name, exp_key + name) for name in self._run_folders(exp)]
         finally:
             self._listed = None
             listed, self.warnings = self.warnings, saved
@@ -737,11 +750,19 @@ class Store:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
+            listing = self._listing(dirs)
+            rows = index.fresh_ended(listing)
+            if None not in rows:  # (every run ended and unchanged: no loop of our own)
+                scan.positions = cast(list[int], rows)
+                scan.folders = [run_dir for run_dir, _ in listing]
+                scan.keys = [key for _, key in listing]
+                scan.order = list(range(1, len(listing) + 1))
+                scan.live = set(scan.keys) if live is not None else None
+                return scan
             order = 0
-            for run_dir, key in self._listing(dirs):
+            for (run_dir, key), p in zip(listing, rows, strict=True):
                 order += 1
-                p = index.fresh(key, run_dir)
-                if p is None or not index.ended[p]:
+                if p is None:
                     rec = self._record(run_dir)  # reads it (and indexes it) if needed
                     if rec is None:
                         continue
