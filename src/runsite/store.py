@@ -662,10 +662,26 @@ class Store:
         listing = self._listing(dirs)
         index = self._run_index()
         try:
-            # the summaries of runs this process has not read yet, in one query
-            index.preload([key for _, key in listing if key not in self._memo])
+            memo = self._memo
+            new = [(run_dir, key) for run_dir, key in listing if key not in memo]
+            # the summaries of runs this process has not read yet, in one query; the
+            # ended runs among them that the index holds unchanged, in one loop
+            index.preload([key for _, key in new])
+            rows = iter(zip(new, index.fresh_ended(new)))
+            upcoming = next(rows, None)
             for run_dir, key in listing:
-                rec = self._record(run_dir)
+                rec = None
+                if upcoming is not None and upcoming[0][1] == key:
+                    p, upcoming = upcoming[1], next(rows, None)
+                    summary = index.summary(p) if p is not None else None
+                    if summary is not None:  # (what _record does for such a run)
+                        rec = RunRecord(run_dir, summary)
+                        if len(memo) < _MEMO_MAX:
+                            memo[key] = (index.checked.get(key), rec)
+                        for w in rec.warnings:
+                            self._warn(w)
+                if rec is None:
+                    rec = self._record(run_dir)
                 if rec is not None:
                     out.append(rec)
                     if live is not None:
