@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -97,13 +98,39 @@ def guess_goal(metric: str | None) -> str:
 
 class PublishedRun(RunRecord):
     """A run as the site publishes it (``_filtered``): its full ``run.json`` (with the
-    package list) is read when a page asks for it, and redacted like the rest."""
+    package list) is read when a page asks for it, and redacted like the rest. The
+    summary's header (``git``, and ``_s`` for the derived tags) is redacted when first
+    asked for: most runs of a rebuild never are (100,000 copies were 100 MB)."""
 
     _cfg: SiteConfig
+    _store_summary: Mapping[str, Any]  # the store's record's summary
 
     @cached_property
     def header(self) -> dict[str, Any]:
         return _published_header(record.read_header(self.path), self._cfg)
+
+    @cached_property
+    def published_header(self) -> dict[str, Any]:
+        """The summary's ``run.json`` (no package list), as the site may show it."""
+        return _published_header(self._store_summary["header"], self._cfg)
+
+    @property
+    def _s(self) -> Mapping[str, Any]:
+        return {**self._store_summary, "header": self.published_header}
+
+    @_s.setter
+    def _s(self, summary: Mapping[str, Any]) -> None:
+        self.__dict__["_store_summary"] = summary
+        self.__dict__.pop("published_header", None)
+
+    @property
+    def git(self) -> dict[str, Any] | None:
+        git = self.published_header.get("git")
+        return git if isinstance(git, dict) else None
+
+    @git.setter
+    def git(self, value: dict[str, Any] | None) -> None:
+        raise AttributeError("a published run's git is its summary's, redacted")
 
 
 def _published_header(header: dict[str, Any], cfg: SiteConfig) -> dict[str, Any]:
@@ -162,13 +189,13 @@ def _filtered(run: RunRecord, cfg: SiteConfig) -> RunRecord:
             {**i, "path": redact.mask_text(i["path"])} if isinstance(i.get("path"), str) else i
             for i in run.inputs
         )
-    header = _published_header(run._s["header"], cfg)
-    out._s = {**run._s, "header": header}
     out.user = "" if "user" in cfg.hide else run.user
     out.host = "" if "host" in cfg.hide else run.host
-    out.git = header.get("git")
-    out.__dict__.pop("header", None)  # a full run.json the original may have cached
-    out.__dict__["_cfg"] = cfg
+    d = out.__dict__
+    d["_store_summary"] = d.pop("_s")  # (PublishedRun._s and .git: redacted)
+    d.pop("git", None)
+    d.pop("header", None)  # a full run.json the original may have cached
+    d["_cfg"] = cfg
     return out
 
 
