@@ -436,7 +436,7 @@ def test_an_index_in_parts_finds_what_one_file_finds(
                 "(qs) => qs.map((q) => window.runsiteSearch.query(q))", queries
             )
         assert answers["parts"] == answers["whole"]
-        runs = [g for g in answers["parts"][0] if g["kind"] == "run"][0]["items"]
+        runs = next(g for g in answers["parts"][0] if g["kind"] == "run")["items"]
         assert [i["title"] for i in runs] == [f"sweep-{i}" for i in range(6, -1, -1)]
         # as a user: type, see the newest run first
         page.keyboard.press("/")

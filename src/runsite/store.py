@@ -667,7 +667,7 @@ class Store:
             # the summaries of runs this process has not read yet, in one query; the
             # ended runs among them that the index holds unchanged, in one loop
             index.preload([key for _, key in new])
-            rows = iter(zip(new, index.fresh_ended(new)))
+            rows = iter(zip(new, index.fresh_ended(new), strict=True))
             upcoming = next(rows, None)
             for run_dir, key in listing:
                 rec = None
