@@ -123,6 +123,13 @@ class PublishedRun(RunRecord):
         self.__dict__["_store_summary"] = summary
         self.__dict__.pop("published_header", None)
 
+    def remote_mentions(self, text: str) -> bool:
+        """Whether the git remote the run recorded contains ``text``: a test that costs
+        less than ``git`` (which redacts the header); never shown."""
+        git = self._store_summary["header"].get("git")
+        remote = git.get("remote") if isinstance(git, dict) else None
+        return isinstance(remote, str) and text in remote
+
     @property
     def git(self) -> dict[str, Any] | None:
         git = self.published_header.get("git")
@@ -307,6 +314,8 @@ def _github(runs: list[RunRecord]) -> str | None:
     import re
 
     for run in runs:
+        if isinstance(run, PublishedRun) and not run.remote_mentions("github.com"):
+            continue  # (not redacting 100,000 headers to find no GitHub remote)
         remote = (run.git or {}).get("remote") or ""
         m = re.match(
             r"^(?:https://|ssh://git@|git@)github\.com[/:]([\w.-]+)/([\w.-]+?)(?:\.git)?/?$", remote
