@@ -301,15 +301,13 @@ def _add_search(
 
 def _keep_all(cache: _PageCache, writer: Writer, key: str, rels: list[str]) -> bool:
     """Keep every output of one cached item, or none (then it is rendered again)."""
-    shas = []
+    items = []
     for rel in rels:
         sha = cache.get(rel, key)
-        if not sha or not writer.unchanged(rel, sha):
+        if not sha:
             return False
-        shas.append(sha)
-    for rel, sha in zip(rels, shas, strict=True):
-        writer.keep(rel, sha, origin="cached page", checked=True)
-    return True
+        items.append((rel, sha))
+    return writer.keep_all(items, origin="cached page")
 
 
 def _add_all(cache: _PageCache, writer: Writer, key: str, pages: list[PageContext]) -> None:
