@@ -393,13 +393,19 @@ class Renderer:
         }
 
     def experiment_page(self, view: ExperimentView, varying: list[str]) -> PageContext:
-        params = sorted({k for r in view.runs for k in r.params})
+        # (the keys the table's columns were made of: not found again in 100,000 runs)
+        columns = self.table_columns(view)
+        params = [c.key for c in columns if c.section == "params"]
         # system/… metrics stay on each run's page (its "System metrics" section)
-        metrics = sorted({k for r in view.runs for k in r.metrics if not _is_system(k)})
+        metrics = list(
+            dict.fromkeys(
+                c.key for c in columns if c.section == "metrics" and not _is_system(c.key)
+            )
+        )
         if view.key_metric in metrics:
             metrics.remove(view.key_metric)
             metrics.insert(0, view.key_metric)
-        tags = sorted({k for r in view.runs for k in r.tags})
+        tags = [c.key for c in columns if c.section == "tags"]
         chart_list: list[dict[str, Any]] = []
         # Overview charts: the newest runs only, so a 10,000-run page stays quick to draw.
         charted = view.runs[:CHART_RUNS]
