@@ -364,19 +364,26 @@ def test_screenshot(browser: Any, site: Site, tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- chunks
 
-CHUNK = 8  # rows per chunk file in the chunked site: the 30 runs make 4 chunks
+# rows per chunk file in the chunked site: the 30 runs make 4 chunks; the manifest's head
+# holds the newest 4 rows
+CHUNK, HEAD = 8, 4
+
+
+def _build_chunked(store: Path, out: Path, head: int = HEAD) -> Any:
+    from runsite.site import build, data
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(data, "CHUNK_ROWS", CHUNK)
+        mp.setattr(data, "HEAD_ROWS", head)
+        mp.setenv("RUNSITE_CACHE_DIR", str(out.parent / "_cache"))
+        return build(store, out)
 
 
 @pytest.fixture(scope="module")
 def chunked(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same store built with 8-row chunks: the table loads what it needs."""
-    from runsite.site import build, data
-
     out = tmp_path_factory.mktemp("runs-table-chunked") / "site"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(data, "CHUNK_ROWS", CHUNK)
-        mp.setenv("RUNSITE_CACHE_DIR", str(out.parent / "_cache"))
-        build(site.store, out)
+    _build_chunked(site.store, out)
     return out
 
 
@@ -414,6 +421,83 @@ def test_chunked_files_are_what_the_builder_promises(chunked: Path) -> None:
     stem = table_column("params", "seed").file
     files = sorted(p.name for p in (chunked / "data/experiments/exp").glob(f"{stem}-*.js"))
     assert files == [f"{stem}-{k}.js" for k in range(4)]
+
+
+def test_the_manifest_holds_the_newest_rows(chunked: Path, site: Site) -> None:
+    """``head``: the newest 4 rows of every column, decoded as the store has them."""
+    from runsite.site.data import table_column
+    from site_helpers import data_file
+    from site_helpers import table_column as column_values
+
+    manifest = data_file(chunked / "data/experiments/exp.js")
+    assert manifest["format"] == 3 and "inline" not in manifest
+    head = {p["file"]: p for p in manifest["head"]}
+    assert sorted(head) == sorted(c["file"] for c in manifest["columns"])
+    assert {(p["first"], p["rows"], p["chunk"]) for p in head.values()} == {(26, 4, -1)}
+    name = table_column("attributes", "run_name", short="name").file
+    one = {**manifest, "chunks": 1, "inline": [head[name]]}
+    assert column_values(chunked, one, name) == [f"run-{i}" for i in range(26, 30)]
+
+
+def test_the_first_page_loads_no_chunk_of_the_columns_it_shows(
+    browser: Any, site: Site, tmp_path: Path
+) -> None:
+    """With the newest 30 rows in the manifest's head, the first page (newest first) loads
+    only the facets' columns (status and user, every chunk); a filter loads its columns."""
+    from runsite.site.data import table_column
+
+    out = tmp_path / "site"
+    _build_chunked(site.store, out, head=30)
+    tab = ChunkTab(browser, out.resolve().as_uri())
+    tab.open()
+    tab.idle()
+    assert tab.ids() == site.search()
+    facets = [table_column("attributes", a, short=a) for a in ("status", "user")]
+    assert sorted(tab.requested) == sorted(f"{c.file}-{k}.js" for c in facets for k in range(4))
+    assert tab.page.text_content("#rt-table tbody tr:first-child td.rt-name") == "run-29"
+    q = "metrics.rmse > 5"
+    tab.query(q)
+    tab.idle()
+    assert len(tab.chunks_of("metrics", "rmse", "last")) == 4
+    assert tab.ids() == site.search(q)
+    tab.close()
+
+
+def test_chunked_rebuild_rewrites_only_the_last_chunk(
+    browser: Any, site: Site, tmp_path: Path
+) -> None:
+    """One more run rewrites the last chunk of each column, not the others; the page shows
+    it first (from the manifest's head) and filters see it."""
+    from runsite.site.data import table_column
+    from site_helpers import data_file
+
+    store, out = tmp_path / "store", tmp_path / "site"
+    shutil.copytree(site.store, store)
+    _build_chunked(store, out)
+    folder = out / "data/experiments/exp"
+    stem = table_column("params", "seed").file
+
+    def stamps() -> dict[str, int]:
+        return {p.name: p.stat().st_mtime_ns for p in folder.glob(f"{stem}-*.js")}
+
+    before = stamps()
+    with runsite.Store(store).start_run(experiment="exp", run_name="run-30", log_git=False) as r:
+        r.log_params({"seed": 42, "model": "xgb"})
+    _build_chunked(store, out)
+    after = stamps()
+    assert sorted(after) == sorted(before)
+    assert [f for f in after if after[f] != before[f]] == [f"{stem}-3.js"]
+    assert data_file(folder / f"{stem}-3.js")["rows"] == 7
+    tab = ChunkTab(browser, out.resolve().as_uri())
+    tab.open()
+    tab.idle()
+    assert tab.page.text_content("#rt-table tbody tr:first-child td.rt-name") == "run-30"
+    q = "params.seed = '42' and attributes.run_name IN ('run-0', 'run-30')"
+    tab.query(q)
+    tab.idle()
+    expected = Site(store, out).search(q)
+    assert len(expected) == 2 and tab.ids() == expected
+    tab.close()
 
 
 def test_chunks_load_as_needed_and_filters_match_python(

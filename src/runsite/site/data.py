@@ -59,6 +59,9 @@ def vocabulary_payload() -> dict[str, Any]:
 # columns it names (10 files each); the table's first page loads one chunk of each
 # column it shows. New runs land in the last chunk, so a rebuild rewrites only that one.
 CHUNK_ROWS = 10_000
+# The newest rows of every column ride in the manifest (``head``), so the table's first
+# page (newest first) loads no chunk of the columns it shows.
+HEAD_ROWS = 100
 AGGREGATES = ("last", "min", "max", "count")
 
 
@@ -174,12 +177,17 @@ def varies(values: Iterable[Any]) -> bool:
     return False
 
 
-def chunk_payload(slug: str, column: TableColumn, chunk: int, values: list[Any]) -> dict[str, Any]:
+def chunk_payload(
+    slug: str, column: TableColumn, chunk: int, values: list[Any], first: int | None = None
+) -> dict[str, Any]:
+    """Chunk ``chunk`` of a column: ``values`` from row ``first`` (by default
+    ``chunk × CHUNK_ROWS``)."""
     return {
         "kind": "chunk",
         "slug": slug,
         "file": column.file,
         "chunk": chunk,
+        "first": chunk * CHUNK_ROWS if first is None else first,
         "rows": len(values),
         **encode_values(values, column.numeric),
     }
@@ -204,7 +212,7 @@ def experiment_manifest(
     n = len(rows)
     out: dict[str, Any] = {
         "kind": "experiment",
-        "format": 2,
+        "format": 3,
         "slug": view.slug,
         "name": view.experiment.name,
         "keyMetric": view.key_metric,

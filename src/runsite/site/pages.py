@@ -318,11 +318,18 @@ class Renderer:
             (prefix, suffix),
             self._run_versions(view.runs),
         )
+        rows = list(reversed(view.runs))
         if manifest["chunks"] == 1:
             # one chunk: every column in the manifest, one file instead of dozens
-            rows = list(reversed(view.runs))
             manifest["inline"] = [
                 data_files.chunk_payload(view.slug, c, 0, c.values(rows)) for c in columns
+            ]
+        else:
+            # the newest rows: the table's first page shows them without a chunk file
+            first = max(0, len(rows) - data_files.HEAD_ROWS)
+            manifest["head"] = [
+                data_files.chunk_payload(view.slug, c, -1, c.values(rows[first:]), first)
+                for c in columns
             ]
         return [
             self.experiment_page(view, varying),

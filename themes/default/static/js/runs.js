@@ -5,8 +5,8 @@
  * (data/experiments/<slug>/<column>-<chunk>.js), each with a <script> element added at run
  * time: that works from file://, where fetch does not (docs/site.md, "Data files"). A
  * filter or sort loads every chunk of the columns it names; a page of the table, the
- * chunks of its columns that hold its rows; an experiment of one chunk loads everything
- * at once. Rows are indexes into the columns (oldest first, shown newest first), never
+ * chunks of its columns that hold its rows (none for the newest rows: the manifest's head
+ * holds them); an experiment of one chunk loads everything at once. Rows are indexes into the columns (oldest first, shown newest first), never
  * 100,000 objects.
  *
  * Filters with the search language of runsite.search_runs (query.js), a free-text box and
@@ -25,6 +25,7 @@
 
   const PAGE_SIZE = 100;
   const DEBOUNCE_MS = 100;
+  const BUSY_MS = 300; // "Loading runs…" once chunks take longer than this
   const AGGS = ["last", "min", "max"];
   const MISSING = "–";
 
@@ -114,13 +115,15 @@
     this.meta = meta;
     this.source = source;
     this.chunks = new Array(source.chunks).fill(null);
+    this.head = null; // the newest rows (from the manifest), until their chunk is here
   }
 
   Column.prototype.value = function (i) {
-    const size = this.source.chunkRows;
-    const k = (i / size) | 0;
+    const src = this.source;
+    const k = (i / src.chunkRows) | 0;
     const c = this.chunks[k];
-    return c ? chunkValue(c, i - k * size) : null;
+    if (c) return chunkValue(c, i - k * src.chunkRows);
+    return this.head && i >= src.headFirst ? chunkValue(this.head, i - src.headFirst) : null;
   };
 
   /** i -> fn(value(i)), fn called once per distinct value of a dictionary-coded chunk. */
@@ -128,10 +131,10 @@
     const size = this.source.chunkRows;
     const chunks = this.chunks;
     const tables = chunks.map((c) => (c && c.codes ? c.values.map(fn) : null));
-    return function (i) {
+    return (i) => {
       const k = (i / size) | 0;
       const c = chunks[k];
-      if (!c) return fn(null);
+      if (!c) return fn(this.value(i)); // the head's rows, or missing
       const j = i - k * size;
       return tables[k] ? tables[k][c.codes[j]] : fn(chunkValue(c, j));
     };
@@ -170,6 +173,14 @@
       const col = this.byFile.get(p.file);
       if (col) col.chunks[p.chunk] = decodeChunk(p);
     });
+    // the newest rows of every column: the table's first page needs no chunk file
+    this.headFirst = this.rows;
+    (manifest.head || []).forEach((p) => {
+      const col = this.byFile.get(p.file);
+      if (!col || p.first + p.rows !== this.rows) return;
+      col.head = decodeChunk(p);
+      this.headFirst = p.first;
+    });
   }
 
   Source.prototype.column = function (section, key, agg) {
@@ -185,10 +196,10 @@
     return Array.from({ length: this.chunks }, (_, k) => k);
   };
 
-  /** The chunks that hold the rows `indexes`. */
+  /** The chunks that hold the rows `indexes` (not the newest: the manifest's head has them). */
   Source.prototype.chunksOf = function (indexes) {
     const set = new Set();
-    for (const i of indexes) set.add((i / this.chunkRows) | 0);
+    for (const i of indexes) if (i < this.headFirst) set.add((i / this.chunkRows) | 0);
     return Array.from(set);
   };
 
@@ -696,9 +707,12 @@
   };
 
   proto.busy = function (on) {
+    clearTimeout(this.busyTimer);
     if (on) {
       this.app.setAttribute("data-busy", "true");
-      this.count.textContent = "Loading runs…";
+      // said only when the wait is long: a change above the table re-lays out the page,
+      // a frame (tens of ms at 100,000 runs) that a short load would otherwise wait for
+      this.busyTimer = setTimeout(() => (this.count.textContent = "Loading runs…"), BUSY_MS);
     } else {
       this.app.removeAttribute("data-busy");
     }
