@@ -1052,6 +1052,11 @@
           readyAt: performance.now(),
         };
         document.dispatchEvent(new CustomEvent("runsite:runs-ready"));
+        // The first page came from the manifest's head; a filtered page shows the newest
+        // matches, mostly in the last chunk: load it for the shown columns in the background.
+        const wait = data.head && source.chunks > 1
+          ? source.ensure(table.shownColumns(), [source.chunks - 1]) : null;
+        if (wait) wait.catch(() => undefined); // a real need loads it again and says so
       };
       const wait = table.apply(false);
       if (wait) wait.then(shown);
