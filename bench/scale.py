@@ -430,8 +430,8 @@ def build_rows(
         ("  experiment manifest", f"{manifest_mb:.2f} MB", "", "—"),
         (f"  experiment chunks ({nchunks:,} files)", f"{chunks_mb:.1f} MB", "", "—"),
         (
-            "  global search index (data/search.js)",
-            f"{(site / 'data' / 'search.js').stat().st_size / 1e6:.1f} MB",
+            f"  global search index (data/search.js, {browser.search_index_mb(site)[1]} parts)",
+            f"{browser.search_index_mb(site)[0]:.1f} MB",
             "",
             "—",
         ),

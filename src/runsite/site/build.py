@@ -128,9 +128,8 @@ def build(
     finally:
         if gc_was_enabled:
             gc.enable()
-    # What was collected lives until the build ends: out of the garbage collector's
-    # reach, a collection no longer walks 100,000 runs' dicts each time it runs (it did
-    # several times a second, a third of a rebuild's time).
+    # What was collected lives until the build ends: frozen, out of the garbage
+    # collector's reach, a collection no longer walks 100,000 runs' dicts each time.
     gc.freeze()
     try:
         return _render_and_write(st, out_path, cfg, theme_info, data, started, progress)
