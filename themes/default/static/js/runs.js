@@ -6,8 +6,8 @@
  * time: that works from file://, where fetch does not (docs/site.md, "Data files"). A
  * filter or sort loads every chunk of the columns it names; a page of the table, the
  * chunks of its columns that hold its rows (none for the newest rows: the manifest's head
- * holds them); an experiment of one chunk loads everything at once. Rows are indexes into the columns (oldest first, shown newest first), never
- * 100,000 objects.
+ * holds them); an experiment of one chunk loads everything at once. Rows are indexes into
+ * the columns (oldest first, shown newest first), never 100,000 objects.
  *
  * Filters with the search language of runsite.search_runs (query.js), a free-text box and
  * status / user facets, sorts like order_by, pages 100 rows at a time and keeps its state
