@@ -100,7 +100,7 @@ class PublishedRun(RunRecord):
     """A run as the site publishes it (``_filtered``): its full ``run.json`` (with the
     package list) is read when a page asks for it, and redacted like the rest. The
     summary's header (``git``, and ``_s`` for the derived tags) is redacted when first
-    asked for: most runs of a rebuild never are (100,000 copies were 100 MB)."""
+    asked for: most runs of a rebuild never are."""
 
     _cfg: SiteConfig
     _store_summary: Mapping[str, Any]  # the store's record's summary
@@ -199,8 +199,10 @@ def _filtered(run: RunRecord, cfg: SiteConfig) -> RunRecord:
     out.user = "" if "user" in cfg.hide else run.user
     out.host = "" if "host" in cfg.hide else run.host
     d = out.__dict__
-    d["_store_summary"] = d.pop("_s")  # (PublishedRun._s and .git: redacted)
+    if "_s" in d:  # (a store's record; a published one keeps its _store_summary)
+        d["_store_summary"] = d.pop("_s")  # (PublishedRun._s and .git: redacted)
     d.pop("git", None)
+    d.pop("published_header", None)
     d.pop("header", None)  # a full run.json the original may have cached
     d["_cfg"] = cfg
     return out
