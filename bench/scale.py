@@ -24,7 +24,7 @@ Measures (medians of ``--repeats``; cold = a fresh process and an empty read cac
 * ``sql aggregate`` -- ``runsite.sql.query`` over every metric point (min/max/avg per key):
   first ever (consolidates the metric cache), a new process with the cache on disk (the
   target), again in the process
-* ``build full`` / ``rebuild +1 run`` -- ``runsite.site.build`` of a hard-linked copy of
+* ``build full`` / ``rebuild +1 run`` -- ``runsite build`` (the command) of a hard-linked copy of
   the store (``cp -al``: the kept store is never written; ``--one-experiment`` moves every
   run into one experiment folder, ``all``, so one page holds all 100,000) in a child
   process, wall and CPU time and peak RSS (``os.wait4``); then one run is logged into the
@@ -237,7 +237,7 @@ SUMMARY = re.compile(r"(\d+) pages, (\d+) runs \((\d+) rendered\), (\d+) files w
 
 
 def build(store: Path, out: Path, cache: Path, profile: Path | None = None) -> dict[str, Any]:
-    """``runsite.site.build`` in a child process: its figures, the child's wall time and
+    """``runsite build`` in a child process: its figures, the child's wall time and
     peak RSS (``os.wait4``); with ``profile``, under cProfile (stats written there)."""
     env = dict(os.environ, RUNSITE_CACHE_DIR=str(cache))
     code = BUILD_CHILD
