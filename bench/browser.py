@@ -245,6 +245,7 @@ def main_store(args: argparse.Namespace, chromium: str) -> None:
         page_url = (out / "experiments" / f"{slug}.html").resolve().as_uri()
         m = _measure_page(chromium, page_url, SCALE_FILTERS, args.repeats, "metrics.val_loss")
         manifest_mb, chunks_mb, nchunks = _data_mb(out, slug)
+        search_mb, search_parts = search_index_mb(out)
         med_ready, med_filter = statistics.median(m["ready"]), statistics.median(m["filters"])
         rows = [
             (
@@ -294,8 +295,8 @@ def main_store(args: argparse.Namespace, chromium: str) -> None:
             ("experiment manifest", f"{manifest_mb:.2f} MB", "—", "—"),
             (f"experiment chunks ({nchunks:,} files)", f"{chunks_mb:.1f} MB", "—", "—"),
             (
-                f"global search index (data/search.js, {search_index_mb(out)[1]} parts)",
-                f"{search_index_mb(out)[0]:.1f} MB",
+                f"global search index (data/search.js, {search_parts} parts)",
+                f"{search_mb:.1f} MB",
                 "—",
                 "—",
             ),

@@ -395,6 +395,7 @@ def build_rows(
         raise RuntimeError(f"console errors on the page: {m['errors'][:3]}")
     ready, flt = statistics.median(m["ready"]), statistics.median(m["filters"])
     manifest_mb, chunks_mb, nchunks = browser._data_mb(site, slug)
+    search_mb, search_parts = browser.search_index_mb(site)
     rows += [
         (
             f"page ({n_page:,} runs), file://: navigation to interactive table",
@@ -430,8 +431,8 @@ def build_rows(
         ("  experiment manifest", f"{manifest_mb:.2f} MB", "", "—"),
         (f"  experiment chunks ({nchunks:,} files)", f"{chunks_mb:.1f} MB", "", "—"),
         (
-            f"  global search index (data/search.js, {browser.search_index_mb(site)[1]} parts)",
-            f"{browser.search_index_mb(site)[0]:.1f} MB",
+            f"  global search index (data/search.js, {search_parts} parts)",
+            f"{search_mb:.1f} MB",
             "",
             "—",
         ),

@@ -409,11 +409,16 @@ class Store:
                 return None
             rec = RunRecord(Path(run_dir), summary)
             index.add(key, run_dir, summary, rec._make_row())  # (not kept on the record)
+        return self._remember(key, run_dir, rec, index)
+
+    def _remember(self, key: str, run_dir: str, rec: RunRecord, index: RunIndex) -> RunRecord:
+        """Keep ``rec`` in this process's records (by the stamp it was read at) and pass
+        on its warnings."""
         ended = rec._recorded_status is not None
-        if len(memo) < _MEMO_MAX:
+        if len(self._memo) < _MEMO_MAX:
             # (an ended run's quick stamp: the one the index has just taken, if it has)
             quick = index.checked.get(key) if ended else None
-            memo[key] = (quick if quick is not None else _memo_stamp(run_dir, ended), rec)
+            self._memo[key] = (quick if quick is not None else _memo_stamp(run_dir, ended), rec)
         for w in rec.warnings:
             self._warn(w)
         return rec
@@ -675,11 +680,7 @@ class Store:
                     p, upcoming = upcoming[1], next(rows, None)
                     summary = index.summary(p) if p is not None else None
                     if summary is not None:  # (what _record does for such a run)
-                        rec = RunRecord(run_dir, summary)
-                        if len(memo) < _MEMO_MAX:
-                            memo[key] = (index.checked.get(key), rec)
-                        for w in rec.warnings:
-                            self._warn(w)
+                        rec = self._remember(key, run_dir, RunRecord(run_dir, summary), index)
                 if rec is None:
                     rec = self._record(run_dir)
                 if rec is not None:

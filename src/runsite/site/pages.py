@@ -310,6 +310,7 @@ class Renderer:
         columns = self.table_columns(view)
         varying = self.varying(view)
         prefix, suffix = self.run_path("\0").split("\0")  # the JS makes a run's link
+        rows = list(reversed(view.runs))  # oldest first
         manifest = data_files.experiment_manifest(
             view,
             columns,
@@ -317,8 +318,8 @@ class Renderer:
             quote(self.experiment_chunk_folder(view.slug)),
             (prefix, suffix),
             self._run_versions(view.runs),
+            rows,
         )
-        rows = list(reversed(view.runs))
         if manifest["chunks"] == 1:
             # one chunk: every column in the manifest, one file instead of dozens
             manifest["inline"] = [

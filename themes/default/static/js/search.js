@@ -2,12 +2,12 @@
  *
  * Reads the index that data/search.js pushes onto window.RUNSITE_DATA:
  *   {kind: "search", entries: [[kind, title, detail, url, text], ...], parts?: [path, ...]}
- * and, when it names parts (a site of many runs), the runs' entries that each part
- * pushes: {kind: "search-part", part: k, entries: [...]} (oldest runs first; shown newest
- * first, as the runs of a one-file index are).
- * (url relative to the site root, text lower-cased). Every whitespace-separated query term
- * must be a substring of an entry's text; ranking: title starts with the query > title
- * contains it > text only; at most PER_KIND results per kind, grouped by kind.
+ * (url relative to the site root, text lower-cased) and, when it names parts (a site of
+ * many runs), the runs' entries that each part pushes: {kind: "search-part", part: k,
+ * entries: [...]} (oldest runs first; shown newest first, as in a one-file index).
+ * Every whitespace-separated query term must be a substring of an entry's text; ranking:
+ * title starts with the query > title contains it > text only; at most PER_KIND results
+ * per kind, grouped by kind.
  *
  * CSP-safe: no eval, no inline handlers, no innerHTML (titles are untrusted: textContent).
  * No network: the index is a <script src> file, so it works from file:// too. It is added
